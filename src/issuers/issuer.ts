@@ -1,0 +1,140 @@
+/**
+ * The one small contract between the reconcile layer and a cloud.
+ *
+ * An issuer is built per hook call from a RoutedIPIssuer spec and its credentials (see
+ * `registry.ts`); it holds no state of its own between calls except what a cloud client caches.
+ * Reads (`find*`) never mutate. Every write is idempotent: it MUST succeed when the cloud is
+ * already in the target state (a port already open, a node already in the firewall, an IP
+ * already on the node, an IP already released), because a crash or a lost response between the
+ * write and the status update makes the next sync repeat it.
+ *
+ * Failures are thrown as the classes of `errors.ts`, never as SDK errors.
+ */
+import type { FirewallPort } from '../schemas/routed-ip.js';
+import type { Node } from '../schemas/kubernetes.js';
+
+/** Provider names, as the keys of the RoutedIPIssuer spec blocks. */
+export type ProviderName = 'memory' | 'digitalocean' | 'aws';
+
+/** Identifies a RoutedIP in the cloud (tags, descriptions, logs). `uid` is the Kubernetes UID. */
+export interface RoutedIPOwner {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** A Kubernetes node resolved to the cloud machine behind it. */
+export interface NodeTarget {
+  /** Kubernetes node name. */
+  readonly node: string;
+  /** Cloud id: droplet id (`"123"`), EC2 instance id (`"i-…"`), node name for `memory`. */
+  readonly id: string;
+  /** Availability zone, when the providerID carries one (AWS). */
+  readonly zone?: string;
+}
+
+/** An asynchronous cloud action still running (DigitalOcean assign/unassign). */
+export interface PendingAction {
+  readonly id: string;
+  /** `assign`, `unassign`, `create` … */
+  readonly type: string;
+  /** Cloud id of the node the action moves the IP to, when it has one. */
+  readonly target?: string;
+}
+
+/** A routed IP as observed in the cloud. */
+export interface ObservedRoutedIP {
+  /** The public IPv4 address. */
+  readonly address: string;
+  /** Cloud id (the address itself on DigitalOcean, `eipalloc-…` on AWS). */
+  readonly id: string;
+  /** Cloud id of the machine the IP points at now, if any. Changes only once a move completed. */
+  readonly holder?: string;
+  /** An action on the IP still in progress: the IP must not be touched until it completes. */
+  readonly pendingAction?: PendingAction;
+}
+
+/** An inbound rule: one port and protocol, open to `sources` (CIDRs). */
+export interface FirewallRule extends FirewallPort {
+  readonly sources: readonly string[];
+}
+
+/** A cloud firewall (DigitalOcean Cloud Firewall, AWS security group) as observed. */
+export interface ObservedFirewall {
+  readonly id: string;
+  readonly name: string;
+  /** Inbound TCP/UDP rules, one entry per port and protocol (sources merged). */
+  readonly rules: readonly FirewallRule[];
+  /** Cloud ids of the machines the firewall applies to. */
+  readonly nodes: readonly string[];
+  /**
+   * Rules this RoutedIP is marked as owning in the cloud itself (AWS rule descriptions), when
+   * the cloud can carry such a mark. `undefined` = the cloud has no marks: ownership then comes
+   * from `status.firewall` alone.
+   */
+  readonly ownedPorts?: readonly FirewallPort[];
+}
+
+/** Result of a write that may complete asynchronously. */
+export type ActionResult = { readonly done: true } | { readonly done: false; readonly action: PendingAction };
+
+/** Everything an issuer may use to find the RoutedIP's address again, stale status included. */
+export interface FindRoutedIPQuery {
+  readonly owner: RoutedIPOwner;
+  /** `spec.address`: adopt exactly this address, never create. */
+  readonly address?: string;
+  /** `status.address`: last address reported (a hint; may be stale or lost). */
+  readonly lastKnownAddress?: string;
+  /** `status.electedNode` resolved, when known: where a create was last aimed. */
+  readonly lastElected?: NodeTarget;
+  /** Every related node that parses for this provider (where a created IP could be). */
+  readonly nodes: readonly NodeTarget[];
+  /** Addresses other RoutedIPs report: never to be claimed as this one's. */
+  readonly foreignAddresses: readonly string[];
+}
+
+/** The issuer contract. Step names are those of PRODUCT.md. */
+export interface RoutedIPIssuer {
+  /** Which provider block built this issuer. */
+  readonly provider: ProviderName;
+
+  /**
+   * Resolves a node to its cloud machine from `spec.providerID`. Pure. Returns `undefined` when
+   * the providerID does not parse for this provider (the node is then not eligible).
+   */
+  nodeTarget(node: Node): NodeTarget | undefined;
+
+  /** FindRoutedIP: the address this RoutedIP owns or adopts, or `undefined`. Read-only. */
+  findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined>;
+
+  /**
+   * CreateRoutedIP: allocates a new address for `owner`, aimed at `node`, in a way that a later
+   * `findRoutedIP` finds it again even if this call's response is lost. May return an IP whose
+   * assignment to `node` is still pending (DigitalOcean creates directly on the droplet).
+   */
+  createRoutedIP(owner: RoutedIPOwner, node: NodeTarget): Promise<ObservedRoutedIP>;
+
+  /** AssignRoutedIP: points `ip` at `node`. Done when it already points there. */
+  assignRoutedIP(ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult>;
+
+  /** Part of DeleteRoutedIP: detaches `ip` from any machine. Done when already detached. */
+  unassignRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult>;
+
+  /** DeleteRoutedIP: releases `ip` (it must be unassigned). Done when already released. */
+  releaseRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult>;
+
+  /** FindRoutedIPFirewall: the firewall named `name`, or `undefined` when none exists. Read-only. */
+  findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined>;
+
+  /** AddRoutedIPFirewallPort: opens `rules` on `firewall`, marked as `owner`'s where the cloud allows. */
+  addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void>;
+
+  /** DeleteRoutedIPFirewallPort: removes exactly `rules` (which the caller owns). Absent = done. */
+  deleteRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void>;
+
+  /** AddRoutedIPFirewallNode: applies `firewall` to `node`, keeping everything else it has. */
+  addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void>;
+
+  /** DeleteRoutedIPFirewallNode: removes `firewall` from the machine `nodeId`. Absent = done. */
+  deleteRoutedIPFirewallNode(firewall: ObservedFirewall, nodeId: string): Promise<void>;
+}

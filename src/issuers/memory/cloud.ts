@@ -1,0 +1,2 @@
+/** PLACEHOLDER: replaced by the memory issuer work. */
+export class MemoryCloud {}
