@@ -104,13 +104,20 @@ export const FirewallPortSchema = Type.Object(
 );
 export type FirewallPort = Static<typeof FirewallPortSchema>;
 
-/** `status.firewall`: the firewall found and what this RoutedIP added to it (its ownership record). */
+/**
+ * `status.firewall`: the firewall found, what this RoutedIP needs from it, and what it added.
+ * `ports`/`nodes` are what it keeps open (other RoutedIPs sharing the firewall never remove
+ * them); `addedPorts`/`addedNodes` are its ownership record: the only entries it may ever remove.
+ * Nodes are cloud ids (droplet id, instance id) so they stay removable after a Node is deleted.
+ */
 export const FirewallStatusSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
     ports: Type.Array(FirewallPortSchema),
     nodes: Type.Array(Type.String()),
+    addedPorts: Type.Array(FirewallPortSchema),
+    addedNodes: Type.Array(Type.String()),
   },
   { additionalProperties: false },
 );
