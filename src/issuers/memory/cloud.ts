@@ -35,6 +35,15 @@ export interface SeedAddress {
 
 const POOL_PREFIX = '203.0.113.';
 
+/** Arguments a caller got wrong at runtime must still be logged, not crash the call. */
+function summary(describe: () => string): string {
+  try {
+    return describe();
+  } catch {
+    return '(malformed arguments)';
+  }
+}
+
 /** The simulated cloud. See the module comment. */
 export class MemoryCloud {
   private readonly accounts = new Map<string, MemoryAccount>();
@@ -139,10 +148,11 @@ export class MemoryCloud {
 
   /**
    * Runs one issuer call against account `key`: applies injected faults, logs the call, and
-   * maps anything unexpected onto an IssuerError. Used by `createMemoryIssuer`.
+   * maps anything unexpected onto an IssuerError. Used by `createMemoryIssuer`; `describe`
+   * summarises the arguments for the log.
    */
-  async invoke<T>(key: string, method: MemoryMethod, args: string, operation: (account: MemoryAccount) => Applied<T>): Promise<T> {
-    const entry = { account: key, method, args, mutating: WRITE_METHODS.has(method) };
+  async invoke<T>(key: string, method: MemoryMethod, describe: () => string, operation: (account: MemoryAccount) => Applied<T>): Promise<T> {
+    const entry = { account: key, method, args: summary(describe), mutating: WRITE_METHODS.has(method) };
     const fault = this.faults.take(key, method);
     if (fault && !fault.afterEffect) {
       this.log.push({ ...entry, changed: false, error: fault.error.reason });
