@@ -1,0 +1,57 @@
+/**
+ * ElectRoutedIPNode: sticky, deterministic election that spreads RoutedIPs over nodes.
+ *
+ * 1. The node holding the IP keeps it while it stays eligible (moving an IP drops connections).
+ * 2. Else the node elected last time, if still eligible (a move in progress is finished, not redone).
+ * 3. Else a fresh choice: nodes holding no other RoutedIP first (spread, and DigitalOcean allows
+ *    one reserved IP per droplet), then rendezvous hashing on (RoutedIP uid, node name), so the
+ *    same inputs always give the same node and different RoutedIPs prefer different nodes.
+ * No eligible node: nothing is elected and the IP stays where it is.
+ */
+import { createHash } from 'node:crypto';
+import type { JudgedNode } from './eligibility.js';
+
+/** Inputs of the election; node names are Kubernetes names. */
+export interface ElectionInput {
+  readonly ownerUid: string;
+  readonly nodes: readonly JudgedNode[];
+  /** Node currently holding the IP, as observed in the cloud. */
+  readonly holder?: string;
+  /** `status.electedNode` from the last sync. */
+  readonly previous?: string;
+  /** Nodes other RoutedIPs hold or were elected to. */
+  readonly taken: ReadonlySet<string>;
+}
+
+/** Why the node was chosen, for the step detail. */
+export type ElectionReason = 'holder' | 'previous' | 'fresh' | 'none';
+
+/** The election result: `node` undefined when nothing is eligible. */
+export interface Election {
+  readonly node?: string;
+  readonly reason: ElectionReason;
+}
+
+/** Rendezvous weight: a stable 64-bit number per (uid, node). */
+const weight = (uid: string, node: string): bigint =>
+  createHash('sha256').update(`${uid}\u0000${node}`).digest().readBigUInt64BE(0);
+
+/** Elects the node that will hold the IP. Pure. */
+export function electNode(input: ElectionInput): Election {
+  const eligible = input.nodes.filter((n) => n.eligible).map((n) => n.name);
+  if (eligible.length === 0) return { reason: 'none' };
+  if (input.holder !== undefined && eligible.includes(input.holder)) return { node: input.holder, reason: 'holder' };
+  if (input.previous !== undefined && eligible.includes(input.previous)) return { node: input.previous, reason: 'previous' };
+  const free = eligible.filter((n) => !input.taken.has(n));
+  const pool = free.length > 0 ? free : eligible;
+  let best = pool[0] as string;
+  let bestWeight = weight(input.ownerUid, best);
+  for (const candidate of pool.slice(1)) {
+    const w = weight(input.ownerUid, candidate);
+    if (w > bestWeight || (w === bestWeight && candidate < best)) {
+      best = candidate;
+      bestWeight = w;
+    }
+  }
+  return { node: best, reason: 'fresh' };
+}

@@ -1,0 +1,76 @@
+/**
+ * The finalize plan for reclaim policy `Delete` (PRODUCT.md "Finalize"). `Retain` needs no plan:
+ * every cloud resource is left as it is.
+ *
+ *   observation                          →  DeleteRoutedIP                 firewall steps
+ *   created IP on a node                 →  unassign, then release         delete owned ports/nodes
+ *   adopted IP (spec.address) on a node  →  unassign only (never release)  delete owned ports/nodes
+ *   action in progress on the IP         →  pending (poll again)           wait
+ *   nothing owned left                   →  skipped                        skipped  ⇒ finalized
+ *
+ * Entries another RoutedIP sharing the firewall still needs are left to it.
+ */
+import type { ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
+import type { FirewallStatus } from '../schemas/routed-ip.js';
+import { planFirewall } from './firewall.js';
+import { act, decided, describeRules, type PlannedStep } from './steps.js';
+
+/** What the finalize plan is computed from. */
+export interface FinalizeObservation {
+  readonly ip?: ObservedRoutedIP;
+  /** `spec.address` is set: the address is adopted and never released. */
+  readonly adopted: boolean;
+  readonly firewallName?: string;
+  readonly firewall?: ObservedFirewall;
+  readonly sources: readonly string[];
+  readonly previousFirewall?: FirewallStatus;
+  readonly siblingPorts: ReadonlySet<string>;
+  readonly siblingNodes: ReadonlySet<string>;
+}
+
+/** Steps of a Delete finalize; `clean` when none acts or waits (the cloud holds nothing of ours). */
+export interface FinalizePlan {
+  readonly steps: readonly PlannedStep[];
+  readonly clean: boolean;
+}
+
+/** Computes the finalize plan. Pure. */
+export function planFinalize(obs: FinalizeObservation): FinalizePlan {
+  const steps: PlannedStep[] = [];
+  const ip = obs.ip;
+  steps.push(decided('FindRoutedIP', 'done', ip ? `found ${ip.address}` : 'no address'));
+  if (obs.firewallName === undefined) steps.push(decided('FindRoutedIPFirewall', 'skipped', 'no routedIPFirewallName: firewall not managed'));
+  else if (!obs.firewall) steps.push(decided('FindRoutedIPFirewall', 'skipped', `no firewall named ${obs.firewallName}: nothing to remove`));
+  else steps.push(decided('FindRoutedIPFirewall', 'done', `${obs.firewall.name} (${obs.firewall.id})`));
+
+  if (!ip) steps.push(decided('DeleteRoutedIP', 'skipped', 'no address'));
+  else if (ip.pendingAction) steps.push(decided('DeleteRoutedIP', 'pending', `action ${ip.pendingAction.id} (${ip.pendingAction.type}) in progress`));
+  else if (ip.holder !== undefined) {
+    const release = !obs.adopted;
+    steps.push(act('DeleteRoutedIP', { kind: 'delete', unassign: true, release }, release ? `unassign and release ${ip.address}` : `unassign adopted ${ip.address}`));
+  } else if (obs.adopted) steps.push(decided('DeleteRoutedIP', 'skipped', `adopted ${ip.address} is unassigned and kept`));
+  else steps.push(act('DeleteRoutedIP', { kind: 'delete', unassign: false, release: true }, `release ${ip.address}`));
+
+  if (!obs.firewall) {
+    steps.push(decided('DeleteRoutedIPFirewallPort', 'skipped', 'no firewall'), decided('DeleteRoutedIPFirewallNode', 'skipped', 'no firewall'));
+  } else {
+    const fw = planFirewall({
+      firewall: obs.firewall,
+      desiredPorts: [],
+      sources: obs.sources,
+      ...(obs.previousFirewall ? { previous: obs.previousFirewall } : {}),
+      siblingPorts: obs.siblingPorts,
+      siblingNodes: obs.siblingNodes,
+    });
+    steps.push(
+      fw.deleteRules.length > 0
+        ? act('DeleteRoutedIPFirewallPort', { kind: 'deletePorts', rules: fw.deleteRules }, describeRules(fw.deleteRules))
+        : decided('DeleteRoutedIPFirewallPort', 'skipped', 'nothing owned left'),
+      fw.deleteNodes.length > 0
+        ? act('DeleteRoutedIPFirewallNode', { kind: 'deleteNodes', ids: fw.deleteNodes }, fw.deleteNodes.join(','))
+        : decided('DeleteRoutedIPFirewallNode', 'skipped', 'nothing owned left'),
+    );
+  }
+  const clean = steps.every((s) => s.action === undefined && s.outcome !== 'pending');
+  return { steps, clean };
+}

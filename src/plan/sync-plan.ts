@@ -1,0 +1,132 @@
+/**
+ * The sync plan: from one observation, the ordered steps that keep traffic flowing while the IP
+ * moves (PRODUCT.md "The steps, in order"). Pure: no I/O, no clock, no randomness.
+ *
+ *   observation                                   →  steps that act
+ *   no IP, node n1 eligible, firewall fw          →  AddPort, AddNode(n1), Create(n1), Assign(n1)*
+ *   IP on n1, n1 eligible, all in place           →  none (every step done/skipped)
+ *   IP on n1, n1 NotReady, n2 eligible            →  AddNode(n2), Assign(n2), DeleteNode(n1 if added)
+ *   IP moving to n2 (action pending)              →  Assign pending; deletes wait
+ *   a port no longer served                       →  DeletePort (only if this RoutedIP added it)
+ *   firewall named but absent                     →  FindRoutedIPFirewall failed; nothing assigned
+ *   no eligible node                              →  ElectRoutedIPNode failed; the IP stays put
+ *   (* Assign is skipped when the create already aimed the IP at n1)
+ *
+ * CreateRoutedIP runs right before AssignRoutedIP rather than first: some clouds create the IP
+ * directly on a machine (DigitalOcean's leak guard), which must not happen before that machine
+ * is in the firewall with every port.
+ */
+import type { FirewallRule, ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
+import type { FirewallPort, FirewallStatus } from '../schemas/routed-ip.js';
+import type { JudgedNode } from './eligibility.js';
+import { electNode, type Election } from './elect.js';
+import { planFirewall, type FirewallPlan } from './firewall.js';
+import { act, decided, describeRules, type PlannedStep } from './steps.js';
+
+/** Everything the sync plan is computed from. */
+export interface SyncObservation {
+  readonly ownerUid: string;
+  readonly nodes: readonly JudgedNode[];
+  /** The IP found by FindRoutedIP; undefined when none exists yet. */
+  readonly ip?: ObservedRoutedIP;
+  /** `status.electedNode` and `status.firewall` of the last sync (hints). */
+  readonly previousElected?: string;
+  readonly previousFirewall?: FirewallStatus;
+  /** Nodes other RoutedIPs hold or were elected to. */
+  readonly taken: ReadonlySet<string>;
+  /** `routedIPFirewallName`; undefined = no firewall management. */
+  readonly firewallName?: string;
+  /** The firewall found; undefined with a name = not found. */
+  readonly firewall?: ObservedFirewall;
+  readonly ports: readonly FirewallPort[];
+  readonly sources: readonly string[];
+  readonly siblingPorts: ReadonlySet<string>;
+  readonly siblingNodes: ReadonlySet<string>;
+}
+
+/** The sync plan. */
+export interface SyncPlan {
+  readonly election: Election;
+  /** Node name holding the IP now (from the IP's cloud holder), if known. */
+  readonly holder?: string;
+  readonly firewall?: FirewallPlan;
+  readonly steps: readonly PlannedStep[];
+}
+
+const portsText = (ports: readonly FirewallPort[]): string =>
+  ports.length === 0 ? 'no ready endpoint ports' : ports.map((p) => `${p.protocol}/${p.port}`).join(',');
+
+/** Computes the sync plan. */
+export function planSync(obs: SyncObservation): SyncPlan {
+  const holder = obs.ip?.holder === undefined ? undefined : obs.nodes.find((n) => n.target?.id === obs.ip?.holder)?.name;
+  const election = electNode({
+    ownerUid: obs.ownerUid,
+    nodes: obs.nodes,
+    ...(holder !== undefined ? { holder } : {}),
+    ...(obs.previousElected !== undefined ? { previous: obs.previousElected } : {}),
+    taken: obs.taken,
+  });
+  const elected = obs.nodes.find((n) => n.name === election.node)?.target;
+  const steps: PlannedStep[] = [];
+
+  steps.push(
+    obs.ip
+      ? decided('FindRoutedIP', 'done', `found ${obs.ip.address}${obs.ip.holder ? ` on ${holder ?? obs.ip.holder}` : ', unassigned'}`)
+      : decided('FindRoutedIP', 'done', 'no address yet'),
+  );
+  if (!elected) {
+    const why = obs.nodes.length === 0 ? 'no candidate nodes' : obs.nodes.map((n) => `${n.name}: ${n.reason}`).join('; ');
+    steps.push(decided('ElectRoutedIPNode', 'failed', `NoEligibleNode: ${why}`));
+  } else {
+    steps.push(decided('ElectRoutedIPNode', 'done', `${elected.node} (${election.reason})`));
+  }
+
+  let firewall: FirewallPlan | undefined;
+  if (obs.firewallName === undefined) {
+    steps.push(decided('FindRoutedIPFirewall', 'skipped', 'no routedIPFirewallName: firewall not managed'));
+  } else if (!obs.firewall) {
+    steps.push(decided('FindRoutedIPFirewall', 'failed', `FirewallNotFound: no firewall named ${obs.firewallName}`));
+  } else {
+    steps.push(decided('FindRoutedIPFirewall', 'done', `${obs.firewall.name} (${obs.firewall.id})`));
+    firewall = planFirewall({
+      firewall: obs.firewall,
+      desiredPorts: obs.ports,
+      sources: obs.sources,
+      ...(obs.previousFirewall ? { previous: obs.previousFirewall } : {}),
+      siblingPorts: obs.siblingPorts,
+      siblingNodes: obs.siblingNodes,
+      ...(elected ? { elected } : {}),
+    });
+  }
+  steps.push(decided('FindRoutedIPPorts', 'done', portsText(obs.ports)));
+
+  const rulesStep = (name: 'AddRoutedIPFirewallPort' | 'DeleteRoutedIPFirewallPort', kind: 'addPorts' | 'deletePorts', rules: readonly FirewallRule[] | undefined) =>
+    !firewall ? decided(name, 'skipped', 'no firewall') : rules && rules.length > 0 ? act(name, { kind, rules }, describeRules(rules)) : decided(name, 'skipped', 'nothing to change');
+
+  steps.push(rulesStep('AddRoutedIPFirewallPort', 'addPorts', firewall?.addRules));
+  if (!firewall) steps.push(decided('AddRoutedIPFirewallNode', 'skipped', 'no firewall'));
+  else if (firewall.addNode) steps.push(act('AddRoutedIPFirewallNode', { kind: 'addNode', node: firewall.addNode }, firewall.addNode.node));
+  else steps.push(decided('AddRoutedIPFirewallNode', 'skipped', elected ? `${elected.node} already in firewall` : 'no elected node'));
+
+  if (!elected) {
+    steps.push(decided('CreateRoutedIP', obs.ip ? 'skipped' : 'pending', obs.ip ? 'address exists' : 'waiting for an eligible node'));
+    steps.push(decided('AssignRoutedIP', 'pending', 'waiting for an eligible node; the IP stays where it is'));
+  } else {
+    steps.push(obs.ip ? decided('CreateRoutedIP', 'skipped', 'address exists') : act('CreateRoutedIP', { kind: 'create', node: elected }, `on ${elected.node}`));
+    if (obs.ip?.pendingAction) {
+      steps.push(decided('AssignRoutedIP', 'pending', `action ${obs.ip.pendingAction.id} (${obs.ip.pendingAction.type}) in progress`));
+    } else if (obs.ip?.holder === elected.id) {
+      steps.push(decided('AssignRoutedIP', 'skipped', `already on ${elected.node}`));
+    } else {
+      steps.push(act('AssignRoutedIP', { kind: 'assign', node: elected }, `to ${elected.node}`));
+    }
+  }
+
+  steps.push(rulesStep('DeleteRoutedIPFirewallPort', 'deletePorts', firewall?.deleteRules));
+  if (firewall && firewall.deleteNodes.length > 0) {
+    steps.push(act('DeleteRoutedIPFirewallNode', { kind: 'deleteNodes', ids: firewall.deleteNodes }, firewall.deleteNodes.join(',')));
+  } else {
+    steps.push(decided('DeleteRoutedIPFirewallNode', 'skipped', firewall ? 'nothing to change' : 'no firewall'));
+  }
+  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps };
+}
