@@ -1,0 +1,41 @@
+/**
+ * Service configuration from the environment — the only place that reads `process.env`.
+ * Invalid values stop the process at start with a message naming the variable.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Validated configuration. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Bearer token required on hook calls; undefined = no authentication (not for production). */
+  readonly hookToken?: string;
+  readonly logLevel: string;
+  /** Largest accepted request body; a sync with 5,000 related Nodes is ~25 MiB. */
+  readonly bodyLimit: number;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Reads the configuration; throws with a clear message on invalid values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const fromFile = env.HOOK_TOKEN_FILE ? readFileSync(env.HOOK_TOKEN_FILE, 'utf8').trim() : undefined;
+  const hookToken = (env.HOOK_TOKEN ?? '').trim() || fromFile || undefined;
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST ?? '0.0.0.0',
+    ...(hookToken ? { hookToken } : {}),
+    logLevel,
+    bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Turns a decoded hook request into what reconcile works with: the RoutedIP, its issuer (if
+ * delivered and valid), the related objects of its namespace, and what sibling RoutedIPs use.
+ * Semantic problems are returned as a `ConfigProblem`, reported as a condition, never thrown.
+ */
+import type { EndpointSlice, Node, Secret, Service } from '../schemas/kubernetes.js';
+import { RELATED, type SyncRequest } from '../schemas/metacontroller.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject } from '../schemas/routed-ip.js';
+import type { ProviderName, RoutedIPOwner } from '../issuers/issuer.js';
+import { readStatusHint, type StatusHint } from './hints.js';
+
+/** A spec problem the user must fix; `reason` is the condition reason. */
+export interface ConfigProblem {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Default sources of managed inbound rules. */
+export const DEFAULT_SOURCE_RANGES = ['0.0.0.0/0', '::/0'] as const;
+
+/** The issuer as the reconcile layer needs it. */
+export interface IssuerSettings {
+  readonly namespace: string;
+  readonly name: string;
+  readonly provider: ProviderName;
+  readonly spec: RoutedIPIssuerSpec;
+  readonly reclaimPolicy: 'Retain' | 'Delete';
+  readonly firewallName?: string;
+  readonly sources: readonly string[];
+  readonly dryRun: boolean;
+  readonly region?: string;
+}
+
+/** Everything one hook call is about. */
+export interface SyncContext {
+  readonly parent: RoutedIPObject;
+  readonly owner: RoutedIPOwner;
+  readonly generation: number;
+  readonly previous: StatusHint;
+  readonly issuer: IssuerSettings | ConfigProblem;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly nodes: readonly Node[];
+  readonly service?: Service;
+  readonly slices: readonly EndpointSlice[];
+  /** Status hints of the other RoutedIPs delivered with the call. */
+  readonly siblings: readonly SiblingHint[];
+}
+
+/** Another RoutedIP: its status hint and the address its spec adopts. */
+export interface SiblingHint extends StatusHint {
+  readonly specAddress?: string;
+}
+
+const PROVIDERS: readonly ProviderName[] = ['digitalocean', 'aws', 'memory'];
+
+const inNamespace = <T extends { metadata: { namespace?: string } }>(group: Record<string, T> | undefined, ns: string): T[] =>
+  Object.values(group ?? {}).filter((o) => (o.metadata.namespace ?? ns) === ns);
+
+/** Validates an issuer spec; the first problem found is returned. */
+export function issuerSettings(namespace: string, name: string, spec: RoutedIPIssuerSpec | undefined): IssuerSettings | ConfigProblem {
+  if (!spec) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} has no spec` };
+  const blocks = PROVIDERS.filter((p) => spec[p] !== undefined);
+  const provider = blocks[0];
+  if (blocks.length !== 1 || provider === undefined) {
+    return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} must set exactly one of digitalocean, aws, memory (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
+  }
+  const policy = spec.routedIPReclaimPolicy ?? 'Retain';
+  if (policy !== 'Retain' && policy !== 'Delete') {
+    return { reason: 'InvalidIssuerSpec', message: `routedIPReclaimPolicy must be Retain or Delete, not ${JSON.stringify(policy)}` };
+  }
+  const sources = [...new Set(spec.firewallSourceRanges ?? DEFAULT_SOURCE_RANGES)].sort();
+  if (sources.length === 0) return { reason: 'InvalidIssuerSpec', message: 'firewallSourceRanges must not be empty' };
+  const region = provider === 'digitalocean' ? spec.digitalocean?.region : provider === 'aws' ? spec.aws?.region : undefined;
+  const firewallName = spec.routedIPFirewallName === '' ? undefined : spec.routedIPFirewallName;
+  return {
+    namespace,
+    name,
+    provider,
+    spec,
+    reclaimPolicy: policy,
+    ...(firewallName !== undefined ? { firewallName } : {}),
+    sources,
+    dryRun: spec.dryRun === true,
+    ...(region !== undefined ? { region } : {}),
+  };
+}
+
+/** Builds the context of one call. */
+export function buildContext(request: SyncRequest): SyncContext {
+  const parent = request.parent;
+  const ns = parent.metadata.namespace ?? 'default';
+  const owner: RoutedIPOwner = { namespace: ns, name: parent.metadata.name, uid: parent.metadata.uid ?? `${ns}/${parent.metadata.name}` };
+  const related = request.related ?? {};
+  const issuerName = parent.spec?.issuerRef.name;
+  const issuerObject = inNamespace(related[RELATED.issuers], ns).find((i) => i.metadata.name === issuerName);
+  const issuer: IssuerSettings | ConfigProblem = !parent.spec
+    ? { reason: 'InvalidSpec', message: 'RoutedIP has no spec' }
+    : !issuerObject
+      ? { reason: 'IssuerNotFound', message: `RoutedIPIssuer ${ns}/${issuerName} not found` }
+      : issuerSettings(ns, issuerObject.metadata.name, issuerObject.spec);
+  const serviceName = parent.spec?.serviceRef?.name;
+  const service = serviceName === undefined ? undefined : inNamespace(related[RELATED.services], ns).find((s) => s.metadata.name === serviceName);
+  const slices = serviceName === undefined ? [] : inNamespace(related[RELATED.endpointSlices], ns).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName);
+  const isSelf = (o: RoutedIPObject) =>
+    o.metadata.uid !== undefined && parent.metadata.uid !== undefined ? o.metadata.uid === parent.metadata.uid : o.metadata.name === parent.metadata.name && (o.metadata.namespace ?? ns) === ns;
+  const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => ({ ...readStatusHint(o.status), ...(o.spec?.address ? { specAddress: o.spec.address } : {}) }));
+  return {
+    parent,
+    owner,
+    generation: parent.metadata.generation ?? 0,
+    previous: readStatusHint(parent.status),
+    issuer,
+    secrets: new Map(inNamespace(related[RELATED.secrets], ns).map((s) => [s.metadata.name, s])),
+    nodes: Object.values(related[RELATED.nodes] ?? {}),
+    ...(service ? { service } : {}),
+    slices,
+    siblings,
+  };
+}
+
+/** True when `x` is a problem rather than valid settings. */
+export const isProblem = (x: IssuerSettings | ConfigProblem): x is ConfigProblem => 'reason' in x && !('provider' in x);

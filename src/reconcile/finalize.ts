@@ -1,0 +1,89 @@
+/**
+ * One `/finalize` (DeleteRoutedIP). `Retain` leaves the cloud as it is and lets the RoutedIP go.
+ * `Delete` unassigns and releases a created IP (an adopted one is only unassigned) and removes
+ * what this RoutedIP added to the firewall; `finalized` is true only once a fresh observation
+ * finds nothing left. A dry run reports what it would do and lets the RoutedIP go.
+ */
+import type { RoutedIPIssuer } from '../issuers/issuer.js';
+import { planFinalize, type FinalizePlan } from '../plan/finalize-plan.js';
+import { FINALIZE_STEPS } from '../plan/steps.js';
+import { isFalse, isTrue, isUnknown } from './conditions.js';
+import type { IssuerSettings, SyncContext } from './context.js';
+import { executeSteps } from './execute.js';
+import { judge, observe, siblingNeeds, type Observation } from './observe.js';
+import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
+import { assembleStatus } from './status.js';
+import { PENDING_POLL_SECONDS } from './sync.js';
+
+/** Seconds before checking again that deletions took effect. */
+export const FINALIZE_RECHECK_SECONDS = 2;
+
+const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): FinalizePlan => {
+  const needs = siblingNeeds(ctx, seen.firewall?.id);
+  return planFinalize({
+    ...(seen.ip ? { ip: seen.ip } : {}),
+    adopted: Boolean(ctx.parent.spec?.address),
+    ...(settings.firewallName !== undefined ? { firewallName: settings.firewallName } : {}),
+    ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    sources: settings.sources,
+    ...(ctx.previous.firewall ? { previousFirewall: ctx.previous.firewall } : {}),
+    siblingPorts: needs.siblingPorts,
+    siblingNodes: needs.siblingNodes,
+  });
+};
+
+/** Runs one finalize for a RoutedIP whose issuer is usable. */
+export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
+  const now = deps.clock();
+  const base = { generation: ctx.generation, now, previous: ctx.previous, provider: settings.provider };
+  const ready = issuerReady(settings, undefined);
+  if (settings.reclaimPolicy === 'Retain') {
+    const steps = FINALIZE_STEPS.map((name) => ({ name, outcome: 'skipped' as const, detail: 'routedIPReclaimPolicy Retain: cloud resources left as they are' }));
+    const kept = isTrue('Retained', 'routedIPReclaimPolicy is Retain: the address and firewall entries are left in the cloud');
+    const status = assembleStatus({
+      ...base,
+      ...(ctx.previous.address !== undefined ? { address: ctx.previous.address } : {}),
+      steps,
+      conditions: { IPAllocated: kept, Assigned: isUnknown('Finalizing', 'the RoutedIP is being deleted'), FirewallReady: kept, IssuerReady: ready },
+      notReady: isFalse('Finalizing', 'the RoutedIP is being deleted; cloud resources are retained'),
+    });
+    return { status, finalized: true };
+  }
+
+  const nodes = judge(ctx, settings, issuer);
+  const seen = await observe(ctx, settings, issuer, nodes);
+  if (seen.error) return { ...carriedForward(ctx, settings, FINALIZE_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, now), finalized: false };
+  const first = plan(ctx, settings, seen);
+  const run = await executeSteps(first.steps, {
+    issuer,
+    owner: ctx.owner,
+    ...(seen.ip ? { ip: seen.ip } : {}),
+    ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    dryRun: settings.dryRun,
+    logger: deps.logger,
+    onWrite: deps.onWrite,
+  });
+
+  // Observe again: `finalized` must rest on what the cloud shows, not on what we asked of it.
+  let clean = first.clean || settings.dryRun;
+  let left = seen;
+  if (!first.clean && !settings.dryRun && !run.error && !run.pendingAction) {
+    left = await observe(ctx, settings, issuer, nodes);
+    clean = !left.error && plan(ctx, settings, left).clean;
+  }
+  const status = assembleStatus({
+    ...base,
+    ...(left.ip ? { address: left.ip.address } : {}),
+    ...(run.pendingAction ? { pendingAction: run.pendingAction } : {}),
+    steps: run.steps,
+    conditions: {
+      IPAllocated: left.ip ? isTrue('Allocated', `address ${left.ip.address} still exists`) : isFalse('Released', 'no address is held'),
+      Assigned: isUnknown('Finalizing', 'the RoutedIP is being deleted'),
+      FirewallReady: clean ? isTrue('FirewallCleaned', 'nothing this RoutedIP added is left') : isFalse('FirewallCleaning', 'removing what this RoutedIP added'),
+      IssuerReady: issuerReady(settings, run.error ?? left.error),
+    },
+    notReady: run.error ? isFalse(run.error.reason, run.error.message) : isFalse('Finalizing', clean ? 'cloud resources cleaned up' : 'cleaning up cloud resources'),
+  });
+  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : run.pendingAction ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
+  return { ...outcome, finalized: clean };
+}

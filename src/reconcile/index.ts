@@ -1,0 +1,47 @@
+/**
+ * Entry point of the reconcile layer for `/sync` and `/finalize`: builds the context, resolves the
+ * issuer through the registry, and runs the sync or the finalize. Never throws for cloud or spec
+ * problems; only a programming error escapes (and becomes a 500 in the HTTP layer).
+ */
+import { IssuerError } from '../issuers/errors.js';
+import type { IssuerRegistry } from '../issuers/registry.js';
+import type { SyncRequest } from '../schemas/metacontroller.js';
+import { FINALIZE_STEPS, SYNC_STEPS } from '../plan/steps.js';
+import { buildContext, isProblem, type ConfigProblem } from './context.js';
+import { runFinalize } from './finalize.js';
+import { configProblem, type Outcome, type RunDeps } from './outcome.js';
+import { runSync } from './sync.js';
+
+/** Name of the finalizer Metacontroller puts on RoutedIPs (CompositeController `routedip`). */
+export const FINALIZER = 'metacontroller.io/compositecontroller-routedip';
+
+/** Dependencies of the reconcile layer. */
+export interface ReconcileDeps extends RunDeps {
+  readonly registry: IssuerRegistry;
+}
+
+/** Handles a sync or finalize request (`request.finalizing` decides). */
+export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Promise<Outcome> {
+  const ctx = buildContext(request);
+  const finalizing = request.finalizing === true;
+  const names = finalizing ? FINALIZE_STEPS : SYNC_STEPS;
+  const now = deps.clock();
+  const blocked = (problem: ConfigProblem): Outcome => {
+    const hint = finalizing ? { ...problem, message: `${problem.message}; deletion waits until the issuer is usable, or remove the finalizer ${FINALIZER} to abandon the cloud resources` } : problem;
+    const outcome = configProblem(ctx, names, hint, now);
+    return finalizing ? { ...outcome, finalized: false } : outcome;
+  };
+
+  if (isProblem(ctx.issuer)) return blocked(ctx.issuer);
+  const settings = ctx.issuer;
+  const factory = deps.registry[settings.provider];
+  if (!factory) return blocked({ reason: 'ProviderNotAvailable', message: `provider ${settings.provider} is not available in this service` });
+  let issuer;
+  try {
+    issuer = factory({ namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger });
+  } catch (err) {
+    if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
+    throw err;
+  }
+  return finalizing ? runFinalize(ctx, settings, issuer, deps) : runSync(ctx, settings, issuer, deps);
+}

@@ -1,0 +1,71 @@
+/**
+ * The read-only half of a call: judge nodes, find the IP, find the firewall. Shared by sync and
+ * finalize so both see the cloud the same way.
+ */
+import { IssuerError, toIssuerError } from '../issuers/errors.js';
+import type { NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuers/issuer.js';
+import { judgeNodes, type JudgedNode } from '../plan/eligibility.js';
+import { portKey, endpointNodes } from '../plan/ports.js';
+import type { IssuerSettings, SyncContext } from './context.js';
+
+/** What the reads found; `error` set when a read failed (at `failedStep`). */
+export interface Observation {
+  readonly nodes: readonly JudgedNode[];
+  readonly ip?: ObservedRoutedIP;
+  readonly firewall?: ObservedFirewall;
+  readonly error?: IssuerError;
+  readonly failedStep?: 'FindRoutedIP' | 'FindRoutedIPFirewall';
+}
+
+/** Judges the related nodes for this issuer. */
+export function judge(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer): JudgedNode[] {
+  const spec = ctx.parent.spec;
+  return judgeNodes(ctx.nodes, {
+    ...(spec?.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+    ...(settings.region !== undefined ? { region: settings.region } : {}),
+    ...(spec?.serviceRef ? { endpointNodes: ctx.service ? endpointNodes(ctx.slices) : new Set<string>() } : {}),
+    nodeTarget: (n) => issuer.nodeTarget(n),
+  });
+}
+
+/** Ports and nodes that RoutedIPs sharing `firewallId` need, and nodes they hold or target. */
+export function siblingNeeds(ctx: SyncContext, firewallId: string | undefined) {
+  const siblingPorts = new Set<string>();
+  const siblingNodes = new Set<string>();
+  const taken = new Set<string>();
+  for (const s of ctx.siblings) {
+    if (s.node !== undefined) taken.add(s.node);
+    if (s.electedNode !== undefined) taken.add(s.electedNode);
+    if (firewallId === undefined || s.firewall?.id !== firewallId) continue;
+    for (const p of s.firewall.ports) siblingPorts.add(portKey(p));
+    for (const n of s.firewall.nodes) siblingNodes.add(n);
+  }
+  return { siblingPorts, siblingNodes, taken };
+}
+
+/** Runs FindRoutedIP and FindRoutedIPFirewall; stops at the first failing read. */
+export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, nodes: readonly JudgedNode[]): Promise<Observation> {
+  const targets = nodes.map((n) => n.target).filter((t): t is NodeTarget => t !== undefined);
+  const lastElected = targets.find((t) => t.node === ctx.previous.electedNode);
+  const foreign = ctx.siblings.flatMap((s) => [s.address, s.specAddress]).filter((a): a is string => a !== undefined);
+  let ip: ObservedRoutedIP | undefined;
+  try {
+    ip = await issuer.findRoutedIP({
+      owner: ctx.owner,
+      ...(ctx.parent.spec?.address ? { address: ctx.parent.spec.address } : {}),
+      ...(ctx.previous.address !== undefined ? { lastKnownAddress: ctx.previous.address } : {}),
+      ...(lastElected ? { lastElected } : {}),
+      nodes: targets,
+      foreignAddresses: [...new Set(foreign)].sort(),
+    });
+  } catch (err) {
+    return { nodes, error: toIssuerError(err), failedStep: 'FindRoutedIP' };
+  }
+  if (settings.firewallName === undefined) return { nodes, ...(ip ? { ip } : {}) };
+  try {
+    const firewall = await issuer.findRoutedIPFirewall(settings.firewallName, ctx.owner);
+    return { nodes, ...(ip ? { ip } : {}), ...(firewall ? { firewall } : {}) };
+  } catch (err) {
+    return { nodes, ...(ip ? { ip } : {}), error: toIssuerError(err), failedStep: 'FindRoutedIPFirewall' };
+  }
+}

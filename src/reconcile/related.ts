@@ -1,0 +1,33 @@
+/**
+ * The customize answer: which related objects Metacontroller delivers with each sync. Depends on
+ * the RoutedIP's spec only, because Metacontroller caches it per (uid, generation).
+ */
+import type { RelatedResourceRule } from '../schemas/metacontroller.js';
+import { API_VERSION, ISSUER_SECRET_LABEL, type RoutedIPObject } from '../schemas/routed-ip.js';
+
+/**
+ * Related rules for `parent`:
+ * - its RoutedIPIssuer by name, and the Secrets of its namespace labelled `routedip.io/issuer`
+ *   (the Secret's name lives in the issuer, which customize cannot see);
+ * - the Service by name and its EndpointSlices by `kubernetes.io/service-name`;
+ * - Nodes matching `spec.nodeSelector` (all Nodes without one);
+ * - every RoutedIP, so sharing a firewall or spreading over nodes takes the others into account.
+ */
+export function relatedResources(parent: RoutedIPObject): RelatedResourceRule[] {
+  const namespace = parent.metadata.namespace ?? 'default';
+  const spec = parent.spec;
+  const rules: RelatedResourceRule[] = [];
+  if (spec?.issuerRef?.name) {
+    rules.push({ apiVersion: API_VERSION, resource: 'routedipissuers', namespace, names: [spec.issuerRef.name] });
+  }
+  rules.push({ apiVersion: 'v1', resource: 'secrets', namespace, labelSelector: { matchExpressions: [{ key: ISSUER_SECRET_LABEL, operator: 'Exists' }] } });
+  if (spec?.serviceRef?.name) {
+    rules.push({ apiVersion: 'v1', resource: 'services', namespace, names: [spec.serviceRef.name] });
+    rules.push({ apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices', namespace, labelSelector: { matchLabels: { 'kubernetes.io/service-name': spec.serviceRef.name } } });
+  }
+  const selector = spec?.nodeSelector;
+  const hasSelector = Boolean(selector && (Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0));
+  rules.push(hasSelector && selector ? { apiVersion: 'v1', resource: 'nodes', labelSelector: selector } : { apiVersion: 'v1', resource: 'nodes' });
+  rules.push({ apiVersion: API_VERSION, resource: 'routedips' });
+  return rules;
+}

@@ -1,0 +1,83 @@
+/**
+ * Builds the complete RoutedIP status from what this call observed and did, carrying the previous
+ * value forward for anything it could not observe (a cloud failure must not blank the status).
+ * Every list is sorted and every text deterministic: same inputs, same bytes.
+ */
+import type { IssuerError } from '../issuers/errors.js';
+import type { ObservedFirewall, PendingAction } from '../issuers/issuer.js';
+import type { FirewallPlan } from '../plan/firewall.js';
+import { portKey, sortPorts } from '../plan/ports.js';
+import type { FirewallPort, FirewallStatus, RoutedIPStatus, StepStatus } from '../schemas/routed-ip.js';
+import { buildConditions, isFalse, isTrue, type ConditionType, type ConditionValue } from './conditions.js';
+import type { StatusHint } from './hints.js';
+
+/** Firewall facts after execution. */
+export interface FirewallOutcome {
+  readonly observed: ObservedFirewall;
+  readonly plan: FirewallPlan;
+  readonly desiredPorts: readonly FirewallPort[];
+  /** Cloud ids this RoutedIP needs in the firewall (elected node and current holder). */
+  readonly neededNodes: readonly string[];
+  readonly addedPorts: boolean;
+  readonly addedNode: boolean;
+  readonly deletedPorts: boolean;
+  readonly deletedNodes: boolean;
+}
+
+/** The ownership record after this call's writes. */
+export function firewallStatus(f: FirewallOutcome): FirewallStatus {
+  const ports = new Map(f.plan.ownedPorts.map((p) => [portKey(p), p]));
+  if (f.addedPorts) for (const p of f.plan.claimPorts) ports.set(portKey(p), { protocol: p.protocol, port: p.port });
+  if (f.deletedPorts) for (const r of f.plan.deleteRules) ports.delete(portKey(r));
+  const nodes = new Set(f.plan.ownedNodes);
+  if (f.addedNode && f.plan.addNode) nodes.add(f.plan.addNode.id);
+  if (f.deletedNodes) for (const id of f.plan.deleteNodes) nodes.delete(id);
+  return {
+    id: f.observed.id,
+    name: f.observed.name,
+    ports: sortPorts(f.desiredPorts),
+    nodes: [...new Set(f.neededNodes)].sort(),
+    addedPorts: sortPorts(ports.values()),
+    addedNodes: [...nodes].sort(),
+  };
+}
+
+/** The facts a status is made of. */
+export interface StatusFacts {
+  readonly generation: number;
+  readonly now: Date;
+  readonly previous: StatusHint;
+  readonly provider?: string;
+  readonly address?: string;
+  readonly node?: string;
+  readonly electedNode?: string;
+  readonly firewall?: FirewallStatus;
+  readonly pendingAction?: PendingAction;
+  readonly steps: readonly StepStatus[];
+  readonly conditions: Readonly<Record<Exclude<ConditionType, 'Ready'>, ConditionValue>>;
+  /** Overrides `Ready` (a failure or a dry run explains itself there). */
+  readonly notReady?: ConditionValue;
+}
+
+/** Assembles the status; `Ready` is True exactly when every other condition but IssuerReady's peers converged. */
+export function assembleStatus(f: StatusFacts): RoutedIPStatus {
+  const c = f.conditions;
+  const blocking = (['IPAllocated', 'Assigned', 'FirewallReady', 'IssuerReady'] as const).find((t) => c[t].status !== 'True');
+  const ready: ConditionValue =
+    f.notReady ?? (blocking === undefined ? isTrue('Ready', `${f.address} is on ${f.node}`) : isFalse(c[blocking].reason, c[blocking].message));
+  const conditions = buildConditions({ Ready: ready, ...c }, f.previous.conditions, f.now, f.generation);
+  return {
+    observedGeneration: f.generation,
+    ...(f.address !== undefined ? { address: f.address } : {}),
+    ...(f.provider !== undefined ? { provider: f.provider } : {}),
+    ...(f.node !== undefined ? { node: f.node } : {}),
+    ...(f.electedNode !== undefined ? { electedNode: f.electedNode } : {}),
+    ...(f.firewall ? { firewall: f.firewall } : {}),
+    ...(f.pendingAction ? { pendingAction: { id: f.pendingAction.id, type: f.pendingAction.type, ...(f.pendingAction.target !== undefined ? { node: f.pendingAction.target } : {}) } } : {}),
+    steps: [...f.steps],
+    conditions,
+  };
+}
+
+/** The condition a failed call reports. */
+export const failureCondition = (error: IssuerError): ConditionValue => isFalse(error.reason, error.message);

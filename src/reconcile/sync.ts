@@ -1,0 +1,141 @@
+/**
+ * One `/sync`: observe → plan → execute → status. Cloud failures become conditions and backoff,
+ * never exceptions; the previous status is carried forward for whatever could not be observed.
+ */
+import type { ObservedFirewall, RoutedIPIssuer } from '../issuers/issuer.js';
+import type { JudgedNode } from '../plan/eligibility.js';
+import { findPorts } from '../plan/ports.js';
+import { planSync, type SyncPlan } from '../plan/sync-plan.js';
+import { SYNC_STEPS } from '../plan/steps.js';
+import type { FirewallPort } from '../schemas/routed-ip.js';
+import { isFalse, isTrue, type ConditionValue } from './conditions.js';
+import type { IssuerSettings, SyncContext } from './context.js';
+import { executeSteps, type ExecutionResult } from './execute.js';
+import { judge, observe, siblingNeeds } from './observe.js';
+import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
+import { assembleStatus, firewallStatus } from './status.js';
+
+/** Seconds between polls of an asynchronous cloud action. */
+export const PENDING_POLL_SECONDS = 5;
+/** Safety-net resync while waiting on something outside Kubernetes (a firewall to be created). */
+export const WAITING_RESYNC_SECONDS = 60;
+/** A dry run re-plans now and then so its report follows the cloud. */
+export const DRY_RUN_RESYNC_SECONDS = 300;
+
+/** Runs one sync for a RoutedIP whose issuer is usable. */
+export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
+  const nodes = judge(ctx, settings, issuer);
+  const seen = await observe(ctx, settings, issuer, nodes);
+  if (seen.error) return carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock());
+
+  const ports = findPorts(ctx.slices);
+  const needs = siblingNeeds(ctx, seen.firewall?.id);
+  const plan = planSync({
+    ownerUid: ctx.owner.uid,
+    nodes,
+    ...(seen.ip ? { ip: seen.ip } : {}),
+    ...(ctx.previous.electedNode !== undefined ? { previousElected: ctx.previous.electedNode } : {}),
+    ...(ctx.previous.firewall ? { previousFirewall: ctx.previous.firewall } : {}),
+    taken: needs.taken,
+    ...(settings.firewallName !== undefined ? { firewallName: settings.firewallName } : {}),
+    ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    ports,
+    sources: settings.sources,
+    siblingPorts: needs.siblingPorts,
+    siblingNodes: needs.siblingNodes,
+  });
+  const run = await executeSteps(plan.steps, {
+    issuer,
+    owner: ctx.owner,
+    ...(seen.ip ? { ip: seen.ip } : {}),
+    ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    dryRun: settings.dryRun,
+    logger: deps.logger,
+    onWrite: deps.onWrite,
+  });
+  return syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() });
+}
+
+/** Everything the sync status is computed from. */
+interface SyncFacts {
+  readonly ctx: SyncContext;
+  readonly settings: IssuerSettings;
+  readonly nodes: readonly JudgedNode[];
+  readonly firewall?: ObservedFirewall;
+  readonly plan: SyncPlan;
+  readonly run: ExecutionResult;
+  readonly ports: readonly FirewallPort[];
+  readonly now: Date;
+}
+
+function syncOutcome(f: SyncFacts): Outcome {
+  const { ctx, settings, plan, run, ports } = f;
+  const electedNode = plan.election.node;
+  const elected = f.nodes.find((n) => n.name === electedNode)?.target?.id;
+  const nameOf = (id: string | undefined) => (id === undefined ? undefined : (f.nodes.find((n) => n.target?.id === id)?.name ?? id));
+  const ip = run.ip;
+  const pending = run.pendingAction ?? ip?.pendingAction;
+  const holderId = run.completed.has('assign') && !run.pendingAction ? elected : ip?.holder;
+  const fwStatus =
+    plan.firewall && f.firewall
+      ? firewallStatus({
+          observed: f.firewall,
+          plan: plan.firewall,
+          desiredPorts: ports,
+          neededNodes: [elected, holderId].filter((x): x is string => x !== undefined),
+          addedPorts: run.completed.has('addPorts'),
+          addedNode: run.completed.has('addNode'),
+          deletedPorts: run.completed.has('deletePorts'),
+          deletedNodes: run.completed.has('deleteNodes'),
+        })
+      : undefined;
+  const fwBusy = run.steps.some((s) => FIREWALL_WRITES.has(s.name) && (s.outcome === 'pending' || s.outcome === 'failed'));
+  const portsText = ports.map((p) => `${p.protocol}/${p.port}`).join(',') || 'no ports';
+
+  const firewallReady: ConditionValue =
+    settings.firewallName === undefined
+      ? isTrue('FirewallNotManaged', 'no routedIPFirewallName: the firewall is not managed')
+      : !f.firewall
+        ? isFalse('FirewallNotFound', `no firewall named ${settings.firewallName}: the IP is not assigned until it exists`)
+        : fwBusy
+          ? isFalse('FirewallPending', `firewall ${settings.firewallName} is not converged yet`)
+          : isTrue('FirewallConverged', `firewall ${settings.firewallName} open on ${portsText}`);
+  const assigned: ConditionValue =
+    electedNode === undefined
+      ? isFalse('NoEligibleNode', 'no eligible node: the IP stays where it is')
+      : pending
+        ? isFalse('AssignPending', `moving to ${electedNode}: action ${pending.id} in progress`)
+        : holderId !== undefined && holderId === elected
+          ? isTrue('Assigned', `${ip?.address} points at ${electedNode}`)
+          : isFalse('NotAssigned', `${ip?.address ?? 'the address'} is not on ${electedNode} yet`);
+  const allocated: ConditionValue = ip
+    ? isTrue(ctx.parent.spec?.address ? 'Adopted' : 'Allocated', `address ${ip.address}`)
+    : isFalse('NotAllocated', 'no address yet');
+  const notReady = run.error
+    ? isFalse(run.error.reason, run.error.message)
+    : settings.dryRun
+      ? isFalse('DryRun', 'dryRun is set: steps are planned and reported, never executed')
+      : undefined;
+  const holderName = nameOf(holderId);
+  const status = assembleStatus({
+    generation: ctx.generation,
+    now: f.now,
+    previous: ctx.previous,
+    provider: settings.provider,
+    ...(ip ? { address: ip.address } : {}),
+    ...(holderName !== undefined ? { node: holderName } : {}),
+    ...(electedNode !== undefined ? { electedNode } : {}),
+    ...(fwStatus ? { firewall: fwStatus } : {}),
+    ...(pending ? { pendingAction: pending } : {}),
+    steps: run.steps,
+    conditions: { IPAllocated: allocated, Assigned: assigned, FirewallReady: firewallReady, IssuerReady: issuerReady(settings, run.error) },
+    ...(notReady ? { notReady } : {}),
+  });
+  return finishOutcome(status, run.error, f.now, () => {
+    if (pending) return PENDING_POLL_SECONDS;
+    if (settings.dryRun) return DRY_RUN_RESYNC_SECONDS;
+    return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? undefined : WAITING_RESYNC_SECONDS;
+  });
+}
+
+const FIREWALL_WRITES = new Set<string>(['AddRoutedIPFirewallPort', 'AddRoutedIPFirewallNode', 'DeleteRoutedIPFirewallPort', 'DeleteRoutedIPFirewallNode']);

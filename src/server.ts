@@ -1,0 +1,39 @@
+/**
+ * Process entry point (`npm start`): configuration → app → listen, with a graceful close on
+ * SIGTERM so in-flight hook calls finish (Metacontroller retries anything that does not).
+ */
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createIssuerRegistry } from './issuers/registry.js';
+
+const config = loadConfig();
+const app = buildApp({
+  registry: createIssuerRegistry(),
+  logger: { level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization'] },
+  ...(config.hookToken ? { hookToken: config.hookToken } : {}),
+  bodyLimit: config.bodyLimit,
+});
+if (!config.hookToken) app.log.warn('HOOK_TOKEN is not set: hook calls are not authenticated');
+
+let closing = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'closing');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'close failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  app.log.error({ err }, 'listen failed');
+  process.exit(1);
+}

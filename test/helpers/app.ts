@@ -1,0 +1,65 @@
+/**
+ * Builds the app for a test (closed at teardown) and posts hook calls through `inject`.
+ * Logs go to an in-memory array so tests can assert what was (not) logged.
+ */
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppOptions } from '../../src/app.js';
+import type { SyncRequest, SyncResponse } from '../../src/schemas/metacontroller.js';
+
+/** Anything with tap's `teardown`. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A test app and the log lines it wrote. */
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly logs: string[];
+}
+
+/** Builds and readies an app; `logs` collects every log line at debug level and above. */
+export async function buildTestApp(t: Teardown, options: Omit<AppOptions, 'logger'>): Promise<TestApp> {
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const app = buildApp({ defaultMetrics: false, ...options, logger: { level: 'debug', stream } });
+  t.teardown(() => app.close());
+  await app.ready();
+  return { app, logs };
+}
+
+/** A hook answer: status code, parsed body and raw payload bytes. */
+export interface HookAnswer {
+  readonly statusCode: number;
+  readonly body: SyncResponse;
+  readonly raw: string;
+  readonly headers: Record<string, unknown>;
+}
+
+async function post(app: FastifyInstance, path: string, payload: unknown, headers: Record<string, string> = {}): Promise<HookAnswer> {
+  const res = await app.inject({ method: 'POST', url: path, payload: payload as object, headers });
+  return { statusCode: res.statusCode, body: res.json() as SyncResponse, raw: res.payload, headers: res.headers };
+}
+
+/** POST /sync. */
+export const sync = (app: FastifyInstance, request: SyncRequest, headers?: Record<string, string>) => post(app, '/sync', request, headers);
+
+/** POST /finalize (sets `finalizing: true`). */
+export const finalize = (app: FastifyInstance, request: SyncRequest, headers?: Record<string, string>) =>
+  post(app, '/finalize', { ...request, finalizing: true }, headers);
+
+/** A fixed clock that tests can move forward. */
+export function testClock(start = '2026-11-23T12:00:00Z') {
+  let now = new Date(start).getTime();
+  return {
+    now: () => new Date(now),
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
