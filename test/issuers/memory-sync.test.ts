@@ -1,0 +1,87 @@
+/**
+ * The memory cloud behind the real hooks: what PRODUCT.md promises of the `memory` issuer,
+ * checked through POST /sync and /finalize (app.inject) against the cloud's own state.
+ */
+import t, { type Test } from 'tap';
+import { IssuerUnavailableError } from '../../src/issuers/errors.js';
+import { MemoryCloud, UID_TAG } from '../../src/issuers/memory/cloud.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import type { RoutedIPObject } from '../../src/schemas/routed-ip.js';
+import { endpointSlice, issuer, node, notReady, routedIP, service, syncRequest, type World } from '../fixtures/k8s.js';
+import { buildTestApp, finalize, sync, testClock } from '../helpers/app.js';
+
+const ACCOUNT = 'ingress/cloud';
+const FOREIGN_RULE = { protocol: 'tcp' as const, port: 22, sources: ['10.0.0.0/8'] };
+
+/** An app on a fresh cloud whose firewall `public` already holds a foreign rule and node. */
+async function setup(t: Test) {
+  const cloud = new MemoryCloud();
+  cloud.seedFirewall(ACCOUNT, 'public', { rules: [FOREIGN_RULE], nodes: ['bastion'] });
+  const { app } = await buildTestApp(t, { registry: createIssuerRegistry({ memoryCloud: cloud }), clock: testClock().now });
+  const world = (parent: RoutedIPObject, n1Ready = true): World => ({
+    parent,
+    issuers: [issuer('cloud', { memory: { firewalls: ['public'] }, routedIPFirewallName: 'public', routedIPReclaimPolicy: 'Delete', firewallSourceRanges: ['0.0.0.0/0'] })],
+    nodes: [n1Ready ? node('n1') : node('n1', notReady()), node('n2')],
+    services: [service('ingress-nginx', [443])],
+    endpointSlices: [endpointSlice('ingress-nginx', [{ nodeName: 'n1' }, { nodeName: 'n2' }], [443])],
+  });
+  return { cloud, app, world };
+}
+
+const withStatus = (parent: RoutedIPObject, status: unknown): RoutedIPObject => ({ ...parent, status });
+const ours = (cloud: MemoryCloud) => cloud.snapshot(ACCOUNT).ips.filter((ip) => ip.tags[UID_TAG] === 'uid-public');
+
+t.test('first sync converges on the memory cloud; the next one makes zero writes and the same status', async (t) => {
+  const { cloud, app, world } = await setup(t);
+  const parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  const first = await sync(app, syncRequest(world(parent)));
+  t.equal(first.statusCode, 200);
+  t.match(first.body.status, { address: '203.0.113.1', node: 'n1', provider: 'memory' });
+  t.match(first.body.status.conditions.find((c) => c.type === 'Ready'), { status: 'True' });
+  t.match(ours(cloud), [{ address: '203.0.113.1', holder: 'n1' }]);
+  t.same(cloud.observedRules(ACCOUNT, 'public'), [{ protocol: 'tcp', port: 22, sources: ['10.0.0.0/8'] }, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0'] }]);
+  t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion', 'n1']);
+
+  cloud.clearCalls();
+  const second = await sync(app, syncRequest(world(withStatus(parent, first.body.status))));
+  t.same(cloud.writes(), [], 'a converged sync makes no mutating call');
+  t.same(second.body.status.conditions, first.body.status.conditions, 'no condition transition');
+  const third = await sync(app, syncRequest(world(withStatus(parent, second.body.status))));
+  t.same(cloud.writes(), [], 'still no mutating call');
+  t.equal(third.raw, second.raw, 'same inputs, same status bytes');
+});
+
+t.test('a lost createRoutedIP response never leaks a second address', async (t) => {
+  const { cloud, app, world } = await setup(t);
+  const parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  cloud.failNext('createRoutedIP', new IssuerUnavailableError('connection reset'), { afterEffect: true });
+  const lost = await sync(app, syncRequest(world(parent)));
+  t.equal(lost.statusCode, 200, 'a cloud failure is not a 5xx');
+  t.ok(lost.body.resyncAfterSeconds, 'retried later');
+  // Stale status: Metacontroller may hand back the parent without the failed sync's status.
+  const retried = await sync(app, syncRequest(world(parent)));
+  t.match(retried.body.status, { address: '203.0.113.1', node: 'n1' });
+  t.equal(ours(cloud).length, 1, 'exactly one address for this RoutedIP');
+});
+
+t.test('a move keeps foreign firewall entries; Delete finalize leaves only them', async (t) => {
+  const { cloud, app, world } = await setup(t);
+  const parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  const first = await sync(app, syncRequest(world(parent)));
+  const moved = await sync(app, syncRequest(world(withStatus(parent, first.body.status), false)));
+  t.match(moved.body.status, { node: 'n2' });
+  t.match(ours(cloud), [{ holder: 'n2' }]);
+  t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion', 'n2'], 'n1 removed after the move, bastion kept');
+
+  let status: unknown = moved.body.status;
+  let finalized = false;
+  for (let i = 0; i < 5 && !finalized; i++) {
+    const answer = await finalize(app, syncRequest({ ...world(withStatus(parent, status), false), finalizing: true }));
+    status = answer.body.status;
+    finalized = answer.body.finalized === true;
+  }
+  t.ok(finalized, 'finalized once the cloud is observed clean');
+  t.same(ours(cloud), [], 'the created address is released');
+  t.same(cloud.observedRules(ACCOUNT, 'public'), [FOREIGN_RULE]);
+  t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion']);
+});
