@@ -26,6 +26,12 @@ export interface ExecutionResult {
   readonly steps: StepStatus[];
   /** Action kinds that completed in the cloud. */
   readonly completed: ReadonlySet<StepAction['kind']>;
+  /**
+   * Action kinds that were sent, whatever the answer. A failed call may still have taken effect
+   * (a lost response), so ownership of what it adds is recorded on the attempt: the next
+   * observation keeps the claim only if the entry is really there.
+   */
+  readonly attempted: ReadonlySet<StepAction['kind']>;
   /** The IP after execution (a create sets it). */
   readonly ip?: ObservedRoutedIP;
   /** An asynchronous action still running. */
@@ -44,6 +50,7 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
   const { issuer, owner } = input;
   const out: StepStatus[] = [];
   const completed = new Set<StepAction['kind']>();
+  const attempted = new Set<StepAction['kind']>();
   let ip = input.ip;
   let halted: StepName | undefined;
   let pendingAction: PendingAction | undefined;
@@ -98,6 +105,7 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
       halted ??= step.name;
       continue;
     }
+    attempted.add(step.action.kind);
     try {
       const outcome = await perform(step.action);
       if (outcome.state === 'skipped') {
@@ -125,6 +133,7 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
   return {
     steps: out,
     completed,
+    attempted,
     ...(ip ? { ip } : {}),
     ...(pendingAction ? { pendingAction } : {}),
     ...(error ? { error, failedStep: halted } : {}),

@@ -18,6 +18,7 @@ export interface FirewallOutcome {
   readonly desiredPorts: readonly FirewallPort[];
   /** Cloud ids this RoutedIP needs in the firewall (elected node and current holder). */
   readonly neededNodes: readonly string[];
+  /** The add was sent (claims hold only for entries the next observation finds). */
   readonly addedPorts: boolean;
   readonly addedNode: boolean;
   readonly deletedPorts: boolean;

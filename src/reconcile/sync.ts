@@ -83,8 +83,8 @@ function syncOutcome(f: SyncFacts): Outcome {
           plan: plan.firewall,
           desiredPorts: ports,
           neededNodes: [elected, holderId].filter((x): x is string => x !== undefined),
-          addedPorts: run.completed.has('addPorts'),
-          addedNode: run.completed.has('addNode'),
+          addedPorts: run.attempted.has('addPorts'),
+          addedNode: run.attempted.has('addNode'),
           deletedPorts: run.completed.has('deletePorts'),
           deletedNodes: run.completed.has('deleteNodes'),
         })

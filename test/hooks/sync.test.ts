@@ -1,0 +1,235 @@
+/**
+ * /sync end to end on the memory cloud: first round, second round, failover, port changes,
+ * ownership, stale status, lost responses, cloud failures and throttling.
+ */
+import t from 'tap';
+import { IssuerRateLimitError, IssuerUnavailableError } from '../../src/issuers/errors.js';
+import { notReady, withTaint } from '../fixtures/k8s.js';
+import { ACCOUNT, condition, FIREWALL, ScriptedWorld } from './world.js';
+
+t.test('FirstRound: IP created and assigned, firewall steps in the availability order', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  const res = await w.sync();
+  t.equal(res.statusCode, 200);
+  t.same(Object.keys(res.body).sort(), ['children', 'status'], 'only keys Metacontroller knows; no resync once Ready');
+  t.same(w.writeMethods(), ['addRoutedIPFirewallPort', 'addRoutedIPFirewallNode', 'createRoutedIP', 'assignRoutedIP']);
+  const s = res.body.status;
+  t.equal(s.address, '203.0.113.1');
+  t.equal(s.node, s.electedNode);
+  t.equal(condition(s, 'Ready')?.status, 'True');
+  t.same(s.firewall?.addedPorts, [{ protocol: 'tcp', port: 80 }, { protocol: 'tcp', port: 443 }]);
+  t.same(s.firewall?.addedNodes, [s.node]);
+  t.same(s.steps.map((x) => x.name), [
+    'FindRoutedIP', 'ElectRoutedIPNode', 'FindRoutedIPFirewall', 'FindRoutedIPPorts', 'AddRoutedIPFirewallPort',
+    'AddRoutedIPFirewallNode', 'CreateRoutedIP', 'AssignRoutedIP', 'DeleteRoutedIPFirewallPort', 'DeleteRoutedIPFirewallNode',
+  ]);
+  const snap = w.cloud.snapshot(ACCOUNT);
+  t.equal(snap.ips.length, 1);
+  t.equal(snap.ips[0]?.holder, s.node);
+});
+
+t.test('SecondRound: zero mutating calls and byte-identical status', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  const first = await w.sync();
+  w.cloud.clearCalls();
+  w.clock.advance(3600);
+  const second = await w.sync();
+  t.same(w.cloud.writes(ACCOUNT), [], 'no write call at all');
+  // The first round's steps say "done", the second's "skipped" (the last plan is reported);
+  // everything else, transition times included, is unchanged.
+  const { steps: _a, ...firstRest } = first.body.status;
+  const { steps: _b, ...secondRest } = second.body.status;
+  t.equal(JSON.stringify(secondRest), JSON.stringify(firstRest), 'same status apart from the step outcomes');
+  t.ok(second.body.status.steps.every((s) => s.outcome === 'skipped' || s.outcome === 'done'));
+  w.clock.advance(3600);
+  const third = await w.sync();
+  t.same(w.cloud.writes(ACCOUNT), []);
+  t.equal(third.raw, second.raw, 'a converged sync answers the same bytes every time');
+});
+
+t.test('NodeLost: failover adds the new node before the move and removes the old one after', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  await w.sync();
+  const old = w.status.node as string;
+  w.nodes = w.nodes.map((n) => (n.metadata.name === old ? { ...n, status: { conditions: [{ type: 'Ready', status: 'False' }] } } : n));
+  w.cloud.clearCalls();
+  const res = await w.sync();
+  const moved = res.body.status.node as string;
+  t.not(moved, old);
+  t.same(w.writes(), [
+    `addRoutedIPFirewallNode ${FIREWALL} ${moved}`,
+    `assignRoutedIP 203.0.113.1 -> ${moved}`,
+    `deleteRoutedIPFirewallNode ${FIREWALL} ${old}`,
+  ]);
+  t.equal(condition(res.body.status, 'Ready')?.status, 'True');
+  t.same(res.body.status.firewall?.addedNodes, [moved]);
+});
+
+t.test('no eligible node: the IP stays where it is and status says why', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  await w.sync();
+  const holder = w.status.node;
+  w.nodes = w.nodes.map((n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'False' }] } }));
+  w.cloud.clearCalls();
+  const res = await w.sync();
+  t.same(w.writes(), [], 'nothing moved, nothing removed');
+  t.equal(res.body.status.node, holder);
+  t.equal(condition(res.body.status, 'Assigned')?.reason, 'NoEligibleNode');
+  t.equal(res.body.resyncAfterSeconds, 60);
+  t.match(res.body.status.steps.find((s) => s.name === 'ElectRoutedIPNode')?.detail, /NoEligibleNode: n1: not Ready/);
+});
+
+t.test('PortRemoved: only the port this RoutedIP added is deleted, after the assign', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  await w.sync();
+  w.ports = [443, 8443];
+  w.cloud.clearCalls();
+  const res = await w.sync();
+  t.same(w.writeMethods(), ['addRoutedIPFirewallPort', 'deleteRoutedIPFirewallPort']);
+  t.same(res.body.status.firewall?.ports, [{ protocol: 'tcp', port: 443 }, { protocol: 'tcp', port: 8443 }]);
+  t.same(res.body.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443 }, { protocol: 'tcp', port: 8443 }]);
+  t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [443, 8443]);
+});
+
+t.test('ForeignRulesUntouched: rules and nodes someone else put there survive every step', async (t) => {
+  const w = new ScriptedWorld();
+  w.cloud.seedFirewall(ACCOUNT, FIREWALL, { rules: [{ protocol: 'tcp', port: 22, sources: ['10.0.0.0/8'] }, { protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }], nodes: ['bastion', 'n9'] });
+  await w.start(t);
+  await w.sync();
+  t.same(w.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443 }], 'port 80 was already open: not ours');
+  w.ports = [443];
+  w.nodes = [...w.nodes, ...[]];
+  const holder = w.status.node as string;
+  w.nodes = w.nodes.map((n) => (n.metadata.name === holder ? { ...n, spec: { ...n.spec, unschedulable: true } } : n));
+  await w.sync();
+  await w.finalize();
+  const fw = w.cloud.snapshot(ACCOUNT).firewalls.find((f) => f.name === FIREWALL);
+  t.same(fw?.nodes, ['bastion', 'n9'], 'foreign nodes kept, ours removed');
+  t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => `${r.protocol}/${r.port}`), ['tcp/22', 'tcp/80'], 'foreign rules kept, ours removed');
+});
+
+t.test('NoExecute taint and NotReady make a node ineligible', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  w.nodes = [withTaintNode('n1'), notReadyNode('n2'), w.nodes[2]!];
+  const res = await w.sync();
+  t.equal(res.body.status.node, 'n3');
+  function withTaintNode(name: string) {
+    const n = w.nodes.find((x) => x.metadata.name === name)!;
+    withTaint('node.kubernetes.io/unreachable', 'NoExecute')(n);
+    return n;
+  }
+  function notReadyNode(name: string) {
+    const n = w.nodes.find((x) => x.metadata.name === name)!;
+    notReady()(n);
+    return n;
+  }
+});
+
+t.test('stale or lost status: the IP is found again, never a second one', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  const first = await w.sync();
+  w.parent = { ...w.parent, status: undefined };
+  w.cloud.clearCalls();
+  const again = await w.sync();
+  t.equal(w.cloud.snapshot(ACCOUNT).ips.length, 1, 'exactly one address');
+  t.equal(again.body.status.address, first.body.status.address);
+  t.notOk(w.writeMethods().includes('createRoutedIP'));
+});
+
+t.test('lost create response then retry: exactly one address', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  w.cloud.failNext('createRoutedIP', new IssuerUnavailableError('connection reset'), { afterEffect: true });
+  const failed = await w.sync();
+  t.equal(failed.statusCode, 200, 'a cloud failure is not a 5xx');
+  t.equal(condition(failed.body.status, 'Ready')?.reason, 'CloudUnavailable');
+  t.ok((failed.body.resyncAfterSeconds ?? 0) >= 5);
+  const ok = await w.sync();
+  t.equal(condition(ok.body.status, 'Ready')?.status, 'True');
+  t.equal(w.cloud.snapshot(ACCOUNT).ips.length, 1);
+});
+
+t.test('a crash between any two steps, then a retry, converges to the same state', async (t) => {
+  const methods = ['addRoutedIPFirewallPort', 'addRoutedIPFirewallNode', 'createRoutedIP', 'assignRoutedIP'] as const;
+  const reference = await new ScriptedWorld().start(t);
+  await reference.sync();
+  for (const method of methods) {
+    for (const afterEffect of [false, true]) {
+      const w = await new ScriptedWorld().start(t);
+      w.cloud.failNext(method, new IssuerUnavailableError('crashed'), { afterEffect });
+      const failed = await w.sync();
+      t.equal(failed.statusCode, 200);
+      t.equal(failed.body.status.steps.find((s) => s.outcome === 'failed')?.name, stepOf(method), `${method} reported as the failed step`);
+      await w.sync();
+      t.same(w.cloud.snapshot(ACCOUNT).ips.map((i) => [i.address, i.holder]), reference.cloud.snapshot(ACCOUNT).ips.map((i) => [i.address, i.holder]), `${method} afterEffect=${afterEffect}`);
+      t.same(w.status.firewall, reference.status.firewall, `ownership record after ${method} afterEffect=${afterEffect}`);
+    }
+  }
+  function stepOf(m: string) {
+    return { addRoutedIPFirewallPort: 'AddRoutedIPFirewallPort', addRoutedIPFirewallNode: 'AddRoutedIPFirewallNode', createRoutedIP: 'CreateRoutedIP', assignRoutedIP: 'AssignRoutedIP' }[m];
+  }
+});
+
+t.test('cloud failure: previous status carried forward with an explaining condition and backoff', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  const good = await w.sync();
+  w.cloud.failAlways('findRoutedIP', new IssuerUnavailableError('503 from the cloud'));
+  const a = await w.sync();
+  t.equal(a.statusCode, 200);
+  t.equal(a.body.status.address, good.body.status.address);
+  t.same(a.body.status.firewall, good.body.status.firewall);
+  t.equal(condition(a.body.status, 'Ready')?.status, 'False');
+  t.equal(condition(a.body.status, 'Ready')?.message, '503 from the cloud');
+  t.equal(a.body.resyncAfterSeconds, 5);
+  w.clock.advance(120);
+  const b = await w.sync();
+  t.equal(b.raw.replace(/"resyncAfterSeconds":\d+,?/, ''), a.raw.replace(/"resyncAfterSeconds":\d+,?/, ''), 'same failure, same status bytes');
+  t.equal(b.body.resyncAfterSeconds, 60, 'backoff grows with time spent not Ready');
+  w.clock.advance(3600);
+  t.equal((await w.sync()).body.resyncAfterSeconds, 300, 'and is capped');
+});
+
+t.test('a spent rate budget answers 429 with Retry-After', async (t) => {
+  const w = await new ScriptedWorld().start(t);
+  w.cloud.failNext('findRoutedIP', new IssuerRateLimitError('rate limited', 42));
+  const res = await w.sync();
+  t.equal(res.statusCode, 429);
+  t.equal(res.headers['retry-after'], '42');
+  t.equal((await w.sync()).statusCode, 200, 'still serving');
+});
+
+t.test('FirewallNotFound: nothing is created or assigned', async (t) => {
+  const w = new ScriptedWorld();
+  w.issuerSpec = { ...w.issuerSpec, routedIPFirewallName: 'missing', memory: {} };
+  await w.start(t);
+  const res = await w.sync();
+  t.same(w.cloud.writes(ACCOUNT), []);
+  t.equal(condition(res.body.status, 'FirewallReady')?.reason, 'FirewallNotFound');
+  t.equal(condition(res.body.status, 'Ready')?.status, 'False');
+});
+
+t.test('dryRun plans and reports without mutating the cloud', async (t) => {
+  const w = new ScriptedWorld();
+  w.issuerSpec = { ...w.issuerSpec, dryRun: true };
+  await w.start(t);
+  const res = await w.sync();
+  t.same(w.cloud.writes(ACCOUNT), []);
+  t.equal(condition(res.body.status, 'Ready')?.reason, 'DryRun');
+  t.match(res.body.status.steps.find((s) => s.name === 'AddRoutedIPFirewallPort')?.detail, /^dryRun: would /);
+});
+
+t.test('two RoutedIPs spread over nodes and share the firewall without removing what the other needs', async (t) => {
+  const a = await new ScriptedWorld().start(t);
+  await a.sync();
+  const b = new ScriptedWorld();
+  Object.assign(b, { cloud: a.cloud, app: a.app, clock: a.clock });
+  b.parent = { ...b.parent, metadata: { ...b.parent.metadata, name: 'second', uid: 'uid-second' } };
+  b.siblings = [a.parent];
+  await b.sync();
+  t.not(b.status.node, a.status.node, 'spread over two nodes');
+  t.same(b.status.firewall?.addedPorts, [], 'ports were open already: not claimed');
+  a.siblings = [b.parent];
+  a.ports = [];
+  await a.sync();
+  t.same(a.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'a keeps ports b still needs');
+  t.ok(a.cloud.snapshot(ACCOUNT).firewalls[0]?.nodes.includes(b.status.node as string));
+});
