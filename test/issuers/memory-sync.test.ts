@@ -2,6 +2,7 @@
  * The memory cloud behind the real hooks: what PRODUCT.md promises of the `memory` issuer,
  * checked through POST /sync and /finalize (app.inject) against the cloud's own state.
  */
+import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import { IssuerUnavailableError } from '../../src/issuers/errors.js';
 import { MemoryCloud, UID_TAG } from '../../src/issuers/memory/cloud.js';
@@ -26,6 +27,16 @@ async function setup(t: Test) {
     endpointSlices: [endpointSlice('ingress-nginx', [{ nodeName: 'n1' }, { nodeName: 'n2' }], [443])],
   });
   return { cloud, app, world };
+}
+
+/** Calls /finalize, feeding each answer's status back, until `finalized` (at most 5 calls). */
+async function finalizeAll(app: FastifyInstance, world: (status: unknown) => World, status: unknown): Promise<boolean> {
+  for (let i = 0; i < 5; i++) {
+    const answer = await finalize(app, syncRequest(world(status)));
+    if (answer.body.finalized === true) return true;
+    status = answer.body.status;
+  }
+  return false;
 }
 
 const withStatus = (parent: RoutedIPObject, status: unknown): RoutedIPObject => ({ ...parent, status });
@@ -73,15 +84,35 @@ t.test('a move keeps foreign firewall entries; Delete finalize leaves only them'
   t.match(ours(cloud), [{ holder: 'n2' }]);
   t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion', 'n2'], 'n1 removed after the move, bastion kept');
 
-  let status: unknown = moved.body.status;
-  let finalized = false;
-  for (let i = 0; i < 5 && !finalized; i++) {
-    const answer = await finalize(app, syncRequest({ ...world(withStatus(parent, status), false), finalizing: true }));
-    status = answer.body.status;
-    finalized = answer.body.finalized === true;
-  }
-  t.ok(finalized, 'finalized once the cloud is observed clean');
+  t.ok(await finalizeAll(app, (status) => ({ ...world(withStatus(parent, status), false), finalizing: true }), moved.body.status), 'finalized once the cloud is observed clean');
   t.same(ours(cloud), [], 'the created address is released');
   t.same(cloud.observedRules(ACCOUNT, 'public'), [FOREIGN_RULE]);
   t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion']);
+});
+
+t.test('an adopted spec.address is only unassigned on a Delete finalize, never released', async (t) => {
+  const { cloud, app, world } = await setup(t);
+  cloud.seedAddress(ACCOUNT, { address: '198.51.100.7', holder: 'legacy' });
+  const parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' }, address: '198.51.100.7' });
+  const first = await sync(app, syncRequest(world(parent)));
+  t.match(first.body.status, { address: '198.51.100.7', node: 'n1' });
+  t.same(ours(cloud), [], 'adoption adds no tag and creates nothing');
+  t.ok(await finalizeAll(app, (status) => ({ ...world(withStatus(parent, status)), finalizing: true }), first.body.status));
+  t.same(cloud.snapshot(ACCOUNT).ips.map((ip) => [ip.address, ip.holder]), [['198.51.100.7', undefined]], 'still allocated, detached');
+});
+
+t.test('two RoutedIPs share a port: finalizing one keeps what the other still needs', async (t) => {
+  const { cloud, app, world } = await setup(t);
+  const a = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  const b = routedIP('private', { serviceRef: { name: 'ingress-nginx' } });
+  const syncA = await sync(app, syncRequest(world(a)));
+  const aWithStatus = withStatus(a, syncA.body.status);
+  const syncB = await sync(app, syncRequest({ ...world(b), routedIPs: [aWithStatus] }));
+  t.equal(cloud.snapshot(ACCOUNT).ips.length, 2, 'one address each');
+  const bWithStatus = withStatus(b, syncB.body.status);
+  t.ok(await finalizeAll(app, (status) => ({ ...world(withStatus(a, status)), routedIPs: [bWithStatus], finalizing: true }), syncA.body.status));
+  t.match(cloud.snapshot(ACCOUNT).ips, [{ tags: { [UID_TAG]: 'uid-private' } }]);
+  t.same(cloud.observedRules(ACCOUNT, 'public'), [FOREIGN_RULE, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0'] }], 'tcp/443 stays for the other RoutedIP');
+  const holder = cloud.snapshot(ACCOUNT).ips[0]?.holder as string;
+  t.same(cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, ['bastion', holder].sort(), 'the finalized one\'s node left, the other\'s stays');
 });
