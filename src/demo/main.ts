@@ -1,0 +1,62 @@
+/**
+ * `npm run demo`: the main job on the built-in simulated cloud. Starts the real HTTP service on
+ * loopback, then plays Metacontroller through a scripted scenario and prints a readable trace:
+ *   1. a RoutedIP is created → IP assigned, firewall steps in order;
+ *   2. the node holding the IP goes NotReady → failover;
+ *   3. the Service's ports change → the firewall follows;
+ *   4. the RoutedIP is deleted with reclaim policy Delete → cloud cleaned, finalized.
+ * No cluster, no credentials, no network beyond 127.0.0.1.
+ */
+import { buildApp } from '../app.js';
+import { MemoryCloud } from '../issuers/memory/cloud.js';
+import { createIssuerRegistry } from '../issuers/registry.js';
+import { callHook, type DemoCluster } from './metacontroller.js';
+import { printCloud, printRound, title } from './print.js';
+import { demoCluster, setPorts, setReady } from './scenario.js';
+
+const ACCOUNT = 'ingress/simulated';
+const cloud = new MemoryCloud();
+const app = buildApp({ registry: createIssuerRegistry({ memoryCloud: cloud }), logger: false, defaultMetrics: false });
+const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+const cluster: DemoCluster = demoCluster('simulated', { memory: { firewalls: ['ingress-public'] } }, (name) => ({ name }));
+
+/** Syncs like Metacontroller until the status stops changing (bounded). */
+async function converge(finalizing: boolean): Promise<boolean> {
+  for (let round = 1; round <= 6; round++) {
+    const before = JSON.stringify(cluster.routedIP.status ?? null);
+    const writesBefore = cloud.writes(ACCOUNT).length;
+    const r = await callHook(baseUrl, cluster, finalizing);
+    printRound(finalizing ? 'finalize' : 'sync', r, cloud.writes(ACCOUNT).slice(writesBefore).map((c) => `${c.method}(${c.args})`));
+    if (r.statusCode !== 200 || !r.response) return false;
+    if (finalizing && r.response.finalized) return true;
+    if (JSON.stringify(r.response.status) === before && r.response.resyncAfterSeconds === undefined) return true;
+  }
+  return false;
+}
+
+try {
+  console.log(`RoutedIP demo — service listening on ${baseUrl}, cloud: built-in simulated (memory)\n`);
+  title('1. Create RoutedIP ingress/public (Service ingress-nginx on tcp/80, tcp/443)');
+  await converge(false);
+  printCloud(cloud.snapshot(ACCOUNT));
+
+  const holder = cluster.routedIP.status?.node as string;
+  title(`2. Node ${holder} goes NotReady → failover`);
+  setReady(cluster, holder, false);
+  await converge(false);
+  printCloud(cloud.snapshot(ACCOUNT));
+
+  title('3. The Service now serves tcp/443 and udp/443 (HTTP/3) instead of tcp/80');
+  setPorts(cluster, [{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'UDP' }]);
+  await converge(false);
+  printCloud(cloud.snapshot(ACCOUNT));
+
+  title('4. kubectl delete routedip public (reclaim policy Delete)');
+  cluster.routedIP.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+  const finalized = await converge(true);
+  printCloud(cloud.snapshot(ACCOUNT));
+  console.log(finalized ? '\nfinalized: the finalizer can be removed; nothing is left in the cloud.' : '\nNOT finalized');
+  process.exitCode = finalized ? 0 : 1;
+} finally {
+  await app.close();
+}

@@ -1,0 +1,64 @@
+/**
+ * A tiny stand-in for Metacontroller used by the demo: it keeps the objects of one namespace,
+ * builds v2 hook requests from them, POSTs them to the real service over HTTP (undici), writes
+ * the returned status back, and — like Metacontroller — syncs again while the status changes
+ * or a `resyncAfterSeconds` is pending.
+ */
+import { request } from 'undici';
+import { RELATED, type SyncRequest, type SyncResponse } from '../schemas/metacontroller.js';
+import type { EndpointSlice, Node, Secret, Service } from '../schemas/kubernetes.js';
+import type { RoutedIPIssuerObject, RoutedIPObject } from '../schemas/routed-ip.js';
+
+/** The cluster objects the demo controls. */
+export interface DemoCluster {
+  routedIP: RoutedIPObject;
+  issuer: RoutedIPIssuerObject;
+  nodes: Node[];
+  service: Service;
+  slices: EndpointSlice[];
+  secrets: Secret[];
+}
+
+const key = (o: { metadata: { name: string; namespace?: string } }) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/** Builds the request Metacontroller would send for `cluster`. */
+export function hookRequest(cluster: DemoCluster, finalizing: boolean): SyncRequest {
+  return {
+    controller: { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'CompositeController', metadata: { name: 'routedip' } },
+    parent: cluster.routedIP,
+    children: {},
+    related: {
+      [RELATED.issuers]: { [key(cluster.issuer)]: cluster.issuer },
+      [RELATED.nodes]: Object.fromEntries(cluster.nodes.map((n) => [n.metadata.name, n])),
+      [RELATED.services]: { [key(cluster.service)]: cluster.service },
+      [RELATED.endpointSlices]: Object.fromEntries(cluster.slices.map((s) => [key(s), s])),
+      [RELATED.secrets]: Object.fromEntries(cluster.secrets.map((s) => [key(s), s])),
+      [RELATED.routedIPs]: { [key(cluster.routedIP)]: cluster.routedIP },
+    },
+    finalizing,
+  };
+}
+
+/** One hook round trip as seen on the wire. */
+export interface HookRound {
+  readonly statusCode: number;
+  readonly response?: SyncResponse;
+  readonly retryAfter?: string;
+}
+
+/** POSTs one hook call to `baseUrl` and writes the status back into `cluster`. */
+export async function callHook(baseUrl: string, cluster: DemoCluster, finalizing: boolean, token?: string): Promise<HookRound> {
+  const res = await request(`${baseUrl}/${finalizing ? 'finalize' : 'sync'}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(hookRequest(cluster, finalizing)),
+  });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    const retryAfter = res.headers['retry-after'];
+    return { statusCode: res.statusCode, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) };
+  }
+  const response = (await res.body.json()) as SyncResponse;
+  cluster.routedIP = { ...cluster.routedIP, status: response.status };
+  return { statusCode: 200, response };
+}
