@@ -40,7 +40,7 @@ try {
   await converge(false);
   printCloud(cloud.snapshot(ACCOUNT));
 
-  const holder = cluster.routedIP.status?.node as string;
+  const holder = (cluster.routedIP.status as { node?: string } | undefined)?.node ?? "";
   title(`2. Node ${holder} goes NotReady → failover`);
   setReady(cluster, holder, false);
   await converge(false);
