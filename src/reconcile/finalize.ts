@@ -10,7 +10,7 @@ import { FINALIZE_STEPS } from '../plan/steps.js';
 import { isFalse, isTrue, isUnknown } from './conditions.js';
 import type { IssuerSettings, SyncContext } from './context.js';
 import { executeSteps } from './execute.js';
-import { judge, observe, siblingNeeds, type Observation } from './observe.js';
+import { executionInput, judge, observe, siblingNeeds, type Observation } from './observe.js';
 import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
 import { assembleStatus } from './status.js';
 import { PENDING_POLL_SECONDS } from './sync.js';
@@ -54,15 +54,7 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   const seen = await observe(ctx, settings, issuer, nodes);
   if (seen.error) return { ...carriedForward(ctx, settings, FINALIZE_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, now), finalized: false };
   const first = plan(ctx, settings, seen);
-  const run = await executeSteps(first.steps, {
-    issuer,
-    owner: ctx.owner,
-    ...(seen.ip ? { ip: seen.ip } : {}),
-    ...(seen.firewall ? { firewall: seen.firewall } : {}),
-    dryRun: settings.dryRun,
-    logger: deps.logger,
-    onWrite: deps.onWrite,
-  });
+  const run = await executeSteps(first.steps, executionInput(ctx, settings, issuer, seen, deps));
 
   // Observe again: `finalized` must rest on what the cloud shows, not on what we asked of it.
   let clean = first.clean || settings.dryRun;

@@ -7,6 +7,8 @@ import type { NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } f
 import { judgeNodes, type JudgedNode } from '../plan/eligibility.js';
 import { portKey, endpointNodes } from '../plan/ports.js';
 import type { IssuerSettings, SyncContext } from './context.js';
+import type { ExecutionInput } from './execute.js';
+import type { RunDeps } from './outcome.js';
 
 /** What the reads found; `error` set when a read failed (at `failedStep`). */
 export interface Observation {
@@ -68,4 +70,17 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
   } catch (err) {
     return { nodes, ...(ip ? { ip } : {}), error: toIssuerError(err), failedStep: 'FindRoutedIPFirewall' };
   }
+}
+
+/** The execution input for steps planned from `seen`. */
+export function executionInput(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, seen: Observation, deps: RunDeps): ExecutionInput {
+  return {
+    issuer,
+    owner: ctx.owner,
+    ...(seen.ip ? { ip: seen.ip } : {}),
+    ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    dryRun: settings.dryRun,
+    logger: deps.logger,
+    ...(deps.onWrite ? { onWrite: deps.onWrite } : {}),
+  };
 }

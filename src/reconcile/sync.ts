@@ -11,7 +11,7 @@ import type { FirewallPort } from '../schemas/routed-ip.js';
 import { isFalse, isTrue, type ConditionValue } from './conditions.js';
 import type { IssuerSettings, SyncContext } from './context.js';
 import { executeSteps, type ExecutionResult } from './execute.js';
-import { judge, observe, siblingNeeds } from './observe.js';
+import { executionInput, judge, observe, siblingNeeds } from './observe.js';
 import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
 import { assembleStatus, firewallStatus } from './status.js';
 
@@ -44,15 +44,7 @@ export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,
   });
-  const run = await executeSteps(plan.steps, {
-    issuer,
-    owner: ctx.owner,
-    ...(seen.ip ? { ip: seen.ip } : {}),
-    ...(seen.firewall ? { firewall: seen.firewall } : {}),
-    dryRun: settings.dryRun,
-    logger: deps.logger,
-    onWrite: deps.onWrite,
-  });
+  const run = await executeSteps(plan.steps, executionInput(ctx, settings, issuer, seen, deps));
   return syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() });
 }
 

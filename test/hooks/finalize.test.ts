@@ -77,10 +77,7 @@ t.test('finalized is never sent on a sync, and a missing issuer holds the finali
 t.test('a sibling sharing the firewall keeps what it needs after this one is deleted', async (t) => {
   const a = await new ScriptedWorld().start(t);
   await a.sync();
-  const b = new ScriptedWorld();
-  Object.assign(b, { cloud: a.cloud, app: a.app, clock: a.clock });
-  b.parent = { ...b.parent, metadata: { ...b.parent.metadata, name: 'second', uid: 'uid-second' } };
-  b.siblings = [a.parent];
+  const b = a.sibling('second');
   await b.sync();
   a.siblings = [b.parent];
   const res = await a.finalize();

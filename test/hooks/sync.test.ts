@@ -220,10 +220,7 @@ t.test('dryRun plans and reports without mutating the cloud', async (t) => {
 t.test('two RoutedIPs spread over nodes and share the firewall without removing what the other needs', async (t) => {
   const a = await new ScriptedWorld().start(t);
   await a.sync();
-  const b = new ScriptedWorld();
-  Object.assign(b, { cloud: a.cloud, app: a.app, clock: a.clock });
-  b.parent = { ...b.parent, metadata: { ...b.parent.metadata, name: 'second', uid: 'uid-second' } };
-  b.siblings = [a.parent];
+  const b = a.sibling('second');
   await b.sync();
   t.not(b.status.node, a.status.node, 'spread over two nodes');
   t.same(b.status.firewall?.addedPorts, [], 'ports were open already: not claimed');

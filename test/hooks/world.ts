@@ -68,6 +68,15 @@ export class ScriptedWorld {
     return answer;
   }
 
+  /** A second RoutedIP `name` on the same app, cloud and clock, that sees this one as a sibling. */
+  sibling(name: string): ScriptedWorld {
+    const b = new ScriptedWorld();
+    Object.assign(b, { cloud: this.cloud, app: this.app, clock: this.clock });
+    b.parent = { ...b.parent, metadata: { ...b.parent.metadata, name, uid: `uid-${name}` } };
+    b.siblings = [this.parent];
+    return b;
+  }
+
   /** Current status. */
   get status(): RoutedIPStatus {
     return this.parent.status as RoutedIPStatus;
