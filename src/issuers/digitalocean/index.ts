@@ -1,13 +1,63 @@
-/** PLACEHOLDER until the digitalocean issuer lands: every call reports the provider as not available. */
+/**
+ * The DigitalOcean issuer factory: reads the token from the Secret named by
+ * `spec.digitalocean.tokenSecretRef` (key `token` by default), builds the client and the issuer.
+ *
+ * The factory is built once per process; it keeps one rate budget per token in its closure,
+ * keyed by a SHA-256 prefix of the token (the token itself is never stored as a key, logged or
+ * put in a message), so every hook call made with the same token shares what DigitalOcean said
+ * about the remaining budget.
+ */
+import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
 import type { IssuerFactory } from '../registry.js';
+import { readSecretKey } from '../secrets.js';
+import { createDigitalOceanClient } from './client.js';
+import { DigitalOceanIssuer } from './issuer.js';
+import { RateBudget } from './rate-limit.js';
 
-/** Options of the digitalocean issuer factory. */
-export type DigitalOceanFactoryOptions = Record<string, never>;
+export { DigitalOceanIssuer } from './issuer.js';
+export type { DigitalOceanClient } from './client.js';
+
+/** Options of the digitalocean issuer factory (tests and tuning). */
+export interface DigitalOceanFactoryOptions {
+  /**
+   * Per-request timeout. Kept well below Metacontroller's hook timeout (10 s by default) so a
+   * slow API gives a condition rather than a hook timeout. Default 5000.
+   */
+  readonly requestTimeoutInMs?: number;
+  /** Calls stop once `ratelimit-remaining` is at or below this. Default 10 (of 250 a minute). */
+  readonly rateLimitReserve?: number;
+  /** Clock in milliseconds for the rate budget (tests). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_RESERVE = 10;
+
+/** A short, non-reversible key for a token. */
+const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 /** Builds the digitalocean issuer factory. */
-export function createDigitalOceanIssuerFactory(_options?: DigitalOceanFactoryOptions): IssuerFactory {
-  return () => {
-    throw new IssuerInvalidError('the digitalocean provider is not available in this build', 'ProviderNotAvailable');
+export function createDigitalOceanIssuerFactory(options: DigitalOceanFactoryOptions = {}): IssuerFactory {
+  const budgets = new Map<string, RateBudget>();
+  const now = options.now ?? Date.now;
+  return (context) => {
+    const spec = context.spec.digitalocean;
+    if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no digitalocean block`, 'InvalidIssuerSpec');
+    const ref = spec.tokenSecretRef;
+    const token = readSecretKey(context.secrets, context.namespace, ref.name, ref.key ?? 'token');
+    const key = tokenKey(token);
+    let budget = budgets.get(key);
+    if (!budget) {
+      budget = new RateBudget({ reserve: options.rateLimitReserve ?? DEFAULT_RESERVE, now });
+      budgets.set(key, budget);
+    }
+    const client = createDigitalOceanClient({
+      token,
+      requestTimeoutInMs: options.requestTimeoutInMs ?? DEFAULT_TIMEOUT_MS,
+      budget,
+      ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint.replace(/\/+$/, '') } : {}),
+    });
+    return new DigitalOceanIssuer(client, spec.region);
   };
 }

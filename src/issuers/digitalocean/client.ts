@@ -1,0 +1,183 @@
+/**
+ * The narrow DigitalOcean client the issuer uses (external-dns `Route53API` style): exactly the
+ * dots-wrapper calls for Droplets, Actions and Cloud Firewalls, plus the `/v2/reserved_ips`
+ * calls dots-wrapper lacks, made on the same axios instance (`modules.common.createContext`), so
+ * auth, base URL and timeout are shared. Every call passes the per-token rate budget first and
+ * feeds it the answer's headers; every failure leaves as an `IssuerError`.
+ */
+import axios, { isAxiosError, type AxiosResponse } from 'axios';
+import { modules } from 'dots-wrapper';
+import { mapDigitalOceanError } from './errors.js';
+import type { RateBudget } from './rate-limit.js';
+
+/** `region` of any DigitalOcean object. */
+export interface DORegion {
+  readonly slug: string;
+}
+
+/** The Droplet fields the issuer reads. */
+export interface DODroplet {
+  readonly id: number;
+  readonly name: string;
+  readonly region: DORegion;
+}
+
+/** A reserved IP (`reserved_ip.yml`). `droplet` changes only once an assign completed. */
+export interface DOReservedIP {
+  readonly ip: string;
+  readonly region: DORegion;
+  readonly droplet: DODroplet | null;
+  readonly locked: boolean;
+}
+
+/** An action (`action.yml`). */
+export interface DOAction {
+  readonly id: number;
+  readonly status: string;
+  readonly type: string;
+}
+
+/** An inbound firewall rule. */
+export interface DOInboundRule {
+  readonly protocol: string;
+  readonly ports: string;
+  readonly sources: { readonly addresses?: string[]; readonly droplet_ids?: number[]; readonly tags?: string[]; readonly load_balancer_uids?: string[] };
+}
+
+/** A Cloud Firewall. */
+export interface DOFirewall {
+  readonly id: string;
+  readonly name: string;
+  readonly droplet_ids?: number[] | null;
+  readonly inbound_rules?: DOInboundRule[] | null;
+  readonly pending_changes?: ReadonlyArray<{ readonly droplet_id: number; readonly removing: boolean; readonly status: string }>;
+}
+
+/** The calls the issuer makes. Reads of a missing object resolve `undefined`. */
+export interface DigitalOceanClient {
+  listReservedIPs(): Promise<DOReservedIP[]>;
+  getReservedIP(ip: string): Promise<DOReservedIP | undefined>;
+  /** Creates a reserved IP directly on a Droplet; `actionId` is the assign action it started. */
+  createReservedIPOnDroplet(dropletId: number): Promise<{ reservedIP: DOReservedIP; actionId?: number }>;
+  assignReservedIP(ip: string, dropletId: number): Promise<DOAction>;
+  unassignReservedIP(ip: string): Promise<DOAction>;
+  /** Resolves false when the IP no longer exists. */
+  deleteReservedIP(ip: string): Promise<boolean>;
+  /** Every action of a reserved IP that is visible yet; `undefined` when the IP is gone. */
+  listReservedIPActions(ip: string): Promise<DOAction[] | undefined>;
+  getDroplet(id: number): Promise<DODroplet | undefined>;
+  listFirewalls(): Promise<DOFirewall[]>;
+  getFirewall(id: string): Promise<DOFirewall | undefined>;
+  addDropletsToFirewall(firewallId: string, dropletIds: number[]): Promise<void>;
+  removeDropletsFromFirewall(firewallId: string, dropletIds: number[]): Promise<void>;
+  addInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
+  removeInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
+}
+
+/** How to reach the API. */
+export interface ClientOptions {
+  readonly token: string;
+  /** Base URL including `/v2`; DigitalOcean's by default. */
+  readonly endpoint?: string;
+  readonly requestTimeoutInMs: number;
+  readonly budget: RateBudget;
+}
+
+const PER_PAGE = 200;
+/** Bounds every listing (200 × 50 objects); an account beyond that is reported, not looped over. */
+const MAX_PAGES = 50;
+
+/** Builds the client over one axios context shared by dots-wrapper and the reserved-IP calls. */
+export function createDigitalOceanClient(options: ClientOptions): DigitalOceanClient {
+  const context = modules.common.createContext({
+    // The ESM and CommonJS typings of the same axios package differ nominally; the value is fine.
+    axios: axios as unknown as Parameters<typeof modules.common.createContext>[0]['axios'],
+    token: options.token,
+    requestTimeoutInMs: options.requestTimeoutInMs,
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+  });
+  const http = context.httpClient;
+  const { budget } = options;
+
+  async function call<T>(what: string, run: () => Promise<Readonly<{ data: T; status: number; headers: object }>>): Promise<T> {
+    budget.check();
+    try {
+      const res = await run();
+      budget.observe(res.status, res.headers as Record<string, unknown>);
+      return res.data;
+    } catch (err) {
+      if (isAxiosError(err) && err.response) {
+        const limited = budget.observe(err.response.status, err.response.headers as Record<string, unknown>);
+        if (limited) throw limited;
+      }
+      throw mapDigitalOceanError(err, what);
+    }
+  }
+  async function orUndefined<T>(what: string, run: () => Promise<AxiosResponse<T> | Readonly<{ data: T; status: number; headers: object }>>): Promise<T | undefined> {
+    try {
+      return await call(what, run);
+    } catch (err) {
+      if ((err as { reason?: string }).reason === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+  async function all<T>(what: string, key: string, path: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const data = await call<Record<string, unknown>>(what, () => http.get(path, { params: { page, per_page: PER_PAGE } }));
+      const items = (data[key] as T[] | undefined) ?? [];
+      out.push(...items);
+      const next = (data.links as { pages?: { next?: string } } | undefined)?.pages?.next;
+      if (items.length < PER_PAGE || next === undefined) return out;
+    }
+    return out;
+  }
+  const ipPath = (ip: string) => `/reserved_ips/${encodeURIComponent(ip)}`;
+
+  const getDroplet = modules.droplet.getDroplet(context);
+  const listFirewalls = modules.firewall.listFirewalls(context);
+  const getFirewall = modules.firewall.getFirewall(context);
+  const addDroplets = modules.firewall.addDropletsToFirewall(context);
+  const removeDroplets = modules.firewall.removeDropletsFromFirewall(context);
+  const addRules = modules.firewall.addRulesToFirewall(context);
+  const removeRules = modules.firewall.removeRulesFromFirewall(context);
+
+  return {
+    listReservedIPs: () => all<DOReservedIP>('list reserved IPs', 'reserved_ips', '/reserved_ips'),
+    getReservedIP: async (ip) => (await orUndefined<{ reserved_ip: DOReservedIP }>(`read reserved IP ${ip}`, () => http.get(ipPath(ip))))?.reserved_ip,
+    createReservedIPOnDroplet: async (dropletId) => {
+      const data = await call<{ reserved_ip: DOReservedIP; links?: { actions?: Array<{ id: number }> } }>(
+        `create a reserved IP on droplet ${dropletId}`,
+        () => http.post('/reserved_ips', { droplet_id: dropletId }),
+      );
+      const actionId = data.links?.actions?.[0]?.id;
+      return { reservedIP: data.reserved_ip, ...(actionId !== undefined ? { actionId } : {}) };
+    },
+    assignReservedIP: async (ip, dropletId) =>
+      (await call<{ action: DOAction }>(`assign reserved IP ${ip} to droplet ${dropletId}`, () => http.post(`${ipPath(ip)}/actions`, { type: 'assign', droplet_id: dropletId }))).action,
+    unassignReservedIP: async (ip) =>
+      (await call<{ action: DOAction }>(`unassign reserved IP ${ip}`, () => http.post(`${ipPath(ip)}/actions`, { type: 'unassign' }))).action,
+    deleteReservedIP: async (ip) => (await orUndefined(`release reserved IP ${ip}`, () => http.delete(ipPath(ip)))) !== undefined,
+    listReservedIPActions: async (ip) => {
+      const data = await orUndefined<{ actions: DOAction[] }>(`list actions of reserved IP ${ip}`, () => http.get(`${ipPath(ip)}/actions`, { params: { page: 1, per_page: PER_PAGE } }));
+      return data?.actions;
+    },
+    getDroplet: async (id) => (await orUndefined(`read droplet ${id}`, () => getDroplet({ droplet_id: id })))?.droplet as DODroplet | undefined,
+    listFirewalls: async () => {
+      const out: DOFirewall[] = [];
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const data = await call('list firewalls', () => listFirewalls({ page, per_page: PER_PAGE }));
+        out.push(...(data.firewalls as DOFirewall[]));
+        if (data.firewalls.length < PER_PAGE || data.links?.pages?.next === undefined) break;
+      }
+      return out;
+    },
+    getFirewall: async (id) => (await orUndefined(`read firewall ${id}`, () => getFirewall({ firewall_id: id })))?.firewall as DOFirewall | undefined,
+    addDropletsToFirewall: async (id, ids) => void (await call(`add droplets ${ids.join(',')} to firewall ${id}`, () => addDroplets({ firewall_id: id, droplet_ids: ids }))),
+    removeDropletsFromFirewall: async (id, ids) => void (await call(`remove droplets ${ids.join(',')} from firewall ${id}`, () => removeDroplets({ firewall_id: id, droplet_ids: ids }))),
+    addInboundRules: async (id, rules) => void (await call(`add rules to firewall ${id}`, () => addRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
+    removeInboundRules: async (id, rules) => void (await call(`remove rules from firewall ${id}`, () => removeRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
+  };
+}
+
+const copyRule = (r: DOInboundRule) => ({ protocol: r.protocol, ports: r.ports, sources: { ...r.sources, ...(r.sources.addresses ? { addresses: [...r.sources.addresses] } : {}) } }) as never;

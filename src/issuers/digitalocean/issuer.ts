@@ -1,0 +1,150 @@
+/**
+ * The DigitalOcean issuer: Reserved IPv4 + Cloud Firewalls, over the narrow client of
+ * `client.ts`. One instance serves one hook call; the only state it keeps is which Droplets the
+ * firewall is still being applied to (read in this call), so an assign never runs before the
+ * firewall protects the Droplet it moves the IP to.
+ *
+ * Asynchronous actions: an assign (or a create on a Droplet) answers with an action that is
+ * usually `in-progress`; it is returned as pending, the core records it and resyncs. The next
+ * call sees the IP `locked` and reports the action again until it completed; the IP's `droplet`
+ * changes only then. Nothing is posted on a locked IP (DigitalOcean would answer 422 "pending
+ * event", which is mapped to `IssuerBusyError` anyway).
+ */
+import type { Node } from '../../schemas/kubernetes.js';
+import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
+import type {
+  ActionResult,
+  FindRoutedIPQuery,
+  FirewallRule,
+  NodeTarget,
+  ObservedFirewall,
+  ObservedRoutedIP,
+  RoutedIPIssuer,
+  RoutedIPOwner,
+} from '../issuer.js';
+import type { DigitalOceanClient, DOAction } from './client.js';
+import { findReservedIP, observeReservedIP } from './find.js';
+import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, UNKNOWN_ACTION } from './mapping.js';
+
+const actionResult = (action: DOAction): ActionResult => {
+  if (action.status === 'completed') return { done: true };
+  if (action.status === 'errored') throw new IssuerBusyError(`DigitalOcean action ${action.id} (${action.type}) errored; it will be retried`, 'ActionErrored');
+  return { done: false, action: pendingActionOf(action) };
+};
+
+/** Implements `RoutedIPIssuer` for one region of one DigitalOcean account. */
+export class DigitalOceanIssuer implements RoutedIPIssuer {
+  readonly provider = 'digitalocean' as const;
+  /** Droplets with a firewall change not applied yet, as seen during this call. */
+  private readonly firewallPending = new Set<string>();
+
+  constructor(private readonly client: DigitalOceanClient, private readonly region: string) {}
+
+  nodeTarget(node: Node): NodeTarget | undefined {
+    const id = dropletIdFromProviderID(node.spec?.providerID);
+    return id === undefined ? undefined : { node: node.metadata.name, id };
+  }
+
+  async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
+    const rip = await findReservedIP(this.client, this.region, query);
+    return rip ? observeReservedIP(this.client, rip) : undefined;
+  }
+
+  /** Reads the target Droplet: it must exist, be in the issuer's region and be protected already. */
+  private async dropletFor(node: NodeTarget): Promise<number> {
+    const id = dropletNumber(node.id);
+    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    const droplet = await this.client.getDroplet(id);
+    if (!droplet) throw new IssuerNotFoundError(`droplet ${id} of node ${node.node} does not exist`, 'DropletNotFound', true);
+    if (droplet.region.slug !== this.region) {
+      throw new IssuerInvalidError(`droplet ${id} of node ${node.node} is in region ${droplet.region.slug}, not in the issuer's region ${this.region}`, 'NodeInWrongRegion');
+    }
+    if (this.firewallPending.has(node.id)) {
+      throw new IssuerBusyError(`the firewall is still being applied to droplet ${id}; waiting before pointing the IP at it`, 'FirewallChangePending');
+    }
+    return id;
+  }
+
+  async createRoutedIP(_owner: RoutedIPOwner, node: NodeTarget): Promise<ObservedRoutedIP> {
+    const id = await this.dropletFor(node);
+    const existing = (await this.client.listReservedIPs()).filter((r) => r.region.slug === this.region);
+    // A locked IP with no Droplet is a create (or move) still settling, possibly our own whose
+    // answer was lost: creating now could make a second IP for this RoutedIP. Wait instead.
+    const settling = existing.find((r) => r.locked && r.droplet === null);
+    if (settling) {
+      throw new IssuerBusyError(`reserved IP ${settling.ip} is still being assigned; waiting before creating another one`, 'ReservedIPSettling');
+    }
+    const held = existing.find((r) => r.droplet?.id === id);
+    if (held) {
+      throw new IssuerInvalidError(`droplet ${id} of node ${node.node} already holds reserved IP ${held.ip}, which another RoutedIP reports`, 'DropletHoldsReservedIP');
+    }
+    const { reservedIP, actionId } = await this.client.createReservedIPOnDroplet(id);
+    const pendingAction = reservedIP.locked ? (actionId !== undefined ? { id: String(actionId), type: 'assign' } : UNKNOWN_ACTION) : undefined;
+    return {
+      address: reservedIP.ip,
+      id: reservedIP.ip,
+      ...(reservedIP.droplet ? { holder: String(reservedIP.droplet.id) } : {}),
+      ...(pendingAction ? { pendingAction } : {}),
+    };
+  }
+
+  async assignRoutedIP(ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    if (ip.holder === node.id) return { done: true };
+    const id = await this.dropletFor(node);
+    return actionResult(await this.client.assignReservedIP(ip.address, id));
+  }
+
+  async unassignRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    if (ip.holder === undefined) return { done: true };
+    try {
+      return actionResult(await this.client.unassignReservedIP(ip.address));
+    } catch (err) {
+      if ((err as { reason?: string }).reason === 'NotFound') return { done: true };
+      if (!(err instanceof IssuerInvalidError)) throw err;
+      // 422 on a stale view ("not assigned"): done when a fresh read agrees.
+      const fresh = await this.client.getReservedIP(ip.address);
+      if (!fresh || (fresh.droplet === null && !fresh.locked)) return { done: true };
+      throw err;
+    }
+  }
+
+  async releaseRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    await this.client.deleteReservedIP(ip.address);
+    return { done: true };
+  }
+
+  async findRoutedIPFirewall(name: string, _owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
+    const matches = (await this.client.listFirewalls()).filter((f) => f.name === name);
+    if (matches.length > 1) throw new IssuerInvalidError(`${matches.length} firewalls are named ${name}; rename all but one`, 'FirewallNameAmbiguous');
+    const fw = matches[0];
+    if (!fw) return undefined;
+    for (const id of pendingDroplets(fw)) this.firewallPending.add(id);
+    return observedFirewall(fw);
+  }
+
+  async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
+    if (rules.length > 0) await this.client.addInboundRules(firewall.id, rules.map(inboundRule));
+  }
+
+  async deleteRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
+    if (rules.length > 0) await this.client.removeInboundRules(firewall.id, rules.map(inboundRule));
+  }
+
+  async addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void> {
+    const id = dropletNumber(node.id);
+    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    await this.client.addDropletsToFirewall(firewall.id, [id]);
+    // DigitalOcean applies the firewall asynchronously; note whether it is applied yet so the
+    // assign that follows in this call waits for it (availability order).
+    const fresh = await this.client.getFirewall(firewall.id);
+    if (fresh && pendingDroplets(fresh).has(node.id)) this.firewallPending.add(node.id);
+  }
+
+  async deleteRoutedIPFirewallNode(firewall: ObservedFirewall, nodeId: string): Promise<void> {
+    const id = dropletNumber(nodeId);
+    if (id !== undefined) await this.client.removeDropletsFromFirewall(firewall.id, [id]);
+  }
+}

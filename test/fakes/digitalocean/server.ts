@@ -1,0 +1,184 @@
+/**
+ * A stateful fake of the DigitalOcean API on loopback, for the real dots-wrapper/axios client.
+ *
+ * Every request is checked against the official OpenAPI description (parameters and body) and
+ * every answer the fake sends is checked too; each mismatch is kept in `violations` (and a
+ * request the spec rejects is answered 400, as `prism proxy --errors` would), so tests assert
+ * `violations` is empty. Besides the account model it adds what a real API does to a client:
+ * bearer auth (401), rate-limit headers and 429 with `retry-after`, and injected faults per
+ * operation (an error status, a delay, or a "lost response": the change is made, then the
+ * socket is destroyed before the answer). `calls` logs every mutating request in order.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, DigitalOceanModel, type ModelOptions } from './model.js';
+import { ROUTES } from './routes.js';
+import { DigitalOceanSpec } from './spec.js';
+
+/** A fault injected on an operation (by spec `operationId`). */
+export interface Fault {
+  /** Answer this status (with a DigitalOcean error body) instead of handling the request. */
+  readonly status?: number;
+  readonly message?: string;
+  /** With status 429: the `retry-after` header. */
+  readonly retryAfter?: number;
+  /** Wait this long before answering. */
+  readonly delayMs?: number;
+  /** Handle the request, then destroy the socket without answering. */
+  readonly lose?: boolean;
+  /** How many requests it applies to (default 1). */
+  times?: number;
+}
+
+/** One mutating request the fake received. */
+export interface LoggedCall {
+  readonly operation: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly status: number | 'lost';
+}
+
+/** The fake's rate-limit window (the tests move it by hand). */
+export interface RateWindow {
+  limit: number;
+  remaining: number;
+  /** Unix seconds when the oldest counted request expires. */
+  reset: number;
+  /** `retry-after` seconds sent with a 429 of a spent window. */
+  retryAfter: number;
+}
+
+const ERROR_IDS: Record<number, string> = {
+  400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 422: 'unprocessable_entity',
+  429: 'too_many_requests', 500: 'server_error', 503: 'service_unavailable',
+};
+
+let sharedSpec: DigitalOceanSpec | undefined;
+
+/** The fake server. `start()` listens on 127.0.0.1 on a random port. */
+export class FakeDigitalOcean {
+  readonly model: DigitalOceanModel;
+  readonly violations: string[] = [];
+  readonly calls: LoggedCall[] = [];
+  /** Every request, `METHOD path`, in order. */
+  readonly requests: string[] = [];
+  readonly tokens = new Set<string>(['do-test-token']);
+  readonly rate: RateWindow = { limit: 250, remaining: 250, reset: Math.floor(Date.now() / 1000) + 60, retryAfter: 30 };
+  private readonly faults = new Map<string, Fault[]>();
+  private readonly spec: DigitalOceanSpec;
+  private server?: http.Server;
+  private base = '';
+
+  constructor(options: Partial<ModelOptions> = {}) {
+    this.model = new DigitalOceanModel(options);
+    this.spec = sharedSpec ??= new DigitalOceanSpec();
+  }
+
+  /** The dots-wrapper `endpoint` (includes `/v2`). */
+  get endpoint(): string {
+    return this.base;
+  }
+
+  /** Injects `fault` on the operation `operationId` (e.g. `reservedIPs_create`). */
+  fault(operationId: string, fault: Fault): void {
+    if (!ROUTES[operationId]) throw new Error(`the fake has no operation ${operationId}`);
+    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), { ...fault, times: fault.times ?? 1 }]);
+  }
+
+  /** Mutating calls as `METHOD path` (for order assertions). */
+  mutations(): string[] {
+    return this.calls.map((c) => `${c.method} ${c.path}`);
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v2`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  private takeFault(operation: string): Fault | undefined {
+    const list = this.faults.get(operation);
+    const f = list?.[0];
+    if (!f || !list) return undefined;
+    if (--f.times! <= 0) list.shift();
+    return f;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    this.requests.push(`${method} ${url.pathname}`);
+    const op = this.spec.operation(method, url.pathname);
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      if (op) this.violations.push(...this.spec.checkResponse(method, op.template, status, body));
+      res.writeHead(status, { ...this.rateHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...headers });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const error = (status: number, message: string, headers: Record<string, string> = {}) =>
+      send(status, { id: ERROR_IDS[status] ?? 'error', message, request_id: 'fake-request' }, headers);
+
+    if (!op || !ROUTES[op.operationId]) {
+      this.violations.push(`${method} ${url.pathname}: ${op ? `operation ${op.operationId} is not implemented by the fake` : 'no such operation in the spec'}`);
+      return error(404, 'The resource you requested could not be found.');
+    }
+    const auth = req.headers.authorization ?? '';
+    if (!auth.startsWith('Bearer ') || !this.tokens.has(auth.slice(7))) return error(401, 'Unable to authenticate you.');
+    if (this.rate.remaining <= 0) return error(429, 'API Rate limit exceeded.', { 'retry-after': String(this.rate.retryAfter) });
+    this.rate.remaining--;
+
+    let body: unknown;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+        return error(400, 'error parsing request body');
+      }
+      if (!String(req.headers['content-type']).startsWith('application/json')) this.violations.push(`${method} ${url.pathname}: body sent without content-type application/json`);
+    }
+    const problems = this.spec.checkRequest(method, op.template, op.params, url.searchParams, body);
+    if (problems.length > 0) {
+      this.violations.push(...problems);
+      return error(400, problems.join('; '));
+    }
+
+    const fault = this.takeFault(op.operationId);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.status !== undefined) {
+      if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault.status });
+      return error(fault.status, fault.message ?? `injected ${fault.status}`, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+    }
+    let status: number;
+    let out: unknown;
+    try {
+      ({ status, body: out } = ROUTES[op.operationId]!(this.model, { params: op.params, query: url.searchParams, body, base: this.base }));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      status = err.status;
+      out = { id: err.id, message: err.message, request_id: 'fake-request' };
+    }
+    if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault?.lose ? 'lost' : status });
+    if (fault?.lose) {
+      res.socket?.destroy();
+      return;
+    }
+    send(status, out);
+    if (method === 'GET') this.model.tick();
+  }
+
+  private rateHeaders(): Record<string, string> {
+    return { 'ratelimit-limit': String(this.rate.limit), 'ratelimit-remaining': String(Math.max(0, this.rate.remaining)), 'ratelimit-reset': String(this.rate.reset) };
+  }
+}
