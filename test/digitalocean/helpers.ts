@@ -25,7 +25,11 @@ export async function startFake(t: Tap, options: Partial<ModelOptions> = {}): Pr
   // axios honours HTTP(S)_PROXY; loopback must never go through one.
   process.env.NO_PROXY = '127.0.0.1,localhost';
   const fake = await new FakeDigitalOcean(options).start();
-  t.teardown(() => fake.close());
+  t.teardown(async () => {
+    await fake.close();
+    // Every request our issuer sent and every answer the fake gave must conform to the spec.
+    if (fake.violations.length > 0) throw new Error(`DigitalOcean spec violations:\n${fake.violations.join('\n')}`);
+  });
   for (const id of [101, 102, 103]) fake.model.addDroplet(id, 'nyc3');
   fake.model.addDroplet(201, 'sfo3');
   return fake;

@@ -8,12 +8,13 @@
  *    reserved IP per Droplet, so once its assign completed every IP the operator created sits on
  *    a Droplet of the cluster.
  * 2. Lookup order: `spec.address` (adopt exactly that one); else `status.address` when it still
- *    exists in the region and no other RoutedIP claims it; else the IP on one of this RoutedIP's
- *    candidate Droplets (the last elected first), skipping addresses other RoutedIPs report.
+ *    exists in the region and no other RoutedIP claims it; else the IP on the last elected
+ *    Droplet; else the one IP still settling from a create; else the IP on another candidate
+ *    Droplet. Addresses other RoutedIPs report are never claimed.
  * So a lost create answer, a crash after the create or a lost/stale status all end with the
  * same IP found again instead of a second one created.
  */
-import { IssuerInvalidError } from '../errors.js';
+import { IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
 import type { FindRoutedIPQuery, ObservedRoutedIP } from '../issuer.js';
 import type { DigitalOceanClient, DOReservedIP } from './client.js';
 import { pendingActionOf, UNKNOWN_ACTION } from './mapping.js';
@@ -22,7 +23,8 @@ import { pendingActionOf, UNKNOWN_ACTION } from './mapping.js';
 export async function findReservedIP(client: DigitalOceanClient, region: string, query: FindRoutedIPQuery): Promise<DOReservedIP | undefined> {
   if (query.address !== undefined) {
     const adopted = await client.getReservedIP(query.address);
-    if (adopted && adopted.region.slug !== region) {
+    if (!adopted) throw new IssuerNotFoundError(`reserved IP ${query.address} (spec.address) does not exist in this account`, 'AddressNotFound');
+    if (adopted.region.slug !== region) {
       throw new IssuerInvalidError(`reserved IP ${query.address} is in region ${adopted.region.slug}, not in the issuer's region ${region}`, 'AddressInWrongRegion');
     }
     return adopted;
@@ -34,10 +36,17 @@ export async function findReservedIP(client: DigitalOceanClient, region: string,
     if (known && known.region.slug === region) return known;
   }
   const inRegion = (await client.listReservedIPs()).filter((r) => r.region.slug === region && !foreign.has(r.ip));
-  const order = [...new Set([...(query.lastElected ? [query.lastElected.id] : []), ...query.nodes.map((n) => n.id).sort()])];
-  for (const id of order) {
-    const onDroplet = inRegion.find((r) => r.droplet !== null && String(r.droplet.id) === id);
-    if (onDroplet) return onDroplet;
+  const on = (id: string) => inRegion.find((r) => r.droplet !== null && String(r.droplet.id) === id);
+  const elected = query.lastElected ? on(query.lastElected.id) : undefined;
+  if (elected) return elected;
+  // A create whose answer was lost is `locked` with no Droplet until its assign completes. The
+  // issuer never creates while such an IP exists, so a single one is ours (or a sibling's whose
+  // status is not delivered yet: that sibling reports it soon and it becomes foreign here).
+  const settling = inRegion.filter((r) => r.locked && r.droplet === null);
+  if (settling.length === 1) return settling[0];
+  for (const id of query.nodes.map((n) => n.id).sort()) {
+    const found = on(id);
+    if (found) return found;
   }
   return undefined;
 }
