@@ -1,0 +1,247 @@
+/** The firewall difference: every row of the table in src/plan/firewall.ts, ownership, and nodes. */
+import t from 'tap';
+import { planFirewall, type FirewallInput, type FirewallPlan } from '../../src/plan/firewall.js';
+import { ALL, firewall, fwStatus, idOf, rule, target, tcp, udp } from './fixtures/plan.js';
+
+const none = new Set<string>();
+const input = (parts: Partial<FirewallInput>): FirewallInput => ({
+  firewall: firewall(),
+  desiredPorts: [],
+  sources: [...ALL],
+  siblingPorts: none,
+  siblingNodes: none,
+  ...parts,
+});
+type Want = Partial<Pick<FirewallPlan, 'addRules' | 'claimPorts' | 'deleteRules' | 'ownedPorts'>>;
+
+const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> = [
+  {
+    name: 'none, desired → add, becomes owned (claimed)',
+    in: { desiredPorts: [tcp(443)] },
+    want: { addRules: [rule(tcp(443))], claimPorts: [tcp(443)], deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'covers our sources, desired, not owned → keep',
+    in: { firewall: firewall({ rules: [rule(tcp(443))] }), desiredPorts: [tcp(443)] },
+    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'covers our sources (and more), desired, owned → keep',
+    in: {
+      firewall: firewall({ rules: [rule(tcp(443), ['10.0.0.0/8', ...ALL])] }),
+      desiredPorts: [tcp(443)],
+      previous: fwStatus({ addedPorts: [tcp(443)] }),
+    },
+    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [tcp(443)] },
+  },
+  {
+    name: 'lacks some of our sources, desired, not owned → add missing sources, not claimed',
+    in: { firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0'])] }), desiredPorts: [tcp(443)] },
+    want: { addRules: [rule(tcp(443), ['::/0'])], claimPorts: [], deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'lacks all our sources (foreign sources only), desired → add ours, not claimed',
+    in: { firewall: firewall({ rules: [rule(tcp(443), ['10.0.0.0/8'])] }), desiredPorts: [tcp(443)] },
+    want: { addRules: [rule(tcp(443))], claimPorts: [], deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'lacks some of our sources, desired, owned → add missing, stays owned, not re-claimed',
+    in: {
+      firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0'])] }),
+      desiredPorts: [tcp(443)],
+      previous: fwStatus({ addedPorts: [tcp(443)] }),
+    },
+    want: { addRules: [rule(tcp(443), ['::/0'])], claimPorts: [], deleteRules: [], ownedPorts: [tcp(443)] },
+  },
+  {
+    name: 'present, not desired, owned, no sibling → delete our sources',
+    in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { addRules: [], claimPorts: [], deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'present, not desired, owned, foreign sources on it too → delete only our sources',
+    in: { firewall: firewall({ rules: [rule(tcp(80), ['10.0.0.0/8', '0.0.0.0/0'])] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [rule(tcp(80), ['0.0.0.0/0'])], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'present, not desired, owned, none of our sources left → nothing to delete',
+    in: { firewall: firewall({ rules: [rule(tcp(80), ['10.0.0.0/8'])] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'present, not desired, owned, sibling needs it → keep',
+    in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ addedPorts: [tcp(80)] }), siblingPorts: new Set(['tcp/80']) },
+    want: { addRules: [], deleteRules: [], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'sibling needs tcp/80, not udp/80 → udp/80 deleted',
+    in: {
+      firewall: firewall({ rules: [rule(tcp(80)), rule(udp(80))] }),
+      previous: fwStatus({ addedPorts: [tcp(80), udp(80)] }),
+      siblingPorts: new Set(['tcp/80']),
+    },
+    want: { deleteRules: [rule(udp(80))], ownedPorts: [tcp(80), udp(80)] },
+  },
+  {
+    name: 'present, not desired, not owned → keep (foreign)',
+    in: { firewall: firewall({ rules: [rule(tcp(22)), rule(tcp(80))] }) },
+    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'owned in previous status but absent from the cloud → not owned any more, nothing to delete',
+    in: { firewall: firewall({ rules: [] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'owned in previous status and desired again but absent → add and claim again',
+    in: { firewall: firewall({ rules: [] }), desiredPorts: [tcp(80)], previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { addRules: [rule(tcp(80))], claimPorts: [tcp(80)], ownedPorts: [] },
+  },
+  {
+    name: 'ownership from previous status ignored when it names another firewall id',
+    in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ id: 'fw-old', addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'ownership from previous status used when the id matches even if the name changed',
+    in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ name: 'renamed', addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'cloud marks (ownedPorts) give ownership without any status',
+    in: { firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(22))], ownedPorts: [tcp(80)] }) },
+    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'cloud marks count even when the status names another firewall',
+    in: { firewall: firewall({ rules: [rule(tcp(80))], ownedPorts: [tcp(80)] }), previous: fwStatus({ id: 'fw-old' }) },
+    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'cloud marks for a rule that is gone own nothing',
+    in: { firewall: firewall({ rules: [], ownedPorts: [tcp(80)] }) },
+    want: { deleteRules: [], ownedPorts: [] },
+  },
+  {
+    name: 'cloud marks: owned and sibling-needed → keep',
+    in: { firewall: firewall({ rules: [rule(tcp(80))], ownedPorts: [tcp(80)] }), siblingPorts: new Set(['tcp/80']) },
+    want: { deleteRules: [], ownedPorts: [tcp(80)] },
+  },
+  {
+    name: 'mixed: add, keep, delete and foreign at once; owned ports sorted',
+    in: {
+      firewall: firewall({ rules: [rule(udp(53)), rule(tcp(80)), rule(tcp(22)), rule(tcp(8080), ['0.0.0.0/0'])] }),
+      desiredPorts: [tcp(443), tcp(8080), udp(53)],
+      previous: fwStatus({ addedPorts: [udp(53), tcp(80)] }),
+    },
+    want: {
+      addRules: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
+      claimPorts: [tcp(443)],
+      deleteRules: [rule(tcp(80))],
+      ownedPorts: [tcp(80), udp(53)],
+    },
+  },
+];
+
+for (const c of portRows) {
+  t.test(`ports: ${c.name}`, async (t) => {
+    const plan = planFirewall(input(c.in));
+    for (const [k, v] of Object.entries(c.want)) t.same(plan[k as keyof Want], v, k);
+  });
+}
+
+t.test('ports: the sources given are the only ones ever added or deleted', async (t) => {
+  const plan = planFirewall(
+    input({
+      firewall: firewall({ rules: [rule(tcp(80), ['10.0.0.0/8', '192.168.0.0/16'])] }),
+      sources: ['192.168.0.0/16'],
+      desiredPorts: [tcp(443)],
+      previous: fwStatus({ addedPorts: [tcp(80)] }),
+    }),
+  );
+  t.same(plan.addRules, [rule(tcp(443), ['192.168.0.0/16'])]);
+  t.same(plan.deleteRules, [rule(tcp(80), ['192.168.0.0/16'])]);
+});
+
+const E = target('n2');
+const nodeRows: Array<{ name: string; in: Partial<FirewallInput>; addNode: string | undefined; deleteNodes: string[]; ownedNodes: string[] }> = [
+  { name: 'elected node missing → added', in: { elected: E }, addNode: idOf('n2'), deleteNodes: [], ownedNodes: [] },
+  { name: 'elected node present → not added', in: { elected: E, firewall: firewall({ nodes: [idOf('n2')] }) }, addNode: undefined, deleteNodes: [], ownedNodes: [] },
+  { name: 'no elected node → nothing added', in: {}, addNode: undefined, deleteNodes: [], ownedNodes: [] },
+  {
+    name: 'owned non-elected node → removed',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n1'), idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n1'), idOf('n2')] }) },
+    addNode: undefined,
+    deleteNodes: [idOf('n1')],
+    ownedNodes: [idOf('n1'), idOf('n2')],
+  },
+  {
+    name: 'owned elected node → kept',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n2')] }) },
+    addNode: undefined,
+    deleteNodes: [],
+    ownedNodes: [idOf('n2')],
+  },
+  {
+    name: 'owned non-elected node a sibling needs → kept',
+    in: {
+      elected: E,
+      firewall: firewall({ nodes: [idOf('n1'), idOf('n2')] }),
+      previous: fwStatus({ addedNodes: [idOf('n1')] }),
+      siblingNodes: new Set([idOf('n1')]),
+    },
+    addNode: undefined,
+    deleteNodes: [],
+    ownedNodes: [idOf('n1')],
+  },
+  {
+    name: 'foreign node (not in addedNodes) → never removed',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n1'), idOf('n3')] }), previous: fwStatus({ addedNodes: [] }) },
+    addNode: idOf('n2'),
+    deleteNodes: [],
+    ownedNodes: [],
+  },
+  {
+    name: 'owned nodes from another firewall id are foreign here',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n1')] }), previous: fwStatus({ id: 'fw-old', addedNodes: [idOf('n1')] }) },
+    addNode: idOf('n2'),
+    deleteNodes: [],
+    ownedNodes: [],
+  },
+  {
+    name: 'owned node already gone from the firewall → not owned, not deleted',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n1')] }) },
+    addNode: undefined,
+    deleteNodes: [],
+    ownedNodes: [],
+  },
+  {
+    name: 'no elected node: every owned node not needed by a sibling is removable (finalize)',
+    in: {
+      firewall: firewall({ nodes: [idOf('n3'), idOf('n1'), idOf('n2'), idOf('n9')] }),
+      previous: fwStatus({ addedNodes: [idOf('n3'), idOf('n1'), idOf('n2'), idOf('n1')] }),
+      siblingNodes: new Set([idOf('n2')]),
+    },
+    addNode: undefined,
+    deleteNodes: [idOf('n1'), idOf('n3')],
+    ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3')],
+  },
+];
+
+for (const c of nodeRows) {
+  t.test(`nodes: ${c.name}`, async (t) => {
+    const plan = planFirewall(input(c.in));
+    t.equal(plan.addNode?.id, c.addNode, 'addNode');
+    if (c.addNode === undefined) t.notOk('addNode' in plan, 'no addNode key');
+    t.same(plan.deleteNodes, c.deleteNodes, 'deleteNodes');
+    t.same(plan.ownedNodes, c.ownedNodes, 'ownedNodes (sorted, deduplicated)');
+  });
+}
+
+t.test('planFirewall does not mutate its input', async (t) => {
+  const fw = firewall({ rules: [rule(tcp(80))], nodes: [idOf('n1')] });
+  const prev = fwStatus({ addedPorts: [tcp(80)], addedNodes: [idOf('n1')] });
+  const snapshot = JSON.stringify([fw, prev]);
+  planFirewall(input({ firewall: fw, previous: prev, desiredPorts: [tcp(443)], elected: E }));
+  t.equal(JSON.stringify([fw, prev]), snapshot);
+});
