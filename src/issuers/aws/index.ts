@@ -1,13 +1,81 @@
-/** PLACEHOLDER until the aws issuer lands: every call reports the provider as not available. */
+/**
+ * The `aws` issuer factory: credentials from the RoutedIPIssuer's Secret (or the SDK's default
+ * chain when `credentialsSecretRef` is absent), one cached EC2 client per account and endpoint,
+ * and a process-wide throttle budget.
+ */
+import { createHash } from 'node:crypto';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError } from '../errors.js';
-import type { IssuerFactory } from '../registry.js';
+import type { IssuerContext, IssuerFactory } from '../registry.js';
+import { readOptionalSecretKey, readSecretKey } from '../secrets.js';
+import { buildEc2Client, ec2Api, type Ec2Api, type Ec2Credentials } from './client.js';
+import { makeCall, type AwsContext } from './context.js';
+import { createAwsIssuer } from './issuer.js';
+import { createThrottleBudget, type ThrottleBudget } from './throttle.js';
 
-/** Options of the aws issuer factory. */
-export type AwsFactoryOptions = Record<string, never>;
+/** Options of the aws issuer factory (tests and tuning). */
+export interface AwsFactoryOptions {
+  /** SDK attempts per EC2 call; default 2 (tests use 1 for determinism). */
+  readonly maxAttempts?: number;
+  /** Per-request timeout in ms; default 3000, well below Metacontroller's 10 s hook timeout. */
+  readonly requestTimeoutMs?: number;
+  /** Waits before re-trying a call on a just-created resource; default [250, 750]. */
+  readonly consistencyDelaysMs?: readonly number[];
+  /** Clock of the throttle budget (ms since epoch). */
+  readonly now?: () => number;
+  /** Replaces the SDK seam (a test wrapping the real client, e.g. to count calls). */
+  readonly wrapApi?: (api: Ec2Api) => Ec2Api;
+}
 
-/** Builds the aws issuer factory. */
-export function createAwsIssuerFactory(_options?: AwsFactoryOptions): IssuerFactory {
-  return () => {
-    throw new IssuerInvalidError('the aws provider is not available in this build', 'ProviderNotAvailable');
+const MAX_CACHED_CLIENTS = 32;
+
+/** Reads static credentials when the spec names a Secret. Values never enter a message. */
+function credentialsOf(context: IssuerContext): Ec2Credentials | undefined {
+  const ref = context.spec.aws?.credentialsSecretRef;
+  if (!ref) return undefined;
+  const read = (key: string) => readSecretKey(context.secrets, context.namespace, ref.name, key);
+  const sessionToken = readOptionalSecretKey(context.secrets, context.namespace, ref.name, 'sessionToken');
+  return { accessKeyId: read('accessKeyId'), secretAccessKey: read('secretAccessKey'), ...(sessionToken ? { sessionToken } : {}) };
+}
+
+/** A key naming the account and endpoint: a hash, so no secret is kept in clear as a key. */
+const accountKey = (region: string, endpoint: string | undefined, creds: Ec2Credentials | undefined): string =>
+  createHash('sha256').update(JSON.stringify([region, endpoint ?? '', creds?.accessKeyId ?? '', creds?.secretAccessKey ?? '', creds?.sessionToken ?? ''])).digest('hex');
+
+/** Builds the aws issuer factory; clients and the throttle budget live as long as the factory. */
+export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerFactory {
+  const clients = new Map<string, EC2Client>();
+  const budget: ThrottleBudget = createThrottleBudget(options.now);
+  return (context) => {
+    const spec = context.spec.aws;
+    if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no aws block`, 'InvalidIssuerSpec');
+    const credentials = credentialsOf(context);
+    const key = accountKey(spec.region, spec.endpoint, credentials);
+    let client = clients.get(key);
+    if (!client) {
+      client = buildEc2Client({
+        region: spec.region,
+        ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
+        ...(credentials ? { credentials } : {}),
+        maxAttempts: options.maxAttempts ?? 2,
+        requestTimeoutMs: options.requestTimeoutMs ?? 3000,
+      });
+      clients.set(key, client);
+      if (clients.size > MAX_CACHED_CLIENTS) {
+        const oldest = clients.keys().next().value as string;
+        clients.get(oldest)?.destroy();
+        clients.delete(oldest);
+      }
+    }
+    const api = options.wrapApi ? options.wrapApi(ec2Api(client)) : ec2Api(client);
+    const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'aws' });
+    const ctx: AwsContext = {
+      api,
+      region: spec.region,
+      logger,
+      consistencyDelaysMs: options.consistencyDelaysMs ?? [250, 750],
+      call: makeCall(budget, key, logger),
+    };
+    return createAwsIssuer(ctx);
   };
 }

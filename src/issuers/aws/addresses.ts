@@ -1,0 +1,135 @@
+/**
+ * Elastic IPs (VPC). AllocateAddress has no ClientToken, so the leak guard is the UID tag put on
+ * the address in the same call (TagSpecification) and looked up before any allocation.
+ */
+import type { Address } from '@aws-sdk/client-ec2';
+import { IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
+import type { ActionResult, FindRoutedIPQuery, NodeTarget, ObservedRoutedIP, RoutedIPOwner } from '../issuer.js';
+import { OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
+import { hasCode } from './errors.js';
+import { primaryInterface } from './instances.js';
+
+const DONE = { done: true } as const;
+
+const observeWith = (a: Address, holder: string | undefined): ObservedRoutedIP => ({
+  address: a.PublicIp ?? '',
+  id: a.AllocationId ?? '',
+  ...(holder ? { holder } : {}),
+});
+
+/**
+ * The observed IP, with its holder: `InstanceId`, or — when EC2 reports only the network
+ * interface (moto does, for an association by interface) — the instance that interface is
+ * attached to.
+ */
+async function observe(ctx: AwsContext, a: Address): Promise<ObservedRoutedIP> {
+  if (a.InstanceId || !a.NetworkInterfaceId) return observeWith(a, a.InstanceId);
+  const eniId = a.NetworkInterfaceId;
+  const out = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ NetworkInterfaceIds: [eniId] }));
+  return observeWith(a, out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === eniId)?.Attachment?.InstanceId);
+}
+
+/** Associated first, then by allocation id: a deterministic pick should two ever carry our tag. */
+const byPreference = (a: Address, b: Address): number =>
+  Number(b.AssociationId !== undefined) - Number(a.AssociationId !== undefined) || (a.AllocationId ?? '').localeCompare(b.AllocationId ?? '');
+
+/** The Elastic IPs tagged with `owner`'s UID. */
+async function taggedAddresses(ctx: AwsContext, owner: RoutedIPOwner): Promise<Address[]> {
+  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: `tag:${UID_TAG}`, Values: [owner.uid] }] }));
+  return (out.Addresses ?? []).filter((a) => a.AllocationId !== undefined).sort(byPreference);
+}
+
+/** The Elastic IP with allocation id `id`, or `undefined` once it is released. */
+async function addressById(ctx: AwsContext, id: string): Promise<Address | undefined> {
+  try {
+    const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ AllocationIds: [id] }));
+    return (out.Addresses ?? []).find((a) => a.AllocationId === id);
+  } catch (err) {
+    if (hasCode(err, 'InvalidAllocationID.NotFound')) return undefined;
+    throw err;
+  }
+}
+
+/** FindRoutedIP: `spec.address` by public IP (adopted), else the address carrying our UID tag. */
+export async function findRoutedIP(ctx: AwsContext, query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
+  if (query.address === undefined) {
+    const first = (await taggedAddresses(ctx, query.owner))[0];
+    return first && observe(ctx, first);
+  }
+  const adopt = query.address;
+  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'public-ip', Values: [adopt] }] }));
+  const found = (out.Addresses ?? []).find((a) => a.PublicIp === adopt && a.AllocationId !== undefined);
+  if (!found) throw new IssuerNotFoundError(`address ${adopt} is not a VPC Elastic IP of this account in region ${ctx.region}`, 'AddressNotFound');
+  return observe(ctx, found);
+}
+
+/** CreateRoutedIP: looks the tag up once more, then allocates with both ownership tags. */
+export async function createRoutedIP(ctx: AwsContext, owner: RoutedIPOwner): Promise<ObservedRoutedIP> {
+  const existing = (await taggedAddresses(ctx, owner))[0];
+  if (existing) return observe(ctx, existing);
+  const out = await ctx.call('AllocateAddress', () =>
+    ctx.api.allocateAddress({
+      Domain: 'vpc',
+      TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: OWNER_TAG, Value: `${owner.namespace}/${owner.name}` }, { Key: UID_TAG, Value: owner.uid }] }],
+    }),
+  );
+  ctx.logger.info({ allocationId: out.AllocationId, address: out.PublicIp }, 'allocated Elastic IP');
+  return { address: out.PublicIp ?? '', id: out.AllocationId ?? '' };
+}
+
+/**
+ * AssignRoutedIP: associates with the node's primary network interface (never InstanceId: it
+ * fails on multi-ENI nodes) and `AllowReassociation: true`, so a move is one call with no
+ * unassigned gap. The private IP chosen is the first one of the interface that holds no other
+ * Elastic IP, so another RoutedIP's address on the same node is never displaced.
+ */
+export async function assignRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult> {
+  const eni = await primaryInterface(ctx, node.id);
+  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'network-interface-id', Values: [eni.id] }] }));
+  const onEni = out.Addresses ?? [];
+  if (onEni.some((a) => a.AllocationId === ip.id)) return DONE;
+  const taken = new Set(onEni.map((a) => a.PrivateIpAddress));
+  const privateIp = eni.privateIps.find((p) => !taken.has(p));
+  if (privateIp === undefined) {
+    throw new IssuerInvalidError(`every private IP of ${eni.id} on instance ${node.id} already holds an Elastic IP; add a secondary private IP`, 'NoFreePrivateAddress');
+  }
+  await retryWhileInvisible(ctx, `Elastic IP ${ip.address}`, ['InvalidAllocationID.NotFound'], () =>
+    ctx.call('AssociateAddress', () =>
+      ctx.api.associateAddress({ AllocationId: ip.id, NetworkInterfaceId: eni.id, PrivateIpAddress: privateIp, AllowReassociation: true }),
+    ),
+  );
+  ctx.logger.info({ allocationId: ip.id, instanceId: node.id, networkInterfaceId: eni.id }, 'associated Elastic IP');
+  return DONE;
+}
+
+/** Part of DeleteRoutedIP: disassociates; already released or detached is done. */
+export async function unassignRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP): Promise<ActionResult> {
+  const current = await addressById(ctx, ip.id);
+  const associationId = current?.AssociationId;
+  if (associationId === undefined) return DONE;
+  try {
+    await ctx.call('DisassociateAddress', () => ctx.api.disassociateAddress({ AssociationId: associationId }));
+  } catch (err) {
+    if (!hasCode(err, 'InvalidAssociationID.NotFound')) throw err;
+  }
+  return DONE;
+}
+
+/**
+ * DeleteRoutedIP: releases an address this operator allocated. One without our UID tag (an
+ * adopted `spec.address`) is refused, whatever the caller thinks; already released is done.
+ */
+export async function releaseRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP): Promise<ActionResult> {
+  const current = await addressById(ctx, ip.id);
+  if (!current) return DONE;
+  if (!(current.Tags ?? []).some((t) => t.Key === UID_TAG)) {
+    throw new IssuerInvalidError(`refusing to release ${ip.address}: it carries no ${UID_TAG} tag, so this operator did not allocate it`, 'AddressNotOwned');
+  }
+  try {
+    await ctx.call('ReleaseAddress', () => ctx.api.releaseAddress({ AllocationId: ip.id }));
+  } catch (err) {
+    if (!hasCode(err, 'InvalidAllocationID.NotFound')) throw err;
+  }
+  ctx.logger.info({ allocationId: ip.id }, 'released Elastic IP');
+  return DONE;
+}

@@ -1,0 +1,150 @@
+/**
+ * The firewall is a security group. Rules are authorized with a description that marks them as
+ * the RoutedIP's (`routedip:<namespace>/<name>`); only ranges carrying that mark are ever
+ * revoked. Nodes join by adding the group to their primary network interface's group set.
+ */
+import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import { IssuerInvalidError } from '../errors.js';
+import type { FirewallRule, NodeTarget, ObservedFirewall, RoutedIPOwner } from '../issuer.js';
+import type { FirewallPort } from '../../schemas/routed-ip.js';
+import { ruleMark, type AwsContext } from './context.js';
+import { hasCode } from './errors.js';
+import { findInstance, interfacesOf, primaryInterface } from './instances.js';
+
+const SG_ID = /^sg-[0-9a-f]+$/;
+const isV6 = (cidr: string): boolean => cidr.includes(':');
+const key = (p: FirewallPort): string => `${p.protocol}/${p.port}`;
+
+/** The security group named `name` (an id `sg-…` or a group name), or `undefined`. */
+async function describeGroup(ctx: AwsContext, name: string): Promise<SecurityGroup | undefined> {
+  try {
+    const out = await ctx.call('DescribeSecurityGroups', () =>
+      ctx.api.describeSecurityGroups(SG_ID.test(name) ? { GroupIds: [name] } : { Filters: [{ Name: 'group-name', Values: [name] }] }),
+    );
+    const groups = out.SecurityGroups ?? [];
+    if (groups.length > 1) {
+      const ids = groups.map((g) => g.GroupId).sort().join(', ');
+      throw new IssuerInvalidError(`security group name ${name} is ambiguous (${ids}); set routedIPFirewallName to the group id`, 'FirewallAmbiguous');
+    }
+    return groups[0];
+  } catch (err) {
+    if (hasCode(err, 'InvalidGroup.NotFound', 'InvalidGroupId.Malformed')) return undefined;
+    throw err;
+  }
+}
+
+/** Single-port TCP/UDP permissions of `group`, as (port, cidr, description) triples. */
+function ranges(group: SecurityGroup): Array<{ port: FirewallPort; cidr: string; description?: string }> {
+  const out: Array<{ port: FirewallPort; cidr: string; description?: string }> = [];
+  for (const perm of group.IpPermissions ?? []) {
+    const protocol = perm.IpProtocol;
+    if ((protocol !== 'tcp' && protocol !== 'udp') || perm.FromPort === undefined || perm.FromPort !== perm.ToPort) continue;
+    const port = { protocol, port: perm.FromPort } as FirewallPort;
+    for (const r of perm.IpRanges ?? []) if (r.CidrIp) out.push({ port, cidr: r.CidrIp, ...(r.Description ? { description: r.Description } : {}) });
+    for (const r of perm.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ port, cidr: r.CidrIpv6, ...(r.Description ? { description: r.Description } : {}) });
+  }
+  return out;
+}
+
+/** FindRoutedIPFirewall: the group, its rules merged per port, its instances and our marks. */
+export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
+  const group = await describeGroup(ctx, name);
+  if (!group?.GroupId) return undefined;
+  const groupId = group.GroupId;
+  const merged = new Map<string, { port: FirewallPort; sources: Set<string> }>();
+  const owned = new Map<string, FirewallPort>();
+  for (const r of ranges(group)) {
+    const entry = merged.get(key(r.port)) ?? { port: r.port, sources: new Set<string>() };
+    entry.sources.add(r.cidr);
+    merged.set(key(r.port), entry);
+    if (r.description === ruleMark(owner)) owned.set(key(r.port), r.port);
+  }
+  const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
+  const rules = [...merged.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
+  const enis = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  const nodes = [...new Set((enis.NetworkInterfaces ?? []).map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
+  return { id: groupId, name, rules, nodes, ownedPorts: [...owned.values()].sort(byPort) };
+}
+
+/** One IpPermission per rule, every source marked with `description` when given. */
+const permissions = (rules: readonly FirewallRule[], description?: string): IpPermission[] =>
+  rules.map((r) => ({
+    IpProtocol: r.protocol,
+    FromPort: r.port,
+    ToPort: r.port,
+    IpRanges: r.sources.filter((s) => !isV6(s)).map((CidrIp) => ({ CidrIp, ...(description ? { Description: description } : {}) })),
+    Ipv6Ranges: r.sources.filter(isV6).map((CidrIpv6) => ({ CidrIpv6, ...(description ? { Description: description } : {}) })),
+  }));
+
+/** Splits rules into one rule per source, for retrying a batch one range at a time. */
+const perSource = (rules: readonly FirewallRule[]): FirewallRule[] => rules.flatMap((r) => r.sources.map((s) => ({ protocol: r.protocol, port: r.port, sources: [s] })));
+
+/**
+ * AddRoutedIPFirewallPort: one batch; if EC2 rejects it because some range already exists
+ * (`InvalidPermission.Duplicate` rejects the whole batch), each range is sent alone and a
+ * duplicate counts as done.
+ */
+export async function addPorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
+  if (rules.length === 0) return;
+  const send = (batch: readonly FirewallRule[]) =>
+    ctx.call('AuthorizeSecurityGroupIngress', () => ctx.api.authorizeSecurityGroupIngress({ GroupId: fw.id, IpPermissions: permissions(batch, ruleMark(owner)) }));
+  try {
+    await send(rules);
+  } catch (err) {
+    if (!hasCode(err, 'InvalidPermission.Duplicate')) throw err;
+    for (const one of perSource(rules)) {
+      try {
+        await send([one]);
+      } catch (e) {
+        if (!hasCode(e, 'InvalidPermission.Duplicate')) throw e;
+      }
+    }
+  }
+}
+
+/**
+ * DeleteRoutedIPFirewallPort: re-reads the group and revokes only the ranges of `rules` that
+ * carry this RoutedIP's mark; a range already gone (`InvalidPermission.NotFound`) is done.
+ */
+export async function deletePorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
+  if (rules.length === 0) return;
+  const group = await describeGroup(ctx, fw.id);
+  if (!group) return;
+  const wanted = new Set(rules.flatMap((r) => r.sources.map((s) => `${key(r)} ${s}`)));
+  const ours = ranges(group).filter((r) => r.description === ruleMark(owner) && wanted.has(`${key(r.port)} ${r.cidr}`));
+  for (const r of ours) {
+    try {
+      await ctx.call('RevokeSecurityGroupIngress', () =>
+        ctx.api.revokeSecurityGroupIngress({ GroupId: fw.id, IpPermissions: permissions([{ ...r.port, sources: [r.cidr] }], r.description) }),
+      );
+    } catch (err) {
+      if (!hasCode(err, 'InvalidPermission.NotFound')) throw err;
+    }
+  }
+}
+
+/** AddRoutedIPFirewallNode: read-modify-write of the primary interface's group set. */
+export async function addNode(ctx: AwsContext, fw: ObservedFirewall, node: NodeTarget): Promise<void> {
+  const eni = await primaryInterface(ctx, node.id);
+  if (eni.groups.includes(fw.id)) return;
+  await ctx.call('ModifyNetworkInterfaceAttribute', () => ctx.api.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: eni.id, Groups: [...eni.groups, fw.id] }));
+  ctx.logger.info({ groupId: fw.id, instanceId: node.id, networkInterfaceId: eni.id }, 'added security group to node');
+}
+
+/**
+ * DeleteRoutedIPFirewallNode: removes the group from every interface of `nodeId` that has it,
+ * keeping the others. A gone instance is done; an interface left with no group is refused (EC2
+ * requires one) with a clear condition.
+ */
+export async function deleteNode(ctx: AwsContext, fw: ObservedFirewall, nodeId: string): Promise<void> {
+  const instance = await findInstance(ctx, nodeId);
+  if (!instance) return;
+  for (const eni of interfacesOf(instance).filter((n) => n.groups.includes(fw.id))) {
+    const rest = eni.groups.filter((g) => g !== fw.id);
+    if (rest.length === 0) {
+      throw new IssuerInvalidError(`cannot remove ${fw.id} from ${eni.id} of ${nodeId}: it is the interface's only security group`, 'LastSecurityGroup');
+    }
+    await ctx.call('ModifyNetworkInterfaceAttribute', () => ctx.api.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: eni.id, Groups: rest }));
+    ctx.logger.info({ groupId: fw.id, instanceId: nodeId, networkInterfaceId: eni.id }, 'removed security group from node');
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The scenario suite both EC2 peers run (fake and moto): the same calls through POST /sync and
+ * /finalize, the same assertions on the cloud as read back through the SDK. A peer that
+ * disagrees with the other fails here.
+ */
+import { AllocateAddressCommand, AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import type { Test } from 'tap';
+import { notReady } from '../fixtures/k8s.js';
+import type { Ec2Peer } from './peers.js';
+import { AwsWorld, condition } from './world.js';
+
+const MARK = 'routedip:ingress/public';
+const FOREIGN = 'tcp/22 10.0.0.0/8 bastion';
+const ours = (...ports: number[]) => ports.flatMap((p) => [`tcp/${p} 0.0.0.0/0 ${MARK}`, `tcp/${p} ::/0 ${MARK}`]);
+
+/** Registers every shared scenario on `t` against `peer`. */
+export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
+  t.test('first assignment: firewall first, then allocate and associate; a second sync writes nothing', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    const first = await w.sync();
+    t.equal(first.statusCode, 200);
+    t.equal(condition(w.status, 'Ready')?.status, 'True', JSON.stringify(w.status.conditions));
+    const holder = w.status.node as string;
+    t.ok(['n1', 'n2'].includes(holder));
+    t.same(w.writes, ['authorizeSecurityGroupIngress', 'modifyNetworkInterfaceAttribute', 'allocateAddress', 'associateAddress'], 'availability order');
+    const addresses = await w.addresses();
+    t.equal(addresses.length, 1, 'exactly one Elastic IP');
+    t.match(addresses[0], { publicIp: w.status.address, node: holder, tags: { 'routedip.io/owner': 'ingress/public', 'routedip.io/uid': 'uid-public' } });
+    t.same(await w.rules(), [...ours(443, 80), FOREIGN].sort());
+    t.same(await w.groupsOf(holder), [[w.baseGroupId, w.groupId].sort()], 'group added, the node\'s own group kept');
+    t.same(w.status.firewall?.id, w.groupId);
+
+    w.writes.length = 0;
+    const second = await w.sync();
+    t.same(w.writes, [], 'a converged sync makes no mutating call');
+    const third = await w.sync();
+    t.equal(third.raw, second.raw, 'same inputs, same status bytes');
+  });
+
+  t.test('failover: new node joins the group, the address moves, then the old node leaves', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.sync();
+    const from = w.status.node as string;
+    const to = from === 'n1' ? 'n2' : 'n1';
+    w.nodes = w.nodes.map((n) => (n.metadata.name === from ? { ...n, status: { conditions: [{ type: 'Ready', status: 'False' }] } } : n));
+    void notReady;
+    w.writes.length = 0;
+    const moved = await w.sync();
+    t.equal(moved.statusCode, 200);
+    t.equal(w.status.node, to);
+    t.same(w.writes, ['modifyNetworkInterfaceAttribute', 'associateAddress', 'modifyNetworkInterfaceAttribute'], 'join, move, leave');
+    t.match(await w.addresses(), [{ node: to }]);
+    t.equal((await w.addresses()).length, 1);
+    t.same(await w.groupsOf(from), [[w.baseGroupId]], 'old node back to its own group only');
+    t.same(await w.groupsOf(to), [[w.baseGroupId, w.groupId].sort()]);
+  });
+
+  t.test('port change: the new port opens before the old one is revoked; foreign rule kept', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.sync();
+    w.ports = [443, 8443];
+    w.writes.length = 0;
+    await w.sync();
+    t.same(w.writes, ['authorizeSecurityGroupIngress', 'revokeSecurityGroupIngress', 'revokeSecurityGroupIngress']);
+    t.same(await w.rules(), [...ours(443, 8443), FOREIGN].sort());
+    t.equal(condition(w.status, 'Ready')?.status, 'True');
+  });
+
+  t.test('a foreign range on a port we need is used, never revoked', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await peer().admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'web team' }] }] }));
+    await w.sync();
+    t.same(await w.rules(), [`tcp/443 ::/0 ${MARK}`, ...ours(80), 'tcp/443 0.0.0.0/0 web team', FOREIGN].sort(), 'only the missing source was added');
+    t.ok(await w.finalizeAll(), 'finalized');
+    t.same(await w.rules(), ['tcp/443 0.0.0.0/0 web team', FOREIGN].sort(), 'only our marked ranges were revoked');
+  });
+
+  t.test('adopt spec.address: associated, never tagged, only disassociated by a Delete finalize', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    const adopted = (await peer().admin.send(new AllocateAddressCommand({ Domain: 'vpc' }))).PublicIp as string;
+    w.parent = { ...w.parent, spec: { ...w.parent.spec, address: adopted } };
+    await w.sync();
+    t.equal(w.status.address, adopted);
+    t.same(w.writes.filter((m) => m === 'allocateAddress'), [], 'nothing allocated');
+    t.match(await w.addresses(), [{ publicIp: adopted, node: w.status.node, tags: {} }]);
+    t.ok(await w.finalizeAll());
+    t.same(await w.addresses(), [{ publicIp: adopted, tags: {} }], 'still allocated, detached');
+    t.same(w.writes.filter((m) => m === 'releaseAddress'), [], 'never released');
+  });
+
+  t.test('finalize under Retain leaves every cloud resource', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    w.issuerSpec = { ...w.issuerSpec, routedIPReclaimPolicy: 'Retain' };
+    await w.sync();
+    const holder = w.status.node as string;
+    w.writes.length = 0;
+    t.ok(await w.finalizeAll());
+    t.same(w.writes, [], 'no mutating call');
+    t.match(await w.addresses(), [{ node: holder }]);
+    t.same(await w.rules(), [...ours(443, 80), FOREIGN].sort());
+  });
+
+  t.test('finalize under Delete: disassociate, release, revoke ours, leave the group', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.sync();
+    const holder = w.status.node as string;
+    w.writes.length = 0;
+    t.ok(await w.finalizeAll(), 'finalized once observed clean');
+    t.same(w.writes.slice(0, 2), ['disassociateAddress', 'releaseAddress']);
+    t.same(await w.addresses(), []);
+    t.same(await w.rules(), [FOREIGN]);
+    t.same(await w.groupsOf(holder), [[w.baseGroupId]]);
+  });
+
+  t.test('multi-ENI nodes: associate on the primary interface, the second interface untouched', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.addSecondInterface('n1');
+    await w.addSecondInterface('n2');
+    await w.sync();
+    t.equal(condition(w.status, 'Ready')?.status, 'True', JSON.stringify(w.status.conditions));
+    const holder = w.status.node as string;
+    t.match(await w.addresses(), [{ node: holder }]);
+    t.same(await w.groupsOf(holder), [[w.baseGroupId, w.groupId].sort(), [w.baseGroupId]]);
+  });
+}

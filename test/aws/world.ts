@@ -1,0 +1,179 @@
+/**
+ * A scripted cluster on an EC2 peer: instances launched through the SDK, Nodes whose providerIDs
+ * name them, a security group `ingress-public` with a foreign rule, the aws issuer behind the
+ * real app, and a RoutedIP whose status is fed back from each answer as Metacontroller does.
+ */
+import {
+  AttachNetworkInterfaceCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { FastifyInstance } from 'fastify';
+import type { Ec2Api } from '../../src/issuers/aws/client.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import type { Node } from '../../src/schemas/kubernetes.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import { endpointSlice, issuer, node, routedIP, secret, service, syncRequest, withProviderID, type World } from '../fixtures/k8s.js';
+import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, type Ec2Peer } from './peers.js';
+
+export const FIREWALL = 'ingress-public';
+/** A rule someone else added to the group: never to be touched. */
+export const FOREIGN_RULE = { protocol: 'tcp' as const, port: 22, sources: ['10.0.0.0/8'] };
+
+/** Mutating EC2 actions the issuer sends, in order (recorded on the client side: works on both peers). */
+const MUTATING = new Set(['allocateAddress', 'associateAddress', 'disassociateAddress', 'releaseAddress', 'authorizeSecurityGroupIngress', 'revokeSecurityGroupIngress', 'modifyNetworkInterfaceAttribute']);
+
+/** The scripted world. */
+export class AwsWorld {
+  readonly clock = testClock();
+  /** Node name → instance id. */
+  readonly instances = new Map<string, string>();
+  nodes: Node[] = [];
+  ports: number[] = [80, 443];
+  endpointsOn: string[] = [];
+  groupId = '';
+  /** Another group every instance has (the VPC's default): must stay on the interfaces. */
+  baseGroupId = '';
+  issuerSpec!: RoutedIPIssuerSpec;
+  parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  secretData: Record<string, string> = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
+  readonly writes: string[] = [];
+  app!: FastifyInstance;
+  logs: string[] = [];
+
+  constructor(readonly peer: Ec2Peer) {}
+
+  /** Resets the peer, creates the groups and `names` instances (zone a), and builds the app. */
+  async start(t: Teardown, names: string[] = ['n1', 'n2']): Promise<this> {
+    await this.peer.reset();
+    const admin = this.peer.admin;
+    this.baseGroupId = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'nodes', Description: 'node group' }))).GroupId ?? '';
+    this.groupId = (await admin.send(new CreateSecurityGroupCommand({ GroupName: FIREWALL, Description: 'public ingress' }))).GroupId ?? '';
+    await admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: this.groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'bastion' }] }] }));
+    for (const name of names) await this.addNode(name);
+    this.issuerSpec = {
+      routedIPReclaimPolicy: 'Delete',
+      routedIPFirewallName: FIREWALL,
+      firewallSourceRanges: ['0.0.0.0/0', '::/0'],
+      aws: { region: REGION, endpoint: this.peer.endpoint, credentialsSecretRef: { name: 'aws-creds' } },
+    };
+    const wrapApi = (api: Ec2Api): Ec2Api =>
+      Object.fromEntries(
+        Object.entries(api).map(([method, fn]) => [method, (input: unknown) => {
+          if (MUTATING.has(method)) this.writes.push(method);
+          return (fn as (i: unknown) => Promise<unknown>)(input);
+        }]),
+      ) as unknown as Ec2Api;
+    const built = await buildTestApp(t, {
+      registry: createIssuerRegistry({ aws: { maxAttempts: 1, consistencyDelaysMs: [0, 0], wrapApi, now: () => this.clock.now().getTime() } }),
+      clock: this.clock.now,
+    });
+    this.app = built.app;
+    this.logs = built.logs;
+    return this;
+  }
+
+  /** Launches an instance in `zone` with the base group and adds a Node (and an endpoint) for it. */
+  async addNode(name: string, zone = `${REGION}a`): Promise<string> {
+    const out = await this.peer.admin.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', Placement: { AvailabilityZone: zone }, SecurityGroupIds: [this.baseGroupId] }));
+    const id = out.Instances?.[0]?.InstanceId ?? '';
+    this.instances.set(name, id);
+    this.nodes.push(node(name, withProviderID(`aws:///${zone}/${id}`)));
+    this.endpointsOn.push(name);
+    return id;
+  }
+
+  /** Gives `name`'s instance a second network interface (device index 1), like a VPC-CNI node. */
+  async addSecondInterface(name: string): Promise<void> {
+    const id = this.instance(name);
+    const described = await this.peer.admin.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    const subnet = described.Reservations?.[0]?.Instances?.[0]?.SubnetId ?? '';
+    const eni = await this.peer.admin.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: [this.baseGroupId] }));
+    await this.peer.admin.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterface?.NetworkInterfaceId ?? '', InstanceId: id, DeviceIndex: 1 }));
+  }
+
+  instance(name: string): string {
+    const id = this.instances.get(name);
+    if (!id) throw new Error(`no node ${name}`);
+    return id;
+  }
+
+  request(extra: Partial<World> = {}) {
+    return syncRequest({
+      parent: this.parent,
+      issuers: [issuer('cloud', this.issuerSpec)],
+      nodes: this.nodes,
+      services: [service('ingress-nginx', this.ports)],
+      endpointSlices: [endpointSlice('ingress-nginx', this.endpointsOn.map((nodeName) => ({ nodeName })), this.ports)],
+      secrets: [secret('aws-creds', this.secretData)],
+      ...extra,
+    });
+  }
+
+  async sync(): Promise<HookAnswer> {
+    const answer = await sync(this.app, this.request());
+    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
+    return answer;
+  }
+
+  async finalize(): Promise<HookAnswer> {
+    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, deletionTimestamp: '2026-11-23T12:00:00Z' } };
+    const answer = await finalize(this.app, this.request());
+    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
+    return answer;
+  }
+
+  /** Finalizes until `finalized` (at most 5 calls). */
+  async finalizeAll(): Promise<boolean> {
+    for (let i = 0; i < 5; i++) if ((await this.finalize()).body.finalized === true) return true;
+    return false;
+  }
+
+  get status(): RoutedIPStatus {
+    return this.parent.status as RoutedIPStatus;
+  }
+
+  /** Every Elastic IP: address, holder node name, tags. */
+  async addresses(): Promise<Array<{ publicIp: string; node?: string; tags: Record<string, string> }>> {
+    const out = await this.peer.admin.send(new DescribeAddressesCommand({}));
+    const nodeOf = new Map([...this.instances].map(([n, id]) => [id, n]));
+    // moto reports only the interface for an association by interface: resolve it to its instance.
+    const enis = await this.peer.admin.send(new DescribeNetworkInterfacesCommand({}));
+    const instanceOfEni = new Map((enis.NetworkInterfaces ?? []).map((e) => [e.NetworkInterfaceId, e.Attachment?.InstanceId]));
+    return (out.Addresses ?? []).map((a) => {
+      const instance = a.InstanceId || (a.NetworkInterfaceId ? instanceOfEni.get(a.NetworkInterfaceId) : undefined);
+      return {
+        publicIp: a.PublicIp ?? '',
+        ...(instance ? { node: nodeOf.get(instance) ?? instance } : {}),
+        tags: Object.fromEntries((a.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+      };
+    }).sort((a, b) => a.publicIp.localeCompare(b.publicIp));
+  }
+
+  /** The firewall's ingress ranges as `proto/port cidr [description]`, sorted. */
+  async rules(): Promise<string[]> {
+    const out = await this.peer.admin.send(new DescribeSecurityGroupsCommand({ GroupIds: [this.groupId] }));
+    const perms = out.SecurityGroups?.[0]?.IpPermissions ?? [];
+    return perms.flatMap((p) => [
+      ...(p.IpRanges ?? []).map((r) => `${p.IpProtocol}/${p.FromPort} ${r.CidrIp} ${r.Description ?? ''}`.trim()),
+      ...(p.Ipv6Ranges ?? []).map((r) => `${p.IpProtocol}/${p.FromPort} ${r.CidrIpv6} ${r.Description ?? ''}`.trim()),
+    ]).sort();
+  }
+
+  /** Group ids of each network interface of `name`'s instance, primary first. */
+  async groupsOf(name: string): Promise<string[][]> {
+    const out = await this.peer.admin.send(new DescribeInstancesCommand({ InstanceIds: [this.instance(name)] }));
+    const enis = [...(out.Reservations?.[0]?.Instances?.[0]?.NetworkInterfaces ?? [])].sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0));
+    return enis.map((e) => (e.Groups ?? []).map((g) => g.GroupId ?? '').sort());
+  }
+}
+
+/** The status of condition `type`. */
+export const condition = (status: RoutedIPStatus, type: string) => status.conditions.find((c) => c.type === type);
