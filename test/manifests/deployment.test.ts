@@ -1,0 +1,115 @@
+/**
+ * `kubectl kustomize manifests` builds the whole install, and what it builds is the hardened
+ * webhook the service's config contract expects; the Dockerfile is checked the same way.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { readDoc, readDocs, repoRoot, type Json } from './k8s-schema.js';
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+const haveKubectl = kubectl.status === 0;
+if (!haveKubectl && process.env.CI === 'true') t.fail('kubectl is required in CI to build the manifests');
+
+t.test('kubectl kustomize manifests yields the whole install', { skip: !haveKubectl && 'kubectl not installed' }, async (t) => {
+  const built = spawnSync('kubectl', ['kustomize', path.join(repoRoot, 'manifests')], { encoding: 'utf8' });
+  t.equal(built.status, 0, built.stderr);
+  const objects = parseAllDocuments(built.stdout).map((d) => d.toJS() as Json);
+  const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`).sort();
+  t.same(ids, [
+    'CompositeController/routedip',
+    'CustomResourceDefinition/routedipissuers.routedip.io',
+    'CustomResourceDefinition/routedips.routedip.io',
+    'Deployment/routedip-system/routedip-webhook',
+    'Namespace/routedip-system',
+    'NetworkPolicy/routedip-system/routedip-webhook',
+    'PodDisruptionBudget/routedip-system/routedip-webhook',
+    'Service/routedip-system/routedip-webhook',
+    'ServiceAccount/routedip-system/routedip-webhook',
+  ]);
+  t.notOk(objects.some((o) => o.kind === 'Secret'), 'no token is shipped in the install');
+  const named = (name: string) => objects.find((o) => o.metadata.name === name);
+  t.same(named('routedips.routedip.io'), readDoc('manifests/crds/routedips.yaml', 'CustomResourceDefinition'), 'CRDs pass through unchanged');
+  t.same(named('routedipissuers.routedip.io'), readDoc('manifests/crds/routedipissuers.yaml', 'CustomResourceDefinition'));
+  t.same(named('routedip'), readDoc('metacontroller/compositecontroller.yaml', 'CompositeController'), 'no namespace stamped on the cluster-scoped controller');
+});
+
+t.test('the Deployment is hardened and matches the service config contract', async (t) => {
+  const deployment = readDoc('manifests/deploy/deployment.yaml', 'Deployment');
+  t.equal(deployment.spec.replicas, 2);
+  const pod = deployment.spec.template.spec;
+  t.equal(pod.automountServiceAccountToken, false);
+  t.match(pod.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  t.ok(pod.securityContext.runAsUser > 0, 'numeric non-root user');
+  const [container] = pod.containers;
+  t.equal(container.image, 'ghcr.io/routedip/routedip-operator:0.1.0');
+  t.match(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+  t.ok(container.resources.requests && container.resources.limits, 'resources set');
+  t.same(container.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+  t.match(container.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
+  t.match(container.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
+  const env = Object.fromEntries((container.env as Json[]).map((e) => [e.name, e]));
+  t.equal(env.LOG_LEVEL?.value, 'info');
+  t.equal(env.PORT?.value, '8080');
+  t.same(env.HOOK_TOKEN?.valueFrom, { secretKeyRef: { name: 'routedip-hook-token', key: 'token', optional: true } });
+  const labels = deployment.spec.selector.matchLabels;
+  t.match(deployment.spec.template.metadata.labels, labels);
+
+  const sa = readDoc('manifests/deploy/serviceaccount.yaml', 'ServiceAccount');
+  t.equal(pod.serviceAccountName, sa.metadata.name);
+  t.equal(sa.automountServiceAccountToken, false);
+  const service = readDoc('manifests/deploy/service.yaml', 'Service');
+  t.same(service.spec.selector, labels);
+  t.match(service.spec.ports, [{ port: 80, targetPort: 'http' }]);
+  const pdb = readDoc('manifests/deploy/poddisruptionbudget.yaml', 'PodDisruptionBudget');
+  t.same(pdb.spec.selector.matchLabels, labels);
+  t.ok(pdb.spec.minAvailable < deployment.spec.replicas, 'a drain can still evict one replica');
+});
+
+t.test('the NetworkPolicy admits only Metacontroller and lets out only DNS and HTTPS', async (t) => {
+  const np = readDoc('manifests/deploy/networkpolicy.yaml', 'NetworkPolicy');
+  const deployment = readDoc('manifests/deploy/deployment.yaml', 'Deployment');
+  t.same(np.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+  t.same(np.spec.policyTypes, ['Ingress', 'Egress']);
+  t.same(np.spec.ingress, [
+    { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metacontroller' } }, podSelector: {} }], ports: [{ protocol: 'TCP', port: 8080 }] },
+  ]);
+  const egressPorts = (np.spec.egress as Json[]).flatMap((rule) => rule.ports.map((p: Json) => `${p.protocol}/${p.port}`)).sort();
+  t.same(egressPorts, ['TCP/443', 'TCP/53', 'UDP/53']);
+});
+
+t.test('the hook-token Secret is an example, with the name and key the hooks use', async (t) => {
+  const [secret] = readDocs('manifests/deploy/hook-token-secret.example.yaml');
+  t.match(secret, { kind: 'Secret', metadata: { name: 'routedip-hook-token', namespace: 'routedip-system' } });
+  t.ok('token' in secret.stringData);
+  const kustomization = readFileSync(path.join(repoRoot, 'manifests/deploy/kustomization.yaml'), 'utf8');
+  t.notMatch(kustomization, /^\s*-\s*hook-token-secret/m, 'not part of the install');
+});
+
+t.test('the Dockerfile builds with dev deps and runs production deps as a non-root user', async (t) => {
+  const lines = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const froms = lines.filter((l) => l.startsWith('FROM '));
+  t.equal(froms.length, 2, 'multi-stage');
+  const runtime = lines.slice(lines.indexOf(froms[1] as string));
+  const build = lines.slice(0, lines.indexOf(froms[1] as string));
+  t.ok(build.some((l) => /^RUN npm ci\b/.test(l) && !l.includes('--omit=dev')), 'build stage installs dev dependencies');
+  t.ok(build.some((l) => l === 'RUN npm run build'), 'build stage compiles');
+  t.ok(runtime.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), 'runtime installs production dependencies only');
+  t.ok(runtime.some((l) => /^COPY --from=build \/app\/dist/.test(l)), 'runtime takes the compiled output');
+  const users = runtime.filter((l) => l.startsWith('USER '));
+  t.equal(users.length, 1);
+  t.notMatch(users[0], /^USER (root|0)(:|$)/, 'non-root');
+  t.ok(runtime.some((l) => l === 'ENV NODE_ENV=production'));
+  t.ok(runtime.some((l) => l === 'EXPOSE 8080'));
+  const cmd = runtime.at(-1) ?? '';
+  t.same(JSON.parse(cmd.replace(/^CMD /, '')), ['node', 'dist/server.js']);
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  t.equal(pkg.scripts.start, 'node dist/server.js', 'CMD is what npm start runs');
+  const ignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+  for (const entry of ['node_modules', 'dist', '.git', 'test']) t.ok(ignore.includes(entry), `.dockerignore has ${entry}`);
+});
