@@ -84,7 +84,9 @@ export class FakeDigitalOcean {
   /** Injects `fault` on the operation `operationId` (e.g. `reservedIPs_create`). */
   fault(operationId: string, fault: Fault): void {
     if (!ROUTES[operationId]) throw new Error(`the fake has no operation ${operationId}`);
-    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), { ...fault, times: fault.times ?? 1 }]);
+    // The caller's object is kept (not copied) so a test can read `times` to see it was used up.
+    fault.times ??= 1;
+    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), fault]);
   }
 
   /** Mutating calls as `METHOD path` (for order assertions). */

@@ -1,0 +1,115 @@
+/**
+ * A scripted cluster on DigitalOcean for hook tests: three nodes on droplets 101–103 in nyc3, an
+ * ingress Service with endpoints on all of them, a shared firewall that already holds foreign
+ * entries, the token Secret, and a RoutedIP whose status is fed back from each answer the way
+ * Metacontroller writes it. The app talks to the fake DigitalOcean API through the real issuer.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import type { Node, Secret } from '../../src/schemas/kubernetes.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import { endpointSlice, issuer, node, routedIP, service, syncRequest, withProviderID, type World } from '../fixtures/k8s.js';
+import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import type { ModelOptions } from '../fakes/digitalocean/model.js';
+import type { FakeDigitalOcean } from '../fakes/digitalocean/server.js';
+import { startFake, tokenSecret } from './helpers.js';
+
+export const FIREWALL = 'ingress-public';
+/** A droplet outside the cluster that the firewall already protects. */
+export const BASTION = 150;
+/** The rule someone else opened on the shared firewall. */
+export const FOREIGN_RULE = { protocol: 'tcp', ports: '22', sources: { addresses: ['10.0.0.0/8'] } };
+
+/** A mutable scripted world around one fake account. */
+export class DigitalOceanWorld {
+  fake!: FakeDigitalOcean;
+  readonly clock = testClock();
+  nodes: Node[] = [101, 102, 103].map((id, i) => node(`n${i + 1}`, withProviderID(`digitalocean://${id}`)));
+  ports: number[] = [80, 443];
+  endpointsOn: string[] = ['n1', 'n2', 'n3'];
+  secrets: Secret[] = [tokenSecret()];
+  policy: 'Retain' | 'Delete' = 'Delete';
+  address?: string;
+  parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
+  app!: FastifyInstance;
+  logs: string[] = [];
+
+  /** Starts the fake (seeded) and the app. */
+  async start(t: Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
+    this.fake = await startFake(t, options);
+    this.fake.model.addDroplet(BASTION, 'nyc3', 'bastion');
+    this.fake.model.addFirewall(FIREWALL, { dropletIds: [BASTION], inbound: [FOREIGN_RULE] });
+    const built = await buildTestApp(t, {
+      registry: createIssuerRegistry({ digitalocean: { requestTimeoutInMs: 2_000, now: () => this.clock.now().getTime() } }),
+      clock: this.clock.now,
+    });
+    this.app = built.app;
+    this.logs = built.logs;
+    return this;
+  }
+
+  /** The issuer spec for the current settings. */
+  issuerSpec(): RoutedIPIssuerSpec {
+    return {
+      routedIPReclaimPolicy: this.policy,
+      routedIPFirewallName: FIREWALL,
+      digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint },
+    };
+  }
+
+  /** The hook request for the current world. */
+  request(extra: Partial<World> = {}) {
+    const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
+    return syncRequest({
+      parent,
+      issuers: [issuer('cloud', this.issuerSpec())],
+      nodes: this.nodes,
+      services: [service('ingress-nginx', this.ports)],
+      endpointSlices: [endpointSlice('ingress-nginx', this.endpointsOn.map((nodeName) => ({ nodeName })), this.ports)],
+      secrets: this.secrets,
+      ...extra,
+    });
+  }
+
+  /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */
+  async sync(): Promise<HookAnswer> {
+    const answer = await sync(this.app, this.request());
+    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
+    return answer;
+  }
+
+  /** Syncs until Ready=True (at most `max` calls); returns every answer. */
+  async syncUntilReady(max = 8): Promise<HookAnswer[]> {
+    const answers: HookAnswer[] = [];
+    for (let i = 0; i < max; i++) {
+      const a = await this.sync();
+      answers.push(a);
+      if (a.statusCode === 200 && condition(a.body.status, 'Ready')?.status === 'True') return answers;
+    }
+    throw new Error(`not Ready after ${max} syncs: ${JSON.stringify(this.parent.status)}`);
+  }
+
+  /** POST /finalize (deletionTimestamp set) and feed the status back. */
+  async finalize(): Promise<HookAnswer> {
+    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, deletionTimestamp: '2026-11-23T12:00:00Z' } };
+    const answer = await finalize(this.app, this.request());
+    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
+    return answer;
+  }
+
+  /** Current status. */
+  get status(): RoutedIPStatus {
+    return this.parent.status as RoutedIPStatus;
+  }
+
+  /** The firewall as the fake holds it. */
+  get firewall() {
+    return this.fake.model.firewallByName(FIREWALL)!;
+  }
+}
+
+/** The condition `type` of a status. */
+export const condition = (status: RoutedIPStatus | undefined, type: string) => status?.conditions.find((c) => c.type === type);
+
+/** The droplet id of node `nX` (`n1` → 101). */
+export const dropletOf = (nodeName: string | undefined) => (nodeName === undefined ? undefined : 100 + Number(nodeName.slice(1)));
