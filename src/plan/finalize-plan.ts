@@ -14,6 +14,7 @@ import type { ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
 import type { FirewallStatus } from '../schemas/routed-ip.js';
 import { planFirewall } from './firewall.js';
 import { act, decided, describeRules, type PlannedStep } from './steps.js';
+import { haltAfterBlocked } from './sync-plan.js';
 
 /** What the finalize plan is computed from. */
 export interface FinalizeObservation {
@@ -71,6 +72,7 @@ export function planFinalize(obs: FinalizeObservation): FinalizePlan {
         : decided('DeleteRoutedIPFirewallNode', 'skipped', 'nothing owned left'),
     );
   }
-  const clean = steps.every((s) => s.action === undefined && s.outcome !== 'pending');
-  return { steps, clean };
+  const planned = haltAfterBlocked(steps);
+  const clean = planned.every((s) => s.action === undefined && s.outcome !== 'pending');
+  return { steps: planned, clean };
 }

@@ -58,7 +58,8 @@ const portsText = (ports: readonly FirewallPort[]): string =>
 
 /** Computes the sync plan. */
 export function planSync(obs: SyncObservation): SyncPlan {
-  const holder = obs.ip?.holder === undefined ? undefined : obs.nodes.find((n) => n.target?.id === obs.ip?.holder)?.name;
+  const nameOf = (id: string | undefined) => (id === undefined ? undefined : obs.nodes.find((n) => n.target?.id === id)?.name);
+  const holder = nameOf(obs.ip?.holder);
   const election = electNode({
     ownerUid: obs.ownerUid,
     nodes: obs.nodes,
@@ -128,5 +129,16 @@ export function planSync(obs: SyncObservation): SyncPlan {
   } else {
     steps.push(decided('DeleteRoutedIPFirewallNode', 'skipped', firewall ? 'nothing to change' : 'no firewall'));
   }
-  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps };
+  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps: haltAfterBlocked(steps) };
+}
+
+/**
+ * A step decided `failed` or `pending` blocks every later action in the plan itself, so an
+ * unsafe write (an assign without a firewall, a delete during a move) is never even listed.
+ */
+export function haltAfterBlocked(steps: readonly PlannedStep[]): PlannedStep[] {
+  const blocker = steps.find((s) => s.action === undefined && (s.outcome === 'failed' || s.outcome === 'pending'));
+  if (!blocker) return [...steps];
+  const at = steps.indexOf(blocker);
+  return steps.map((s, i) => (i > at && s.action !== undefined ? decided(s.name, 'pending', `waiting for ${blocker.name}`) : s));
 }
