@@ -5,7 +5,7 @@
  */
 import { AllocateAddressCommand, AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import type { Test } from 'tap';
-import { notReady } from '../fixtures/k8s.js';
+import { routedIP } from '../fixtures/k8s.js';
 import type { Ec2Peer } from './peers.js';
 import { AwsWorld, condition } from './world.js';
 
@@ -43,7 +43,6 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     const from = w.status.node as string;
     const to = from === 'n1' ? 'n2' : 'n1';
     w.nodes = w.nodes.map((n) => (n.metadata.name === from ? { ...n, status: { conditions: [{ type: 'Ready', status: 'False' }] } } : n));
-    void notReady;
     w.writes.length = 0;
     const moved = await w.sync();
     t.equal(moved.statusCode, 200);
@@ -78,7 +77,7 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
   t.test('adopt spec.address: associated, never tagged, only disassociated by a Delete finalize', async (t) => {
     const w = await new AwsWorld(peer()).start(t);
     const adopted = (await peer().admin.send(new AllocateAddressCommand({ Domain: 'vpc' }))).PublicIp as string;
-    w.parent = { ...w.parent, spec: { ...w.parent.spec, address: adopted } };
+    w.parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' }, address: adopted });
     await w.sync();
     t.equal(w.status.address, adopted);
     t.same(w.writes.filter((m) => m === 'allocateAddress'), [], 'nothing allocated');

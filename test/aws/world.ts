@@ -77,6 +77,7 @@ export class AwsWorld {
     });
     this.app = built.app;
     this.logs = built.logs;
+    this.peer.fake?.clearCalls();
     return this;
   }
 
