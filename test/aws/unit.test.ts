@@ -1,0 +1,76 @@
+/** Pure parts of the AWS issuer: providerID parsing, region of a zone, error mapping, throttle budget. */
+import t from 'tap';
+import { IssuerAuthError, IssuerInvalidError, IssuerNotFoundError, IssuerQuotaError, IssuerRateLimitError, IssuerUnavailableError } from '../../src/issuers/errors.js';
+import { mapAwsError } from '../../src/issuers/aws/errors.js';
+import { awsNodeTarget, regionOfZone } from '../../src/issuers/aws/provider-id.js';
+import { createThrottleBudget } from '../../src/issuers/aws/throttle.js';
+import { node, withProviderID } from '../fixtures/k8s.js';
+
+t.test('providerID → NodeTarget', async (t) => {
+  const cases: Array<[string, object | undefined]> = [
+    ['aws:///us-east-1a/i-0123456789abcdef0', { node: 'n', id: 'i-0123456789abcdef0', zone: 'us-east-1a' }],
+    ['aws:////i-0123456789abcdef0', { node: 'n', id: 'i-0123456789abcdef0' }],
+    ['aws:///us-east-1-bos-1a/i-0abc', { node: 'n', id: 'i-0abc', zone: 'us-east-1-bos-1a' }],
+    ['aws:///eu-west-1a/i-0abc', undefined],
+    ['aws:///us-east-1a/fargate-10.0.0.1', undefined],
+    ['digitalocean://123', undefined],
+    ['i-0abc', undefined],
+    ['', undefined],
+  ];
+  for (const [id, want] of cases) t.same(awsNodeTarget(node('n', withProviderID(id)), 'us-east-1'), want, id || '(empty)');
+  t.equal(awsNodeTarget(node('n'), 'us-east-1'), undefined, 'no providerID');
+});
+
+t.test('region of a zone', async (t) => {
+  t.equal(regionOfZone('us-east-1a'), 'us-east-1');
+  t.equal(regionOfZone('ap-southeast-2c'), 'ap-southeast-2');
+  t.equal(regionOfZone('us-gov-west-1a'), 'us-gov-west-1');
+  t.equal(regionOfZone('us-west-2-lax-1a'), 'us-west-2');
+  t.equal(regionOfZone('us-east-1'), undefined, 'a region is not a zone');
+  t.equal(regionOfZone('nyc3'), undefined);
+});
+
+const sdkError = (name: string, fault: 'client' | 'server' = 'client', status = 400) =>
+  Object.assign(new Error(`${name} happened for request 0f3c5f9e-1111-4222-8333-444455556666`), { name, $fault: fault, $metadata: { httpStatusCode: status } });
+
+t.test('EC2 error codes map onto the issuer error classes with deterministic messages', async (t) => {
+  const table: Array<[string, new (...a: never[]) => Error, string]> = [
+    ['AuthFailure', IssuerAuthError, 'InvalidCredentials'],
+    ['UnauthorizedOperation', IssuerAuthError, 'Unauthorized'],
+    ['RequestLimitExceeded', IssuerRateLimitError, 'RateLimited'],
+    ['AddressLimitExceeded', IssuerQuotaError, 'QuotaExceeded'],
+    ['RulesPerSecurityGroupLimitExceeded', IssuerQuotaError, 'QuotaExceeded'],
+    ['InvalidInstanceID.NotFound', IssuerNotFoundError, 'InstanceNotFound'],
+    ['InvalidAllocationID.NotFound', IssuerNotFoundError, 'AllocationNotFound'],
+    ['InvalidGroup.NotFound', IssuerNotFoundError, 'GroupNotFound'],
+    ['InvalidParameterValue', IssuerInvalidError, 'InvalidRequest'],
+    ['InternalError', IssuerUnavailableError, 'CloudUnavailable'],
+  ];
+  for (const [code, cls, reason] of table) {
+    const mapped = mapAwsError(sdkError(code, code === 'InternalError' ? 'server' : 'client', code === 'InternalError' ? 500 : 400), 'AssociateAddress');
+    t.type(mapped, cls, code);
+    t.equal(mapped.reason, reason, `${code} reason`);
+    t.notMatch(mapped.message, /0f3c5f9e/, `${code}: no request id in the message`);
+  }
+  const timeout = mapAwsError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 'DescribeAddresses');
+  t.type(timeout, IssuerUnavailableError);
+  t.equal(mapAwsError(sdkError('RequestLimitExceeded'), 'X', 20).name, 'IssuerRateLimitError');
+  t.equal((mapAwsError(sdkError('RequestLimitExceeded'), 'X', 20) as IssuerRateLimitError).retryAfterSeconds, 20);
+});
+
+t.test('throttle budget: doubles while throttled, capped, cleared by a success', async (t) => {
+  let now = 0;
+  const budget = createThrottleBudget(() => now, 5, 20);
+  t.equal(budget.remainingSeconds('k'), 0);
+  t.equal(budget.throttled('k'), 5);
+  t.equal(budget.remainingSeconds('k'), 5);
+  t.equal(budget.remainingSeconds('other'), 0, 'per account');
+  now += 5000;
+  t.equal(budget.remainingSeconds('k'), 0);
+  t.equal(budget.throttled('k'), 10);
+  t.equal(budget.throttled('k'), 20);
+  t.equal(budget.throttled('k'), 20, 'capped');
+  budget.succeeded('k');
+  t.equal(budget.remainingSeconds('k'), 0);
+  t.equal(budget.throttled('k'), 5, 'back to the base');
+});
