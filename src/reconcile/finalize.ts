@@ -5,6 +5,7 @@
  * finds nothing left. A dry run reports what it would do and lets the RoutedIP go.
  */
 import type { RoutedIPIssuer } from '../issuers/issuer.js';
+import type { FirewallStatus } from '../schemas/routed-ip.js';
 import { planFinalize, type FinalizePlan } from '../plan/finalize-plan.js';
 import { FINALIZE_STEPS } from '../plan/steps.js';
 import { isFalse, isTrue, isUnknown } from './conditions.js';
@@ -31,6 +32,14 @@ const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): Fi
     siblingNodes: needs.siblingNodes,
   });
 };
+
+/**
+ * The ownership record while finalizing: kept whole, because a finalize that has to wait (an
+ * unassign in progress) must still know on the next call what this RoutedIP added — entries
+ * already removed drop out when that call observes them gone. What it needs is nothing any
+ * more, so siblings sharing the firewall may take over or remove what it leaves.
+ */
+const leaving = (firewall: FirewallStatus): FirewallStatus => ({ ...firewall, ports: [], nodes: [] });
 
 /** Runs one finalize for a RoutedIP whose issuer is usable. */
 export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
@@ -67,6 +76,7 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
     ...base,
     ...(left.ip ? { address: left.ip.address } : {}),
     ...(run.pendingAction ? { pendingAction: run.pendingAction } : {}),
+    ...(ctx.previous.firewall ? { firewall: leaving(ctx.previous.firewall) } : {}),
     steps: run.steps,
     conditions: {
       IPAllocated: left.ip ? isTrue('Allocated', `address ${left.ip.address} still exists`) : isFalse('Released', 'no address is held'),

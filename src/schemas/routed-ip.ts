@@ -4,7 +4,7 @@
  * These schemas check types only. Semantic rules (exactly one provider block, a known reclaim
  * policy, a Secret that exists) are checked by `reconcile/validate.ts` and reported as status
  * conditions, because an invalid spec must produce a clear condition, not an HTTP error.
- * The CRDs in `manifests/crds/` carry the same shapes; `test/manifests.test.ts` keeps them equal.
+ * The CRDs in `manifests/crds/` carry the same shapes; `test/manifests/crds.test.ts` keeps them equal.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { KubeObject, LabelSelectorSchema } from './kubernetes.js';

@@ -74,7 +74,7 @@ t.test('port change: the new rule is added before the old one (ours) is removed;
   t.same(w.firewall.inbound.find((r) => r.ports === '22'), FOREIGN_RULE);
 });
 
-t.test('adopt spec.address: assigned, never created; finalize Delete only unassigns it', { todo: 'core: a pending finalize answer drops status.firewall (src/reconcile/finalize.ts), so the next finalize has no ownership record and leaves our rules and droplet behind' }, async (t) => {
+t.test('adopt spec.address: assigned, never created; finalize Delete only unassigns it', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 1 });
   w.address = w.fake.model.addReservedIP('nyc3', null);
   await w.syncUntilReady();
@@ -100,7 +100,7 @@ t.test('finalize Retain leaves the cloud as it is', async (t) => {
   t.equal(w.fake.model.reservedIPs.size, 1);
 });
 
-t.test('finalize Delete: unassign, release, then our rules and droplet; finalized once observed clean', { todo: 'core: a pending finalize answer drops status.firewall (src/reconcile/finalize.ts), so the next finalize has no ownership record and leaves our rules and droplet behind' }, async (t) => {
+t.test('finalize Delete: unassign, release, then our rules and droplet; finalized once observed clean', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 2 });
   await w.syncUntilReady();
   const before = w.fake.calls.length;
