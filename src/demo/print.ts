@@ -1,5 +1,4 @@
 /** Readable trace lines for the demo. */
-import type { MemoryAccountSnapshot } from '../issuers/memory/cloud.js';
 import type { HookRound } from './metacontroller.js';
 
 /** A section title. */
@@ -26,13 +25,3 @@ export function printRound(hook: string, r: HookRound, writes: readonly string[]
 }
 
 const writesStep = (name: string) => !name.startsWith('Find') && name !== 'ElectRoutedIPNode';
-
-/** The simulated cloud's state. */
-export function printCloud(snap: MemoryAccountSnapshot): void {
-  const ips = snap.ips.map((ip) => `${ip.address}→${ip.holder ?? 'unassigned'}`).join(', ') || 'none';
-  console.log(`  cloud: addresses: ${ips}`);
-  for (const fw of snap.firewalls) {
-    const rules = fw.rules.map((r) => `${r.protocol}/${r.port}`).join(',') || 'no rules';
-    console.log(`  cloud: firewall ${fw.name}: ${rules}; nodes: ${fw.nodes.join(',') || 'none'}`);
-  }
-}

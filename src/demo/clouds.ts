@@ -1,0 +1,86 @@
+/**
+ * The clouds the demo can run on: the built-in simulated cloud (default), or the local fake
+ * DigitalOcean API from `test/fakes` driven through the real dots-wrapper client (`--cloud
+ * digitalocean`, development checkouts only — the fake is test code and not in the image).
+ */
+import { MemoryCloud } from '../issuers/memory/cloud.js';
+import { createIssuerRegistry, type IssuerRegistry } from '../issuers/registry.js';
+import type { Secret } from '../schemas/kubernetes.js';
+import type { RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
+
+/** A cloud the demo drives. */
+export interface DemoCloud {
+  readonly label: string;
+  readonly provider: Pick<RoutedIPIssuerSpec, 'memory' | 'digitalocean'>;
+  readonly node: (name: string) => { name: string; providerID?: string; labels?: Record<string, string> };
+  readonly secrets: Secret[];
+  readonly registry: IssuerRegistry;
+  /** Cloud writes so far, oldest first. */
+  writes(): string[];
+  /** The cloud's state, one line per resource. */
+  state(): string[];
+  close(): Promise<void>;
+}
+
+/** The built-in simulated cloud. */
+export function memoryDemoCloud(): DemoCloud {
+  const cloud = new MemoryCloud();
+  const account = 'ingress/simulated';
+  return {
+    label: 'built-in simulated cloud (memory)',
+    provider: { memory: { firewalls: ['ingress-public'] } },
+    node: (name) => ({ name }),
+    secrets: [],
+    registry: createIssuerRegistry({ memoryCloud: cloud }),
+    writes: () => cloud.writes(account).map((c) => `${c.method}(${c.args})`),
+    state: () => {
+      const snap = cloud.snapshot(account);
+      const ips = snap.ips.map((ip) => `${ip.address}→${ip.holder ?? 'unassigned'}`).join(', ') || 'none';
+      return [`addresses: ${ips}`, ...snap.firewalls.map((fw) => `firewall ${fw.name}: ${fw.rules.map((r) => `${r.protocol}/${r.port}`).join(',') || 'no rules'}; nodes: ${fw.nodes.join(',') || 'none'}`)];
+    },
+    close: async () => undefined,
+  };
+}
+
+/** The structural view of the test fake the demo uses. */
+interface FakeDigitalOceanLike {
+  readonly endpoint: string;
+  readonly tokens: Set<string>;
+  readonly model: {
+    addDroplet(id: number, region: string, name: string): unknown;
+    addFirewall(name: string): string;
+    readonly reservedIPs: Map<string, { ip: string; dropletId: number | null }>;
+    readonly firewalls: Map<string, { name: string; dropletIds: number[]; inbound: Array<{ protocol: string; ports: string }> }>;
+  };
+  mutations(): string[];
+  start(): Promise<FakeDigitalOceanLike>;
+  close(): Promise<void>;
+}
+
+const DROPLETS: Record<string, number> = { 'node-a': 101, 'node-b': 102, 'node-c': 103 };
+
+/** The local fake DigitalOcean API (spec-validated), reached by the real DigitalOcean issuer. */
+export async function digitalOceanDemoCloud(): Promise<DemoCloud> {
+  process.env.NO_PROXY = '127.0.0.1,localhost';
+  const url = new URL('../../test/fakes/digitalocean/server.ts', import.meta.url).href;
+  const mod = (await import(url)) as { FakeDigitalOcean: new () => FakeDigitalOceanLike };
+  const fake = await new mod.FakeDigitalOcean().start();
+  for (const [name, id] of Object.entries(DROPLETS)) fake.model.addDroplet(id, 'nyc3', name);
+  fake.model.addFirewall('ingress-public');
+  const token = 'demo-token-not-secret';
+  fake.tokens.add(token);
+  return {
+    label: `local fake DigitalOcean API at ${fake.endpoint}`,
+    provider: { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api', key: 'token' }, endpoint: fake.endpoint } },
+    node: (name) => ({ name, providerID: `digitalocean://${DROPLETS[name]}`, labels: { 'topology.kubernetes.io/region': 'nyc3' } }),
+    secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'do-api', namespace: 'ingress', labels: { 'routedip.io/issuer': 'do' } }, data: { token: Buffer.from(token).toString('base64') } }],
+    registry: createIssuerRegistry(),
+    writes: () => fake.mutations(),
+    state: () => {
+      const byId = new Map(Object.entries(DROPLETS).map(([n, id]) => [id, n]));
+      const ips = [...fake.model.reservedIPs.values()].map((r) => `${r.ip}→${r.dropletId === null ? 'unassigned' : (byId.get(r.dropletId) ?? r.dropletId)}`).join(', ') || 'none';
+      return [`reserved IPs: ${ips}`, ...[...fake.model.firewalls.values()].map((fw) => `firewall ${fw.name}: ${fw.inbound.map((r) => `${r.protocol}/${r.ports}`).join(',') || 'no rules'}; droplets: ${fw.dropletIds.join(',') || 'none'}`)];
+    },
+    close: () => fake.close(),
+  };
+}
