@@ -139,3 +139,15 @@ t.test('another RoutedIP\'s address on the elected node is not displaced: a free
   t.ok(reasons(w).some((r) => r.endsWith('=NoFreePrivateAddress')), JSON.stringify(reasons(w)));
   t.match(await w.addresses(), [{ publicIp: other.PublicIp, node: 'n1' }, { tags: { 'routedip.io/uid': 'uid-public' } }], 'the other address stays where it was');
 });
+
+t.test('an EC2 that never answers hits the request timeout: CloudUnavailable, carried status, resync', async (t) => {
+  const w = await new AwsWorld(peer).start(t, ['n1', 'n2'], { requestTimeoutMs: 300 });
+  await w.sync();
+  const before = w.status;
+  fake().fail('DescribeAddresses', { hang: true });
+  const answer = await w.sync();
+  t.equal(answer.statusCode, 200);
+  t.ok(reasons(w).some((r) => r.endsWith('=CloudUnavailable')), JSON.stringify(reasons(w)));
+  t.equal(w.status.address, before.address, 'previous status carried forward');
+  t.ok(answer.body.resyncAfterSeconds);
+});

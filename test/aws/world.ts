@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { FastifyInstance } from 'fastify';
 import type { Ec2Api } from '../../src/issuers/aws/client.js';
+import type { AwsFactoryOptions } from '../../src/issuers/aws/index.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
@@ -51,7 +52,7 @@ export class AwsWorld {
   constructor(readonly peer: Ec2Peer) {}
 
   /** Resets the peer, creates the groups and `names` instances (zone a), and builds the app. */
-  async start(t: Teardown, names: string[] = ['n1', 'n2']): Promise<this> {
+  async start(t: Teardown, names: string[] = ['n1', 'n2'], factory: AwsFactoryOptions = {}): Promise<this> {
     await this.peer.reset();
     const admin = this.peer.admin;
     this.baseGroupId = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'nodes', Description: 'node group' }))).GroupId ?? '';
@@ -72,7 +73,7 @@ export class AwsWorld {
         }]),
       ) as unknown as Ec2Api;
     const built = await buildTestApp(t, {
-      registry: createIssuerRegistry({ aws: { maxAttempts: 1, consistencyDelaysMs: [0, 0], wrapApi, now: () => this.clock.now().getTime() } }),
+      registry: createIssuerRegistry({ aws: { maxAttempts: 1, consistencyDelaysMs: [0, 0], wrapApi, now: () => this.clock.now().getTime(), ...factory } }),
       clock: this.clock.now,
     });
     this.app = built.app;

@@ -77,7 +77,14 @@ export function buildEc2Client(config: Ec2ClientConfig): EC2Client {
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
     maxAttempts: config.maxAttempts,
-    requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: Math.min(config.requestTimeoutMs, 2000) },
+    // Without throwOnRequestTimeout the handler only warns when requestTimeout passes (smithy
+    // kept the old socket-idle meaning); a hung EC2 would then outlive the hook timeout.
+    requestHandler: {
+      requestTimeout: config.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: config.requestTimeoutMs,
+      connectionTimeout: Math.min(config.requestTimeoutMs, 2000),
+    },
   });
 }
 

@@ -30,6 +30,8 @@ export interface Ec2FaultSpec {
   readonly status?: number;
   /** Perform the action, then destroy the socket: the client never sees the answer. */
   readonly lostResponse?: boolean;
+  /** Never answer (the client's request timeout must fire). */
+  readonly hang?: boolean;
   /** How many calls it applies to (default 1). */
   readonly times?: number;
 }
@@ -122,6 +124,10 @@ export class FakeEc2 {
       const handler = ACTIONS[action];
       if (!handler) throw new Ec2Fault('InvalidAction', `The action ${action} is not valid for this web service.`);
       const fault = this.takeFault(action);
+      if (fault?.hang) {
+        record('hang');
+        return;
+      }
       if (fault?.code) throw new Ec2Fault(fault.code, `injected ${fault.code}`, fault.status ?? 400);
       const body = handler(this.state, params);
       if (fault?.lostResponse) {
