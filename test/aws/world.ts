@@ -20,7 +20,7 @@ import type { AwsFactoryOptions } from '../../src/issuers/aws/index.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
-import { endpointSlice, issuer, node, routedIP, secret, service, syncRequest, withProviderID, type World } from '../fixtures/k8s.js';
+import { ingressRequest, node, routedIP, secret, withProviderID, type World } from '../fixtures/k8s.js';
 import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, type Ec2Peer } from './peers.js';
 
@@ -108,15 +108,7 @@ export class AwsWorld {
   }
 
   request(extra: Partial<World> = {}) {
-    return syncRequest({
-      parent: this.parent,
-      issuers: [issuer('cloud', this.issuerSpec)],
-      nodes: this.nodes,
-      services: [service('ingress-nginx', this.ports)],
-      endpointSlices: [endpointSlice('ingress-nginx', this.endpointsOn.map((nodeName) => ({ nodeName })), this.ports)],
-      secrets: [secret('aws-creds', this.secretData)],
-      ...extra,
-    });
+    return ingressRequest(this, { secrets: [secret('aws-creds', this.secretData)], ...extra });
   }
 
   async sync(): Promise<HookAnswer> {

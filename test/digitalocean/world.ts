@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
-import { endpointSlice, issuer, node, routedIP, service, syncRequest, withProviderID, type World } from '../fixtures/k8s.js';
+import { ingressRequest, node, routedIP, withProviderID, type World } from '../fixtures/k8s.js';
 import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 import type { ModelOptions } from '../fakes/digitalocean/model.js';
 import type { FakeDigitalOcean } from '../fakes/digitalocean/server.js';
@@ -60,15 +60,7 @@ export class DigitalOceanWorld {
   /** The hook request for the current world. */
   request(extra: Partial<World> = {}) {
     const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
-    return syncRequest({
-      parent,
-      issuers: [issuer('cloud', this.issuerSpec())],
-      nodes: this.nodes,
-      services: [service('ingress-nginx', this.ports)],
-      endpointSlices: [endpointSlice('ingress-nginx', this.endpointsOn.map((nodeName) => ({ nodeName })), this.ports)],
-      secrets: this.secrets,
-      ...extra,
-    });
+    return ingressRequest({ parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn }, { secrets: this.secrets, ...extra });
   }
 
   /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */

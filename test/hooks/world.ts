@@ -8,7 +8,7 @@ import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
-import { endpointSlice, issuer, node, routedIP, service, syncRequest, type World } from '../fixtures/k8s.js';
+import { ingressRequest, node, routedIP, type World } from '../fixtures/k8s.js';
 import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 
 /** Memory account of the default issuer. */
@@ -42,15 +42,7 @@ export class ScriptedWorld {
 
   /** The hook request for the current world. */
   request(extra: Partial<World> = {}) {
-    return syncRequest({
-      parent: this.parent,
-      issuers: [issuer('cloud', this.issuerSpec)],
-      nodes: this.nodes,
-      services: [service('ingress-nginx', this.ports)],
-      endpointSlices: [endpointSlice('ingress-nginx', this.endpointsOn.map((nodeName) => ({ nodeName })), this.ports)],
-      routedIPs: this.siblings,
-      ...extra,
-    });
+    return ingressRequest(this, { routedIPs: this.siblings, ...extra });
   }
 
   /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */

@@ -1,9 +1,8 @@
 /** The finalize plan (reclaim policy Delete): created vs adopted, pending, firewall, siblings, clean. */
 import t from 'tap';
-import type { ObservedRoutedIP } from '../../src/issuers/issuer.js';
 import { planFinalize, type FinalizeObservation } from '../../src/plan/finalize-plan.js';
 import { FINALIZE_STEPS, type PlannedStep } from '../../src/plan/steps.js';
-import { ALL, effectiveActions, firewall, fwStatus, idOf, rule, shape, tcp, udp } from './fixtures/plan.js';
+import { ALL, effectiveActions, firewall, fwStatus, idOf, rule, shape, tcp, udp, ip } from './fixtures/plan.js';
 
 const none = new Set<string>();
 const obs = (parts: Partial<FinalizeObservation>): FinalizeObservation => ({
@@ -12,12 +11,6 @@ const obs = (parts: Partial<FinalizeObservation>): FinalizeObservation => ({
   sources: [...ALL],
   siblingPorts: none,
   siblingNodes: none,
-  ...parts,
-});
-const ip = (holder?: string, parts: Partial<ObservedRoutedIP> = {}): ObservedRoutedIP => ({
-  address: '203.0.113.10',
-  id: '203.0.113.10',
-  ...(holder !== undefined ? { holder: idOf(holder) } : {}),
   ...parts,
 });
 const ours = {

@@ -1,9 +1,8 @@
 /** The sync plan, scenario by scenario (PRODUCT.md "The steps, in order"). */
 import t from 'tap';
-import type { ObservedRoutedIP } from '../../src/issuers/issuer.js';
 import { SYNC_STEPS, type PlannedStep, type StepAction } from '../../src/plan/steps.js';
 import { planSync, type SyncObservation } from '../../src/plan/sync-plan.js';
-import { ALL, allActions, bad, effectiveActions, firewall, fwStatus, idOf, ok, rule, shape, target, tcp, udp } from './fixtures/plan.js';
+import { ALL, allActions, bad, effectiveActions, firewall, fwStatus, idOf, ok, rule, shape, target, tcp, udp, ip } from './fixtures/plan.js';
 
 const none = new Set<string>();
 const obs = (parts: Partial<SyncObservation>): SyncObservation => ({
@@ -15,12 +14,6 @@ const obs = (parts: Partial<SyncObservation>): SyncObservation => ({
   sources: [...ALL],
   siblingPorts: none,
   siblingNodes: none,
-  ...parts,
-});
-const ip = (holder?: string, parts: Partial<ObservedRoutedIP> = {}): ObservedRoutedIP => ({
-  address: '203.0.113.10',
-  id: '203.0.113.10',
-  ...(holder !== undefined ? { holder: idOf(holder) } : {}),
   ...parts,
 });
 /** Firewall converged for `nodes` with our rules on tcp/80 and tcp/443, all added by us. */
