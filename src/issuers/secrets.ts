@@ -6,12 +6,16 @@ import type { Secret } from '../schemas/kubernetes.js';
 import { ISSUER_SECRET_LABEL } from '../schemas/routed-ip.js';
 import { IssuerAuthError } from './errors.js';
 
-/**
- * The decoded value of `key` in Secret `name`. Throws `IssuerAuthError` with reason
- * `SecretNotFound` (the Secret is absent or lacks the label that gets it delivered) or
- * `SecretKeyNotFound`, whose messages tell the user what to fix.
- */
-export function readSecretKey(secrets: ReadonlyMap<string, Secret>, namespace: string, name: string, key: string): string {
+/** The value of `key`: `stringData` when non-empty, else `data` decoded and trimmed; '' when absent. */
+function valueOf(secret: Secret, key: string): string {
+  const plain = secret.stringData?.[key];
+  if (plain !== undefined && plain !== '') return plain;
+  const encoded = secret.data?.[key];
+  return encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8').trim();
+}
+
+/** The delivered Secret `name`, or the `SecretNotFound` error telling the user about the label. */
+function delivered(secrets: ReadonlyMap<string, Secret>, namespace: string, name: string): Secret {
   const secret = secrets.get(name);
   if (!secret) {
     throw new IssuerAuthError(
@@ -19,20 +23,24 @@ export function readSecretKey(secrets: ReadonlyMap<string, Secret>, namespace: s
       'SecretNotFound',
     );
   }
-  const plain = secret.stringData?.[key];
-  if (plain !== undefined && plain !== '') return plain;
-  const encoded = secret.data?.[key];
-  const value = encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8').trim();
+  return secret;
+}
+
+/**
+ * The decoded value of `key` in Secret `name`. Throws `IssuerAuthError` with reason
+ * `SecretNotFound` (the Secret is absent or lacks the label that gets it delivered) or
+ * `SecretKeyNotFound`, whose messages tell the user what to fix.
+ */
+export function readSecretKey(secrets: ReadonlyMap<string, Secret>, namespace: string, name: string, key: string): string {
+  const value = valueOf(delivered(secrets, namespace, name), key);
   if (value === '') {
     throw new IssuerAuthError(`Secret ${namespace}/${name} has no non-empty key "${key}"`, 'SecretKeyNotFound');
   }
   return value;
 }
 
-/** Like `readSecretKey`, but `undefined` when the key is absent (optional credentials). */
+/** Like `readSecretKey`, but `undefined` when the key is absent or empty (optional credentials). */
 export function readOptionalSecretKey(secrets: ReadonlyMap<string, Secret>, namespace: string, name: string, key: string): string | undefined {
-  const secret = secrets.get(name);
-  if (!secret) return readSecretKey(secrets, namespace, name, key);
-  const value = secret.stringData?.[key] ?? (secret.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key] ?? '', 'base64').toString('utf8').trim());
+  const value = valueOf(delivered(secrets, namespace, name), key);
   return value === '' ? undefined : value;
 }

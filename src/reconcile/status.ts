@@ -60,7 +60,7 @@ export interface StatusFacts {
   readonly notReady?: ConditionValue;
 }
 
-/** Assembles the status; `Ready` is True exactly when every other condition but IssuerReady's peers converged. */
+/** Assembles the status; `Ready` is True exactly when IPAllocated, Assigned, FirewallReady and IssuerReady all are (unless `notReady` overrides it). */
 export function assembleStatus(f: StatusFacts): RoutedIPStatus {
   const c = f.conditions;
   const blocking = (['IPAllocated', 'Assigned', 'FirewallReady', 'IssuerReady'] as const).find((t) => c[t].status !== 'True');
