@@ -65,17 +65,19 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   const first = plan(ctx, settings, seen);
   const run = await executeSteps(first.steps, executionInput(ctx, settings, issuer, seen, deps));
 
+  // An action still running, started now or observed: report it and poll, nothing to re-read yet.
+  const waiting = run.pendingAction ?? seen.ip?.pendingAction;
   // Observe again: `finalized` must rest on what the cloud shows, not on what we asked of it.
   let clean = first.clean || settings.dryRun;
   let left = seen;
-  if (!first.clean && !settings.dryRun && !run.error && !run.pendingAction) {
+  if (!first.clean && !settings.dryRun && !run.error && !waiting) {
     left = await observe(ctx, settings, issuer, nodes);
     clean = !left.error && plan(ctx, settings, left).clean;
   }
   const status = assembleStatus({
     ...base,
     ...(left.ip ? { address: left.ip.address } : {}),
-    ...(run.pendingAction ? { pendingAction: run.pendingAction } : {}),
+    ...(waiting ? { pendingAction: waiting } : {}),
     ...(ctx.previous.firewall ? { firewall: leaving(ctx.previous.firewall) } : {}),
     steps: run.steps,
     conditions: {
@@ -86,6 +88,6 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
     },
     notReady: run.error ? isFalse(run.error.reason, run.error.message) : isFalse('Finalizing', clean ? 'cloud resources cleaned up' : 'cleaning up cloud resources'),
   });
-  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : run.pendingAction ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
+  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : waiting ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
   return { ...outcome, finalized: clean };
 }

@@ -113,6 +113,9 @@ t.test('finalize Delete: unassign, release, then our rules and droplet; finalize
   }
   t.equal(answers.at(-1)?.body.finalized, true);
   t.ok(answers.slice(0, -1).every((a) => a.body.finalized !== true), 'not finalized while anything is left');
+  const waiting = answers.filter((a) => a.body.status.steps.some((s) => s.name === 'DeleteRoutedIP' && s.outcome === 'pending'));
+  t.ok(waiting.length >= 2, 'the unassign is started, then polled');
+  t.ok(waiting.every((a) => a.body.status.pendingAction?.type === 'unassign' && a.body.resyncAfterSeconds === 5), 'every answer while it runs reports the action and polls at the pending interval');
   t.same(w.fake.calls.slice(before).map((c) => c.operation), [
     'reservedIPsActions_post', 'reservedIPs_delete', 'firewalls_delete_rules', 'firewalls_delete_droplets',
   ]);
