@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { customizeRoutes } from './hooks/customize.js';
 import { healthRoutes } from './hooks/health.js';
 import { syncRoutes } from './hooks/sync.js';
+import { nodeRoutes } from './hooks/node.js';
 
 /** Options of `buildApp`. */
 export interface AppOptions {
@@ -28,7 +29,8 @@ export interface AppOptions {
   readonly defaultMetrics?: boolean;
 }
 
-const HOOK_PATHS = new Set(['/sync', '/finalize', '/customize']);
+/** Every Metacontroller hook: the RoutedIP controller's, then each sibling controller's. */
+const HOOK_PATHS = new Set(['/sync', '/finalize', '/customize', '/node/sync', '/node/customize']);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
@@ -84,6 +86,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()) };
   app.register(syncRoutes, { deps, metrics });
   app.register(customizeRoutes);
+  app.register(nodeRoutes);
   app.register(healthRoutes, { metrics });
   return app;
 }

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { RELATED, type SyncRequest, type SyncResponse } from '../schemas/metacontroller.js';
 import type { EndpointSlice, Node, Secret, Service } from '../schemas/kubernetes.js';
 import type { RoutedIPIssuerObject, RoutedIPObject } from '../schemas/routed-ip.js';
+import type { StringUpdates } from '../schemas/decorator.js';
 
 /** The cluster objects the demo controls. */
 export interface DemoCluster {
@@ -61,4 +62,26 @@ export async function callHook(baseUrl: string, cluster: DemoCluster, finalizing
   const response = (await res.body.json()) as SyncResponse;
   cluster.routedIP = { ...cluster.routedIP, status: response.status };
   return { statusCode: 200, response };
+}
+
+/**
+ * Applies a decorator's label or annotation updates the way Metacontroller does
+ * (`updateStringMap`): a string sets, `null` deletes, absent keys stay. Returns the new map and
+ * whether anything changed — only then does Metacontroller write the object.
+ */
+export function applyStringUpdates(current: Readonly<Record<string, string>> | undefined, updates: StringUpdates): { result: Record<string, string>; changed: boolean } {
+  const result: Record<string, string> = { ...(current ?? {}) };
+  let changed = false;
+  for (const [key, value] of Object.entries(updates)) {
+    if (value === null) {
+      if (Object.hasOwn(result, key)) {
+        delete result[key];
+        changed = true;
+      }
+    } else if (result[key] !== value) {
+      result[key] = value;
+      changed = true;
+    }
+  }
+  return { result, changed };
 }

@@ -6,6 +6,7 @@
 import type { LabelSelector, Node } from '../schemas/kubernetes.js';
 import type { NodeTarget } from '../issuers/issuer.js';
 import { matchesSelector } from './label-selector.js';
+import { HOLDER_LABEL } from './holder.js';
 
 /** Label a node uses to say its region. */
 export const REGION_LABEL = 'topology.kubernetes.io/region';
@@ -30,6 +31,15 @@ export interface JudgedNode {
   readonly reason: string;
 }
 
+/**
+ * The node's labels without the holder label this service writes: a selector on it would make
+ * holding an IP change eligibility, and the label write would then move the IP (a sync loop).
+ */
+export function ownLabels(node: Node): Record<string, string> {
+  const { [HOLDER_LABEL]: _mark, ...rest } = node.metadata.labels ?? {};
+  return rest;
+}
+
 /** Judges one node; the first failed rule is reported. */
 export function judgeNode(node: Node, ctx: EligibilityContext): JudgedNode {
   const name = node.metadata.name;
@@ -39,7 +49,7 @@ export function judgeNode(node: Node, ctx: EligibilityContext): JudgedNode {
   if (ready?.status !== 'True') return fail('not Ready');
   if (node.spec?.unschedulable === true) return fail('unschedulable');
   if (node.spec?.taints?.some((t) => t.effect === 'NoExecute')) return fail('NoExecute taint');
-  if (!matchesSelector(node.metadata.labels, ctx.nodeSelector)) return fail('does not match nodeSelector');
+  if (!matchesSelector(ownLabels(node), ctx.nodeSelector)) return fail('does not match nodeSelector');
   if (!target) return fail('providerID does not parse for this issuer');
   const nodeRegion = node.metadata.labels?.[REGION_LABEL];
   if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) {

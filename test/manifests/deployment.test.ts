@@ -31,9 +31,12 @@ t.test('kubectl kustomize manifests yields the whole install', { skip: !kustomiz
   const objects = parseAllDocuments(built.stdout).map((d) => d.toJS() as Json);
   const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`).sort();
   t.same(ids, [
+    'ClusterRole/routedip-metacontroller',
+    'ClusterRoleBinding/routedip-metacontroller',
     'CompositeController/routedip',
     'CustomResourceDefinition/routedipissuers.routedip.io',
     'CustomResourceDefinition/routedips.routedip.io',
+    'DecoratorController/routedip-nodes',
     'Deployment/routedip-system/routedip-webhook',
     'Namespace/routedip-system',
     'NetworkPolicy/routedip-system/routedip-webhook',

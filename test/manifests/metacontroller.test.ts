@@ -1,54 +1,83 @@
 /**
- * The CompositeController validates against Metacontroller's own CRD schema (read from
- * ../shared/specs, never copied) and wires every hook to the webhook Service with v2, a timeout
- * and the bearer token, without children or rolling updates.
+ * Every controller config in metacontroller/ validates against Metacontroller's own CRD schema
+ * (read from ../shared/specs, never copied), is listed in the kustomization, and wires every hook
+ * to a route the service really serves, with v2, a timeout and the bearer token.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { errorLines, readDoc, readDocs, repoRoot, schemaValidator, type Json } from './k8s-schema.js';
 
 const specs = path.resolve(repoRoot, '..', 'shared', 'specs', 'metacontroller', 'crds.yaml');
-const controller = readDoc('metacontroller/compositecontroller.yaml', 'CompositeController');
+const files = readdirSync(path.join(repoRoot, 'metacontroller')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+const controllers: Array<{ file: string; doc: Json }> = files.flatMap((file) => readDocs(`metacontroller/${file}`).map((doc) => ({ file, doc })));
+const byName = (name: string) => controllers.find((c) => c.doc.metadata.name === name)?.doc;
 const service = readDoc('manifests/deploy/service.yaml', 'Service');
 
 // Outside CI a checkout without ../shared skips; in CI the specs must be there.
 const skipSpecs = !existsSync(specs) && process.env.CI !== 'true' && `${specs} not present`;
 
-t.test('validates against the CompositeController CRD schema', { skip: skipSpecs }, async (t) => {
-  const crd = readDocs(specs).find((d) => d.kind === 'CustomResourceDefinition' && d.spec?.names?.kind === 'CompositeController');
-  t.ok(crd, 'the CompositeController CRD is in the shared specs');
-  const version = (crd.spec.versions as Json[]).find((v) => v.name === 'v1alpha1');
-  t.equal(controller.apiVersion, `${crd.spec.group}/${version.name}`);
-  const validate = schemaValidator({ spec: { versions: [version] } });
-  t.ok(validate(controller), errorLines(validate).join('; ') || 'valid');
-  // The validator must be able to say no: a misspelt hook field is caught.
-  const broken = structuredClone(controller);
-  broken.spec.hooks.sync.webhook.timout = '10s';
-  t.notOk(validate(broken), 'a misspelt field is rejected');
+t.test('every controller validates against its Metacontroller CRD schema', { skip: skipSpecs }, async (t) => {
+  const crds = readDocs(specs).filter((d) => d.kind === 'CustomResourceDefinition');
+  t.ok(controllers.length >= 2, 'controllers found');
+  for (const { file, doc } of controllers) {
+    const crd = crds.find((d) => d.spec?.names?.kind === doc.kind);
+    t.ok(crd, `${file}: ${doc.kind} is a Metacontroller kind`);
+    const version = (crd.spec.versions as Json[]).find((v) => v.name === 'v1alpha1');
+    t.equal(doc.apiVersion, `${crd.spec.group}/${version.name}`, `${file}: apiVersion`);
+    const validate = schemaValidator({ spec: { versions: [version] } });
+    t.ok(validate(doc), `${file}: ${errorLines(validate).join('; ') || 'valid'}`);
+    // The validator must be able to say no: a misspelt hook field is caught.
+    const broken = structuredClone(doc);
+    broken.spec.hooks.sync.webhook.timout = '10s';
+    t.notOk(validate(broken), `${file}: a misspelt field is rejected`);
+  }
 });
 
-t.test('parent, selector, no children, no rolling updates', async (t) => {
-  t.equal(controller.metadata.name, 'routedip');
+t.test('the kustomization installs every controller file', async (t) => {
+  const kustomization = readDocs('metacontroller/kustomization.yaml')[0];
+  t.same([...kustomization.resources].sort(), files);
+});
+
+t.test('every hook reaches a route of the service with v2, a timeout and the token', async (t) => {
+  const app = buildApp({ registry: createIssuerRegistry({}), defaultMetrics: false });
+  t.teardown(() => app.close());
+  await app.ready();
+  for (const { file, doc } of controllers) {
+    const hooks = doc.spec.hooks as Json;
+    t.ok(hooks.sync, `${file}: a sync hook (Metacontroller requires one)`);
+    for (const [name, hook] of Object.entries(hooks) as Array<[string, Json]>) {
+      const webhook = hook.webhook;
+      t.equal(hook.version, 'v2', `${file} ${name} is v2`);
+      t.ok(app.hasRoute({ method: 'POST', url: webhook.path }), `${file} ${name}: POST ${webhook.path} is served`);
+      t.same(webhook.service, { name: service.metadata.name, namespace: service.metadata.namespace, port: service.spec.ports[0].port });
+      t.match(webhook.timeout, /^\d+s$/, `${file} ${name} has an explicit timeout`);
+      t.same(webhook.authorization.secretRef, { name: 'routedip-hook-token', namespace: 'routedip-system', key: 'token' });
+      t.equal(webhook.url, undefined, 'service+path, not a url that would override them');
+    }
+    t.notMatch(JSON.stringify(doc), /Rolling/, `${file}: no rolling updates (hooks have cloud side effects)`);
+  }
+});
+
+t.test('RoutedIP CompositeController: parent, selector, no children', async (t) => {
+  const controller = byName('routedip');
+  t.equal(controller.kind, 'CompositeController');
   t.equal(controller.metadata.namespace, undefined, 'cluster-scoped');
   t.same(controller.spec.parentResource, { apiVersion: 'routedip.io/v1alpha1', resource: 'routedips' });
   t.equal(controller.spec.generateSelector, true);
   t.equal(controller.spec.childResources, undefined);
-  t.notMatch(JSON.stringify(controller), /Rolling|updateStrategy/);
+  t.notMatch(JSON.stringify(controller), /updateStrategy/);
   t.ok(controller.spec.resyncPeriodSeconds >= 60, 'a periodic resync catches cloud drift');
+  t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'finalize', 'sync']);
+  for (const name of ['sync', 'finalize', 'customize']) t.equal(controller.spec.hooks[name].webhook.path, `/${name}`);
 });
 
-t.test('sync, finalize and customize reach the webhook Service with v2, a timeout and the token', async (t) => {
-  const hooks = controller.spec.hooks as Json;
-  t.same(Object.keys(hooks).sort(), ['customize', 'finalize', 'sync']);
-  for (const name of ['sync', 'finalize', 'customize']) {
-    const hook = hooks[name];
-    t.equal(hook.version, 'v2', `${name} is v2`);
-    const webhook = hook.webhook;
-    t.equal(webhook.path, `/${name}`);
-    t.same(webhook.service, { name: service.metadata.name, namespace: service.metadata.namespace, port: service.spec.ports[0].port });
-    t.match(webhook.timeout, /^\d+s$/, `${name} has an explicit timeout`);
-    t.same(webhook.authorization.secretRef, { name: 'routedip-hook-token', namespace: 'routedip-system', key: 'token' });
-    t.equal(webhook.url, undefined, 'service+path, not a url that would override them');
-  }
+t.test('Node DecoratorController: every Node, no attachments, no finalizer', async (t) => {
+  const controller = byName('routedip-nodes');
+  t.equal(controller.kind, 'DecoratorController');
+  t.same(controller.spec.resources, [{ apiVersion: 'v1', resource: 'nodes' }]);
+  t.equal(controller.spec.attachments, undefined);
+  t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'sync'], 'no finalize hook: no finalizer on Nodes');
 });
