@@ -14,7 +14,7 @@ const role = readDoc('manifests/rbac/metacontroller.yaml', 'ClusterRole');
 const binding = readDoc('manifests/rbac/metacontroller.yaml', 'ClusterRoleBinding');
 const controllers: Json[] = readDocs('metacontroller/kustomization.yaml')[0].resources.flatMap((f: string) => readDocs(`metacontroller/${f}`));
 
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '');
 const allows = (group: string, resource: string, verb: string) =>
   (role.rules as Json[]).some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
 
