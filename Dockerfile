@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # RoutedIP operator webhook: a small, non-root image that runs `node dist/server.js` (npm start).
 
-ARG NODE_IMAGE=node:20-bookworm
-ARG NODE_RUNTIME_IMAGE=node:20-bookworm-slim
+# Node.js 24 LTS, the major pinned in .nvmrc (CI and the README's test command run the same one).
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_RUNTIME_IMAGE=node:24-bookworm-slim
 
 # --- build: compile TypeScript with the dev dependencies --------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -5,6 +5,7 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createIssuerRegistry } from './issuers/registry.js';
+import { LOWEST_SUPPORTED_NODE_MAJOR, runtimeInfo } from './runtime.js';
 
 const config = loadConfig();
 const app = buildApp({
@@ -13,6 +14,9 @@ const app = buildApp({
   ...(config.hookToken ? { hookToken: config.hookToken } : {}),
   bodyLimit: config.bodyLimit,
 });
+const runtime = runtimeInfo();
+app.log.info({ node: runtime.node, platform: runtime.platform }, 'starting');
+if (!runtime.supported) app.log.warn({ node: runtime.node }, `unsupported Node.js version: this package needs Node.js ${LOWEST_SUPPORTED_NODE_MAJOR} or later`);
 if (!config.hookToken) app.log.warn('HOOK_TOKEN is not set: hook calls are not authenticated');
 
 let closing = false;

@@ -11,6 +11,7 @@ import { buildApp } from '../app.js';
 import { digitalOceanDemoCloud, memoryDemoCloud } from './clouds.js';
 import { callHook, type DemoCluster } from './metacontroller.js';
 import { printRound, title } from './print.js';
+import { runtimeLine } from '../runtime.js';
 import { demoCluster, setPorts, setReady } from './scenario.js';
 
 const choice = process.argv.includes('--cloud') ? process.argv[process.argv.indexOf('--cloud') + 1] : 'memory';
@@ -41,7 +42,8 @@ async function converge(finalizing: boolean): Promise<boolean> {
 const printCloud = () => cloud.state().forEach((line) => console.log(`  cloud: ${line}`));
 
 try {
-  console.log(`RoutedIP demo — service listening on ${baseUrl}, cloud: ${cloud.label}\n`);
+  console.log(`RoutedIP demo on ${runtimeLine()}`);
+  console.log(`service listening on ${baseUrl}, cloud: ${cloud.label}\n`);
   title('1. Create RoutedIP ingress/public (Service ingress-nginx on tcp/80, tcp/443)');
   let ok = await converge(false);
   printCloud();
