@@ -40,8 +40,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
     // Requests are whole Kubernetes objects: keep every field, never coerce a wrong type into a right one.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+    // `__proto__` and `constructor` are valid Secret data keys: a delivered Secret may carry
+    // them, so they are dropped while parsing (no pollution) rather than failing the whole call.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     requestTimeout: 30_000,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -75,7 +77,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string; validation?: unknown }, request, reply) => {
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (statusCode === 500) request.log.error({ err: error }, 'unhandled error');
-    const code = error.validation ? 'INVALID_REQUEST' : (error.code ?? (statusCode === 500 ? 'INTERNAL' : 'BAD_REQUEST'));
+    // A 500 says nothing about internals (no Node error codes such as ERR_INVALID_ARG_TYPE).
+    const code = statusCode === 500 ? 'INTERNAL' : error.validation ? 'INVALID_REQUEST' : (error.code ?? 'BAD_REQUEST');
     const message = statusCode === 500 ? 'internal error' : error.message;
     return reply.code(statusCode).send({ statusCode, code, error: statusCode === 500 ? 'Internal Server Error' : 'Bad Request', message });
   });

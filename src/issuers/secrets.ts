@@ -6,11 +6,22 @@ import type { Secret } from '../schemas/kubernetes.js';
 import { ISSUER_SECRET_LABEL } from '../schemas/routed-ip.js';
 import { IssuerAuthError } from './errors.js';
 
+/**
+ * `map[key]` when it is the map's own string property, else undefined. Keys come from the user
+ * (`tokenSecretRef.key`), and `constructor`, `__proto__`, `toString`… are valid Secret keys: a
+ * plain `map[key]` would return an inherited member instead of "absent".
+ */
+function ownString(map: Record<string, string> | undefined, key: string): string | undefined {
+  if (typeof map !== 'object' || map === null || !Object.hasOwn(map, key)) return undefined;
+  const value: unknown = map[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** The value of `key`: `stringData` when non-empty, else `data` decoded and trimmed; '' when absent. */
 function valueOf(secret: Secret, key: string): string {
-  const plain = secret.stringData?.[key];
+  const plain = ownString(secret.stringData, key);
   if (plain !== undefined && plain !== '') return plain;
-  const encoded = secret.data?.[key];
+  const encoded = ownString(secret.data, key);
   return encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8').trim();
 }
 

@@ -1,15 +1,16 @@
 /**
  * Entry point of the reconcile layer for `/sync` and `/finalize`: builds the context, resolves the
- * issuer through the registry, and runs the sync or the finalize. Never throws for cloud or spec
- * problems; only a programming error escapes (and becomes a 500 in the HTTP layer).
+ * issuer through the registry, and runs the sync or the finalize. Never throws: cloud and spec
+ * problems, and any unexpected error while building the issuer or running a step, become
+ * conditions on the RoutedIP.
  */
 import { IssuerError } from '../issuers/errors.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { SyncRequest } from '../schemas/metacontroller.js';
-import { FINALIZE_STEPS, SYNC_STEPS } from '../plan/steps.js';
+import { FINALIZE_STEPS, SYNC_STEPS, type StepName } from '../plan/steps.js';
 import { buildContext, isProblem, type ConfigProblem } from './context.js';
 import { runFinalize } from './finalize.js';
-import { configProblem, type Outcome, type RunDeps } from './outcome.js';
+import { carriedForward, configProblem, type Outcome, type RunDeps } from './outcome.js';
 import { runSync } from './sync.js';
 
 /** Name of the finalizer Metacontroller puts on RoutedIPs (CompositeController `routedip`). */
@@ -36,12 +37,26 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
   const settings = ctx.issuer;
   const factory = deps.registry[settings.provider];
   if (!factory) return blocked({ reason: 'ProviderNotAvailable', message: `provider ${settings.provider} is not available in this service` });
+  // Anything unexpected (a bug, a hostile input nobody foresaw) becomes a condition on this
+  // RoutedIP with its status carried forward and a backoff — never a 500, which Metacontroller
+  // would retry forever and which would block /finalize, so the RoutedIP could never be deleted.
+  const unexpected = (phase: string, err: unknown): Outcome => {
+    const name = err instanceof Error ? err.name : typeof err;
+    deps.logger.error({ err, phase }, 'unexpected error');
+    const error = new IssuerError(`internal error (${name}) while ${phase}; retried with backoff, details in the operator's log`, 'InternalError', true);
+    const outcome = carriedForward(ctx, settings, names, names[0] as StepName, error, now);
+    return finalizing ? { ...outcome, finalized: false } : outcome;
+  };
   let issuer;
   try {
     issuer = factory({ namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger });
   } catch (err) {
     if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
-    throw err;
+    return unexpected('building the issuer', err);
   }
-  return finalizing ? runFinalize(ctx, settings, issuer, deps) : runSync(ctx, settings, issuer, deps);
+  try {
+    return await (finalizing ? runFinalize(ctx, settings, issuer, deps) : runSync(ctx, settings, issuer, deps));
+  } catch (err) {
+    return unexpected(finalizing ? 'finalizing' : 'syncing', err);
+  }
 }

@@ -40,7 +40,6 @@ t.test('malformed and hostile payloads: a clear 4xx naming the problem, and the 
     ['wrong type for finalizing', '/sync', JSON.stringify({ ...w.request(), finalizing: 'yes' }), 400, /finalizing/],
     ['generation as a string', '/sync', JSON.stringify({ parent: { ...w.parent, metadata: { ...w.parent.metadata, generation: '3' } } }), 400, /generation/],
     ['nodes of the wrong shape', '/sync', JSON.stringify({ ...w.request(), related: { 'Node.v1': { n1: { metadata: 7 } } } }), 400, /metadata/],
-    ['prototype poisoning', '/sync', '{"parent":{"metadata":{"name":"x"}},"__proto__":{"polluted":true}}', 400, /not valid JSON/i],
     ['customize without parent', '/customize', '{"controller":{}}', 400, /parent/],
   ];
   for (const [name, url, payload, code, message] of cases) {
@@ -58,6 +57,10 @@ t.test('malformed and hostile payloads: a clear 4xx naming the problem, and the 
   t.match(wrongType.json().message, /body must be object/);
   const form = await w.app.inject({ method: 'POST', url: '/sync', payload: 'parent=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.equal(form.statusCode, 415, 'unsupported media type');
+  // `__proto__` is a valid Secret data key, so a hook request may carry it: it is dropped while
+  // parsing (no pollution), never a reason to refuse the call.
+  const poisoned = await w.app.inject({ method: 'POST', url: '/sync', payload: JSON.stringify(w.request()).replace(/^\{/, '{"__proto__":{"polluted":true},'), headers: { 'content-type': 'application/json' } });
+  t.equal(poisoned.statusCode, 200, 'prototype keys are removed, the call is served');
   t.equal((await w.sync()).statusCode, 200, 'still serving after all of that');
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
 });
