@@ -63,10 +63,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.code(429).header('retry-after', '1').send({ statusCode: 429, code: 'OVERLOADED', error: 'Too Many Requests', message: `more than ${maxInFlight} hook calls in flight` });
     }
     inFlight += 1;
-    request.counted = true;
+    metrics.inFlight.set(inFlight);
+    // Fastify runs no onResponse for a call whose client went away (Metacontroller's hook timeout
+    // closes the connection), so the slot is given back on the response's 'close', which Node
+    // emits for finished and aborted responses alike; `release` makes sure it happens once.
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      inFlight -= 1;
+      metrics.inFlight.set(inFlight);
+    };
+    reply.raw.once('close', release);
+    request.releaseSlot = release;
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (request.counted) inFlight -= 1;
+    request.releaseSlot?.();
     const path = request.routeOptions.url ?? '';
     if (!HOOK_PATHS.has(path)) return;
     const hook = path.slice(1);
@@ -90,13 +102,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(syncRoutes, { deps, metrics });
   app.register(customizeRoutes);
   app.register(nodeRoutes);
-  app.register(healthRoutes, { metrics });
+  app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Counted against the in-flight limit. */
-    counted?: boolean;
+    /** Gives the call's in-flight slot back (idempotent); set on counted hook calls. */
+    releaseSlot?: () => void;
   }
 }

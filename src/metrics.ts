@@ -2,7 +2,7 @@
  * Prometheus metrics, on a registry per app (tests build many apps; a global registry would
  * collide). Labels are bounded sets (hook, code, step, outcome) — never names or secrets.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The metrics an app exposes on GET /metrics. */
 export interface Metrics {
@@ -11,6 +11,8 @@ export interface Metrics {
   readonly hookDuration: Histogram<'hook'>;
   readonly stepWrites: Counter<'step' | 'outcome'>;
   readonly throttled: Counter<'hook'>;
+  /** Hook calls holding an in-flight slot now. */
+  readonly inFlight: Gauge;
 }
 
 /** Creates the registry and its metrics; `defaults` adds process metrics (off in tests). */
@@ -29,5 +31,6 @@ export function createMetrics(defaults = true): Metrics {
     }),
     stepWrites: new Counter({ name: 'routedip_step_writes_total', help: 'Cloud writes by step and outcome.', labelNames: ['step', 'outcome'], registers: [registry] }),
     throttled: new Counter({ name: 'routedip_throttled_total', help: 'Hook calls answered 429 (rate budget spent or overload).', labelNames: ['hook'], registers: [registry] }),
+    inFlight: new Gauge({ name: 'routedip_hooks_in_flight', help: 'Hook calls holding an in-flight slot (the limit answers 429 beyond it).', registers: [registry] }),
   };
 }

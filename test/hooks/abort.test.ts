@@ -1,0 +1,90 @@
+/**
+ * Aborted hook calls (Metacontroller's hook timeout closes the connection) must give their
+ * in-flight slot back: Fastify runs no `onResponse` for a request whose client went away, and a
+ * counter released only there reached the limit after 64 timeouts and answered 429 for good.
+ */
+import t from 'tap';
+import { request } from 'undici';
+import type { IssuerRegistry } from '../../src/issuers/registry.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import { ScriptedWorld } from './world.js';
+
+/** A memory registry whose FindRoutedIP waits at a gate, counting the calls that reached it. */
+function gatedRegistry(w: ScriptedWorld) {
+  const base = createIssuerRegistry({ memoryCloud: w.cloud });
+  let entered = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const registry: IssuerRegistry = {
+    memory: (context) => {
+      const issuer = base.memory!(context);
+      return {
+        ...issuer,
+        findRoutedIP: async (query) => {
+          entered += 1;
+          for (const x of waiters.filter((x) => entered >= x.n)) x.resolve();
+          await gate;
+          return issuer.findRoutedIP(query);
+        },
+      };
+    },
+  };
+  return {
+    registry,
+    open: () => open(),
+    reached: (n: number) => new Promise<void>((resolve) => (entered >= n ? resolve() : waiters.push({ n, resolve }))),
+  };
+}
+
+t.test('64 aborted calls do not wedge the service in 429; /readyz reports saturation while it lasts', async (t) => {
+  const w = new ScriptedWorld();
+  const gated = gatedRegistry(w);
+  const { buildTestApp } = await import('../helpers/app.js');
+  const { app } = await buildTestApp(t, { registry: gated.registry, clock: w.clock.now });
+  w.app = app;
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const post = (signal?: AbortSignal) =>
+    request(`${base}/sync`, { method: 'POST', body: JSON.stringify(w.request()), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
+
+  const limit = 64; // the production default of buildApp
+  // Count the hook answers whose connection closed before they were written (the server's view
+  // of the abort); the handlers are released only once the server saw every one of them.
+  let closed = 0;
+  let allClosed!: () => void;
+  const seen = new Promise<void>((resolve) => (allClosed = resolve));
+  app.server.on('request', (req, res) => {
+    if (req.url === '/sync') res.on('close', () => !res.writableFinished && ++closed === limit && allClosed());
+  });
+  const controllers = Array.from({ length: limit }, () => new AbortController());
+  const calls = controllers.map((c) => post(c.signal).catch((err: unknown) => err));
+  await gated.reached(limit);
+
+  const over = await post();
+  t.equal(over.statusCode, 429, 'a 65th call is refused while 64 are in flight');
+  t.equal(over.headers['retry-after'], '1');
+  await over.body.dump();
+  const saturated = await request(`${base}/readyz`);
+  t.equal(saturated.statusCode, 503, '/readyz says the replica is saturated');
+  t.same(await saturated.body.json(), { status: 'saturated' });
+
+  for (const c of controllers) c.abort();
+  t.ok((await Promise.all(calls)).every((r) => (r as Error).name === 'AbortError'), 'every client gave up');
+  await seen;
+  gated.open();
+
+  // Every aborted call has given its slot back once the socket closed: poll the probe, bounded.
+  let ready = 0;
+  for (let i = 0; i < 200 && ready !== 200; i++) {
+    const res = await request(`${base}/readyz`);
+    ready = res.statusCode;
+    await res.body.dump();
+    if (ready !== 200) await new Promise((r) => setImmediate(r));
+  }
+  t.equal(ready, 200, '/readyz is ready again');
+  const after = await post();
+  t.equal(after.statusCode, 200, 'a new call is served, not 429');
+  await after.body.dump();
+  const metrics = await request(`${base}/metrics`);
+  t.match(await metrics.body.text(), /routedip_hooks_in_flight 0/, 'the in-flight gauge is back to 0: each slot released exactly once');
+});
