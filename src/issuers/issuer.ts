@@ -68,11 +68,11 @@ export interface ObservedFirewall {
   /** Cloud ids of the machines the firewall applies to. */
   readonly nodes: readonly string[];
   /**
-   * Rules this RoutedIP is marked as owning in the cloud itself (AWS rule descriptions), when
-   * the cloud can carry such a mark. `undefined` = the cloud has no marks: ownership then comes
-   * from `status.firewall` alone.
+   * The (port, source) pairs this RoutedIP is marked as owning in the cloud itself (AWS rule
+   * descriptions), when the cloud can carry such a mark. `undefined` = the cloud has no marks:
+   * ownership then comes from `status.firewall` alone.
    */
-  readonly ownedPorts?: readonly FirewallPort[];
+  readonly owned?: readonly FirewallRule[];
 }
 
 /** Result of a write that may complete asynchronously. */

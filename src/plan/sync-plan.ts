@@ -40,8 +40,11 @@ export interface SyncObservation {
   readonly firewall?: ObservedFirewall;
   readonly ports: readonly FirewallPort[];
   readonly sources: readonly string[];
+  /** What siblings sharing the firewall need and added (see `FirewallInput`). */
   readonly siblingPorts: ReadonlySet<string>;
   readonly siblingNodes: ReadonlySet<string>;
+  readonly siblingAdded?: readonly FirewallRule[];
+  readonly siblingAddedNodes?: ReadonlySet<string>;
 }
 
 /** The sync plan. */
@@ -96,6 +99,8 @@ export function planSync(obs: SyncObservation): SyncPlan {
       ...(obs.previousFirewall ? { previous: obs.previousFirewall } : {}),
       siblingPorts: obs.siblingPorts,
       siblingNodes: obs.siblingNodes,
+      ...(obs.siblingAdded ? { siblingAdded: obs.siblingAdded } : {}),
+      ...(obs.siblingAddedNodes ? { siblingAddedNodes: obs.siblingAddedNodes } : {}),
       ...(elected ? { elected } : {}),
     });
   }

@@ -3,7 +3,8 @@
  * finalize so both see the cloud the same way.
  */
 import { IssuerError, toIssuerError } from '../issuers/errors.js';
-import type { NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuers/issuer.js';
+import type { FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuers/issuer.js';
+import { sourceKey } from '../plan/firewall.js';
 import { judgeNodes, type JudgedNode } from '../plan/eligibility.js';
 import { portKey, endpointNodes } from '../plan/ports.js';
 import type { IssuerSettings, SyncContext } from './context.js';
@@ -30,19 +31,30 @@ export function judge(ctx: SyncContext, settings: IssuerSettings, issuer: Routed
   });
 }
 
-/** Ports and nodes that RoutedIPs sharing `firewallId` need, and nodes they hold or target. */
+/**
+ * What RoutedIPs sharing `firewallId` need (per port and source; a record without sources needs
+ * the whole port) and what they recorded as added, plus the nodes they hold or target.
+ */
 export function siblingNeeds(ctx: SyncContext, firewallId: string | undefined) {
   const siblingPorts = new Set<string>();
   const siblingNodes = new Set<string>();
+  const siblingAdded: FirewallRule[] = [];
+  const siblingAddedNodes = new Set<string>();
   const taken = new Set<string>();
   for (const s of ctx.siblings) {
     if (s.node !== undefined) taken.add(s.node);
     if (s.electedNode !== undefined) taken.add(s.electedNode);
     if (firewallId === undefined || s.firewall?.id !== firewallId) continue;
-    for (const p of s.firewall.ports) siblingPorts.add(portKey(p));
-    for (const n of s.firewall.nodes) siblingNodes.add(n);
+    const fw = s.firewall;
+    for (const p of fw.ports) {
+      if (fw.sources === undefined) siblingPorts.add(portKey(p));
+      else for (const src of fw.sources) siblingPorts.add(sourceKey(p, src));
+    }
+    for (const n of fw.nodes) siblingNodes.add(n);
+    for (const a of fw.addedPorts) if (a.sources !== undefined) siblingAdded.push({ protocol: a.protocol, port: a.port, sources: a.sources });
+    for (const n of fw.addedNodes) siblingAddedNodes.add(n);
   }
-  return { siblingPorts, siblingNodes, taken };
+  return { siblingPorts, siblingNodes, siblingAdded, siblingAddedNodes, taken };
 }
 
 /** Runs FindRoutedIP and FindRoutedIPFirewall; stops at the first failing read. */

@@ -5,8 +5,8 @@
  */
 import type { IssuerError } from '../issuers/errors.js';
 import type { ObservedFirewall, PendingAction } from '../issuers/issuer.js';
-import type { FirewallPlan } from '../plan/firewall.js';
-import { portKey, sortPorts } from '../plan/ports.js';
+import { PortSources, type FirewallPlan } from '../plan/firewall.js';
+import { sortPorts } from '../plan/ports.js';
 import type { FirewallPort, FirewallStatus, RoutedIPStatus, StepStatus } from '../schemas/routed-ip.js';
 import { buildConditions, isFalse, isTrue, type ConditionType, type ConditionValue } from './conditions.js';
 import type { StatusHint } from './hints.js';
@@ -16,6 +16,8 @@ export interface FirewallOutcome {
   readonly observed: ObservedFirewall;
   readonly plan: FirewallPlan;
   readonly desiredPorts: readonly FirewallPort[];
+  /** The issuer's sources for `desiredPorts`. */
+  readonly sources: readonly string[];
   /** Cloud ids this RoutedIP needs in the firewall (elected node and current holder). */
   readonly neededNodes: readonly string[];
   /** The add was sent (claims hold only for entries the next observation finds). */
@@ -27,9 +29,10 @@ export interface FirewallOutcome {
 
 /** The ownership record after this call's writes. */
 export function firewallStatus(f: FirewallOutcome): FirewallStatus {
-  const ports = new Map(f.plan.ownedPorts.map((p) => [portKey(p), p]));
-  if (f.addedPorts) for (const p of f.plan.claimPorts) ports.set(portKey(p), { protocol: p.protocol, port: p.port });
-  if (f.deletedPorts) for (const r of f.plan.deleteRules) ports.delete(portKey(r));
+  const added = new PortSources();
+  for (const r of f.plan.owned) added.add(r, r.sources);
+  if (f.addedPorts) for (const r of f.plan.claims) added.add(r, r.sources);
+  if (f.deletedPorts) for (const r of f.plan.deleteRules) added.remove(r, r.sources);
   const nodes = new Set(f.plan.ownedNodes);
   if (f.addedNode && f.plan.addNode) nodes.add(f.plan.addNode.id);
   if (f.deletedNodes) for (const id of f.plan.deleteNodes) nodes.delete(id);
@@ -37,8 +40,9 @@ export function firewallStatus(f: FirewallOutcome): FirewallStatus {
     id: f.observed.id,
     name: f.observed.name,
     ports: sortPorts(f.desiredPorts),
+    sources: [...new Set(f.sources)].sort(),
     nodes: [...new Set(f.neededNodes)].sort(),
-    addedPorts: sortPorts(ports.values()),
+    addedPorts: added.rules().map((r) => ({ protocol: r.protocol, port: r.port, sources: [...r.sources] })),
     addedNodes: [...nodes].sort(),
   };
 }

@@ -43,6 +43,8 @@ export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer
     sources: settings.sources,
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,
+    siblingAdded: needs.siblingAdded,
+    siblingAddedNodes: needs.siblingAddedNodes,
   });
   const run = await executeSteps(plan.steps, executionInput(ctx, settings, issuer, seen, deps));
   return syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() });
@@ -74,6 +76,7 @@ function syncOutcome(f: SyncFacts): Outcome {
           observed: f.firewall,
           plan: plan.firewall,
           desiredPorts: ports,
+          sources: settings.sources,
           neededNodes: [elected, holderId].filter((x): x is string => x !== undefined),
           addedPorts: run.attempted.has('addPorts'),
           addedNode: run.attempted.has('addNode'),

@@ -105,18 +105,36 @@ export const FirewallPortSchema = Type.Object(
 export type FirewallPort = Static<typeof FirewallPortSchema>;
 
 /**
+ * One port of the ownership record and the sources (CIDRs) on it that this RoutedIP added, or
+ * took over from a sibling that added them (the last RoutedIP needing an entry removes it).
+ * `sources` is absent only in records written before sources were tracked: those own the
+ * issuer's current sources on the port.
+ */
+export const AddedPortSchema = Type.Object(
+  {
+    protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    sources: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type AddedPort = Static<typeof AddedPortSchema>;
+
+/**
  * `status.firewall`: the firewall found, what this RoutedIP needs from it, and what it added.
- * `ports`/`nodes` are what it keeps open (other RoutedIPs sharing the firewall never remove
- * them); `addedPorts`/`addedNodes` are its ownership record: the only entries it may ever remove.
- * Nodes are cloud ids (droplet id, instance id) so they stay removable after a Node is deleted.
+ * `ports`/`nodes` (and `sources`, the CIDRs it wants on those ports) are what it keeps open:
+ * other RoutedIPs sharing the firewall never remove them. `addedPorts`/`addedNodes` are its
+ * ownership record: the only entries it may ever remove. Nodes are cloud ids (droplet id,
+ * instance id) so they stay removable after a Node is deleted.
  */
 export const FirewallStatusSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
     ports: Type.Array(FirewallPortSchema),
+    sources: Type.Optional(Type.Array(Type.String())),
     nodes: Type.Array(Type.String()),
-    addedPorts: Type.Array(FirewallPortSchema),
+    addedPorts: Type.Array(AddedPortSchema),
     addedNodes: Type.Array(Type.String()),
   },
   { additionalProperties: false },

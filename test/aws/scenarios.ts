@@ -65,6 +65,18 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     t.equal(condition(w.status, 'Ready')?.status, 'True');
   });
 
+  t.test('narrowing firewallSourceRanges revokes our ranges no longer wanted; foreign ranges stay', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.sync();
+    w.issuerSpec = { ...w.issuerSpec, firewallSourceRanges: ['203.0.113.0/24'] };
+    await w.sync();
+    t.same(await w.rules(), [`tcp/443 203.0.113.0/24 ${MARK}`, `tcp/80 203.0.113.0/24 ${MARK}`, FOREIGN].sort(), 'nothing stays open to the world');
+    t.equal(condition(w.status, 'FirewallReady')?.reason, 'FirewallConverged');
+    w.writes.length = 0;
+    await w.sync();
+    t.same(w.writes, [], 'converged');
+  });
+
   t.test('a foreign range on a port we need is used, never revoked', async (t) => {
     const w = await new AwsWorld(peer()).start(t);
     await peer().admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'web team' }] }] }));

@@ -74,6 +74,28 @@ t.test('port change: the new rule is added before the old one (ours) is removed;
   t.same(w.firewall.inbound.find((r) => r.ports === '22'), FOREIGN_RULE);
 });
 
+t.test('narrowing firewallSourceRanges: the sources we opened and no longer want are closed, foreign rules stay', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  await w.syncUntilReady();
+  const addresses = () => w.firewall.inbound.filter((r) => r.ports !== '22').map((r) => `${r.ports} ${[...(r.sources.addresses ?? [])].sort().join(',')}`).sort();
+  t.same(addresses(), ['443 0.0.0.0/0,::/0', '80 0.0.0.0/0,::/0']);
+  w.sources = ['0.0.0.0/0'];
+  const partly = await w.sync();
+  t.same(addresses(), ['443 0.0.0.0/0', '80 0.0.0.0/0'], 'a stored rule holding a source to close is replaced by the rest of it');
+  t.equal(condition(partly.body.status, 'FirewallReady')?.reason, 'FirewallConverged');
+  w.sources = ['203.0.113.0/24'];
+  const narrowed = await w.sync();
+  t.same(addresses(), ['443 203.0.113.0/24', '80 203.0.113.0/24'], 'nothing stays open to the world');
+  t.same(narrowed.body.status.firewall?.addedPorts, [
+    { protocol: 'tcp', port: 80, sources: ['203.0.113.0/24'] },
+    { protocol: 'tcp', port: 443, sources: ['203.0.113.0/24'] },
+  ]);
+  t.same(w.firewall.inbound.find((r) => r.ports === '22'), FOREIGN_RULE);
+  const before = w.fake.mutations().length;
+  await w.sync();
+  t.equal(w.fake.mutations().length, before, 'converged');
+});
+
 t.test('adopt spec.address: assigned, never created; finalize Delete only unassigns it', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 1 });
   w.address = w.fake.model.addReservedIP('nyc3', null);

@@ -29,6 +29,8 @@ export class DigitalOceanWorld {
   endpointsOn: string[] = ['n1', 'n2', 'n3'];
   secrets: Secret[] = [tokenSecret()];
   policy: 'Retain' | 'Delete' = 'Delete';
+  /** `firewallSourceRanges`; the default when undefined. */
+  sources?: string[];
   address?: string;
   parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
   app!: FastifyInstance;
@@ -53,6 +55,7 @@ export class DigitalOceanWorld {
     return {
       routedIPReclaimPolicy: this.policy,
       routedIPFirewallName: FIREWALL,
+      ...(this.sources ? { firewallSourceRanges: this.sources } : {}),
       digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint },
     };
   }

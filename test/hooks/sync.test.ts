@@ -17,7 +17,8 @@ t.test('FirstRound: IP created and assigned, firewall steps in the availability 
   t.equal(s.address, '203.0.113.1');
   t.equal(s.node, s.electedNode);
   t.equal(condition(s, 'Ready')?.status, 'True');
-  t.same(s.firewall?.addedPorts, [{ protocol: 'tcp', port: 80 }, { protocol: 'tcp', port: 443 }]);
+  t.same(s.firewall?.addedPorts, [{ protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }]);
+  t.same(s.firewall?.sources, ['0.0.0.0/0', '::/0']);
   t.same(s.firewall?.addedNodes, [s.node]);
   t.same(s.steps.map((x) => x.name), [
     'FindRoutedIP', 'ElectRoutedIPNode', 'FindRoutedIPFirewall', 'FindRoutedIPPorts', 'AddRoutedIPFirewallPort',
@@ -87,7 +88,7 @@ t.test('PortRemoved: only the port this RoutedIP added is deleted, after the ass
   const res = await w.sync();
   t.same(w.writeMethods(), ['addRoutedIPFirewallPort', 'deleteRoutedIPFirewallPort']);
   t.same(res.body.status.firewall?.ports, [{ protocol: 'tcp', port: 443 }, { protocol: 'tcp', port: 8443 }]);
-  t.same(res.body.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443 }, { protocol: 'tcp', port: 8443 }]);
+  t.same(res.body.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 8443, sources: ['0.0.0.0/0', '::/0'] }]);
   t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [443, 8443]);
 });
 
@@ -96,7 +97,7 @@ t.test('ForeignRulesUntouched: rules and nodes someone else put there survive ev
   w.cloud.seedFirewall(ACCOUNT, FIREWALL, { rules: [{ protocol: 'tcp', port: 22, sources: ['10.0.0.0/8'] }, { protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }], nodes: ['bastion', 'n9'] });
   await w.start(t);
   await w.sync();
-  t.same(w.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443 }], 'port 80 was already open: not ours');
+  t.same(w.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }], 'port 80 was already open: not ours');
   w.ports = [443];
   w.nodes = [...w.nodes, ...[]];
   const holder = w.status.node as string;
@@ -223,10 +224,45 @@ t.test('two RoutedIPs spread over nodes and share the firewall without removing 
   const b = a.sibling('second');
   await b.sync();
   t.not(b.status.node, a.status.node, 'spread over two nodes');
-  t.same(b.status.firewall?.addedPorts, [], 'ports were open already: not claimed');
+  t.same(b.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }], 'what a added and b needs too is taken over');
   a.siblings = [b.parent];
   a.ports = [];
   await a.sync();
   t.same(a.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'a keeps ports b still needs');
   t.ok(a.cloud.snapshot(ACCOUNT).firewalls[0]?.nodes.includes(b.status.node as string));
+});
+
+t.test('a port kept only for a sibling is removed by the last RoutedIP that needs it (issue 12 item 6c)', async (t) => {
+  const a = await new ScriptedWorld().start(t);
+  await a.sync();
+  const b = a.sibling('second');
+  await b.sync();
+  a.siblings = [b.parent];
+  const done = await a.finalize();
+  t.equal(done.body.finalized, true, 'a is gone');
+  t.same(a.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'b still needs them');
+  b.siblings = [];
+  const gone = await b.finalize();
+  t.equal(gone.body.finalized, true);
+  t.same(b.cloud.observedRules(ACCOUNT, FIREWALL), [], 'nothing a added stays open to the world after both are gone');
+  t.same(b.cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, [], 'nor any node');
+});
+
+t.test('narrowing firewallSourceRanges closes the sources this RoutedIP opened, keeps foreign ones (issue 8 item 1)', async (t) => {
+  const w = new ScriptedWorld();
+  w.cloud.seedFirewall(ACCOUNT, FIREWALL, { rules: [{ protocol: 'tcp', port: 443, sources: ['10.0.0.0/8'] }] });
+  await w.start(t);
+  await w.sync();
+  w.issuerSpec = { ...w.issuerSpec, firewallSourceRanges: ['203.0.113.0/24'] };
+  const res = await w.sync();
+  t.equal(condition(res.body.status, 'FirewallReady')?.reason, 'FirewallConverged');
+  const rules = w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => `${r.port} ${[...r.sources].sort().join(',')}`);
+  t.same(rules, ['80 203.0.113.0/24', '443 10.0.0.0/8,203.0.113.0/24'], 'the world-open sources are gone');
+  t.same(res.body.status.firewall?.addedPorts, [
+    { protocol: 'tcp', port: 80, sources: ['203.0.113.0/24'] },
+    { protocol: 'tcp', port: 443, sources: ['203.0.113.0/24'] },
+  ]);
+  w.cloud.clearCalls();
+  await w.sync();
+  t.same(w.writeMethods(), [], 'converged: no further writes');
 });

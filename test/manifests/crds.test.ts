@@ -102,7 +102,7 @@ t.test('CEL rules are where the contract needs them, each with a message', async
   t.same(at(rip, '/spec/address'), ['self == oldSelf']);
   t.same(at(rip, '/spec/issuerRef'), ['self == oldSelf']);
   t.same(at(rip, '/spec'), ['has(self.address) == has(oldSelf.address)']);
-  t.equal(at(iss, '/spec').length, 2, 'one provider; provider never switches');
+  t.equal(at(iss, '/spec').length, 3, 'one provider; provider never switches; firewall name never changes once set');
   t.same(at(iss, '/spec/digitalocean/region'), ['self == oldSelf']);
   t.same(at(iss, '/spec/aws/region'), ['self == oldSelf']);
 });

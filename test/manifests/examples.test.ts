@@ -101,6 +101,19 @@ t.test('RoutedIPIssuer: the provider and the region never change', async (t) => 
   t.same(problems(tuned, old), [], 'policy, dry run and credentials may change');
 });
 
+t.test('RoutedIPIssuer: routedIPFirewallName may be set once, never changed or removed (its entries would be orphaned)', async (t) => {
+  const withFirewall = (name?: string, sources?: string[]) => {
+    const issuer = doIssuer();
+    if (name !== undefined) issuer.spec.routedIPFirewallName = name;
+    if (sources) issuer.spec.firewallSourceRanges = sources;
+    return issuer;
+  };
+  t.match(problems(withFirewall('other'), withFirewall('ingress-public')), [/spec.routedIPFirewallName cannot be changed or removed/]);
+  t.match(problems(withFirewall(), withFirewall('ingress-public')), [/spec.routedIPFirewallName cannot be changed or removed/]);
+  t.same(problems(withFirewall('ingress-public'), withFirewall()), [], 'setting it the first time orphans nothing');
+  t.same(problems(withFirewall('ingress-public', ['203.0.113.0/24']), withFirewall('ingress-public')), [], 'sources may change: narrowing removes what is no longer wanted');
+});
+
 t.test('RoutedIP: address and issuerRef are fixed at creation', async (t) => {
   t.same(problems(routedIP({ address: '203.0.113.10' })), []);
   t.match(problems(routedIP({ address: '203.0.113.300' })), [/must match format "ipv4"/]);

@@ -121,7 +121,7 @@ t.test('only our sources are removed from a shared rule', async (t) => {
 });
 
 t.test('cloud marks give ownership at finalize too', async (t) => {
-  const plan = planFinalize(obs({ firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(22))], ownedPorts: [tcp(80)] }) }));
+  const plan = planFinalize(obs({ firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(22))], owned: [rule(tcp(80))] }) }));
   t.same(effectiveActions(plan.steps), [{ kind: 'deletePorts', rules: [rule(tcp(80))] }]);
 });
 

@@ -12,66 +12,66 @@ const input = (parts: Partial<FirewallInput>): FirewallInput => ({
   siblingNodes: none,
   ...parts,
 });
-type Want = Partial<Pick<FirewallPlan, 'addRules' | 'claimPorts' | 'deleteRules' | 'ownedPorts'>>;
+type Want = Partial<Pick<FirewallPlan, 'addRules' | 'claims' | 'deleteRules' | 'owned'>>;
 
 const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> = [
   {
     name: 'none, desired → add, becomes owned (claimed)',
     in: { desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443))], claimPorts: [tcp(443)], deleteRules: [], ownedPorts: [] },
+    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], deleteRules: [], owned: [] },
   },
   {
     name: 'covers our sources, desired, not owned → keep',
     in: { firewall: firewall({ rules: [rule(tcp(443))] }), desiredPorts: [tcp(443)] },
-    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [] },
+    want: { addRules: [], claims: [], deleteRules: [], owned: [] },
   },
   {
-    name: 'covers our sources (and more), desired, owned → keep',
+    name: 'covers our sources (and more), desired, owned (legacy record) → keep; only our sources owned',
     in: {
       firewall: firewall({ rules: [rule(tcp(443), ['10.0.0.0/8', ...ALL])] }),
       desiredPorts: [tcp(443)],
       previous: fwStatus({ addedPorts: [tcp(443)] }),
     },
-    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [tcp(443)] },
+    want: { addRules: [], claims: [], deleteRules: [], owned: [rule(tcp(443))] },
   },
   {
-    name: 'lacks some of our sources, desired, not owned → add missing sources, not claimed',
+    name: 'lacks some of our sources, desired, not owned → add missing sources, which alone are claimed',
     in: { firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0'])] }), desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443), ['::/0'])], claimPorts: [], deleteRules: [], ownedPorts: [] },
+    want: { addRules: [rule(tcp(443), ['::/0'])], claims: [rule(tcp(443), ['::/0'])], deleteRules: [], owned: [] },
   },
   {
-    name: 'lacks all our sources (foreign sources only), desired → add ours, not claimed',
+    name: 'lacks all our sources (foreign sources only), desired → add ours and claim them, never the foreign one',
     in: { firewall: firewall({ rules: [rule(tcp(443), ['10.0.0.0/8'])] }), desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443))], claimPorts: [], deleteRules: [], ownedPorts: [] },
+    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], deleteRules: [], owned: [] },
   },
   {
-    name: 'lacks some of our sources, desired, owned → add missing, stays owned, not re-claimed',
+    name: 'lacks some of our sources, desired, owned → add and claim the missing one, the present one stays owned',
     in: {
       firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0'])] }),
       desiredPorts: [tcp(443)],
       previous: fwStatus({ addedPorts: [tcp(443)] }),
     },
-    want: { addRules: [rule(tcp(443), ['::/0'])], claimPorts: [], deleteRules: [], ownedPorts: [tcp(443)] },
+    want: { addRules: [rule(tcp(443), ['::/0'])], claims: [rule(tcp(443), ['::/0'])], deleteRules: [], owned: [rule(tcp(443), ['0.0.0.0/0'])] },
   },
   {
     name: 'present, not desired, owned, no sibling → delete our sources',
     in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { addRules: [], claimPorts: [], deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+    want: { addRules: [], claims: [], deleteRules: [rule(tcp(80))], owned: [rule(tcp(80))] },
   },
   {
     name: 'present, not desired, owned, foreign sources on it too → delete only our sources',
     in: { firewall: firewall({ rules: [rule(tcp(80), ['10.0.0.0/8', '0.0.0.0/0'])] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [rule(tcp(80), ['0.0.0.0/0'])], ownedPorts: [tcp(80)] },
+    want: { deleteRules: [rule(tcp(80), ['0.0.0.0/0'])], owned: [rule(tcp(80), ['0.0.0.0/0'])] },
   },
   {
-    name: 'present, not desired, owned, none of our sources left → nothing to delete',
+    name: 'present, not desired, owned, none of our sources left → nothing owned, nothing to delete',
     in: { firewall: firewall({ rules: [rule(tcp(80), ['10.0.0.0/8'])] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [], ownedPorts: [tcp(80)] },
+    want: { deleteRules: [], owned: [] },
   },
   {
     name: 'present, not desired, owned, sibling needs it → keep',
     in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ addedPorts: [tcp(80)] }), siblingPorts: new Set(['tcp/80']) },
-    want: { addRules: [], deleteRules: [], ownedPorts: [tcp(80)] },
+    want: { addRules: [], deleteRules: [], owned: [rule(tcp(80))] },
   },
   {
     name: 'sibling needs tcp/80, not udp/80 → udp/80 deleted',
@@ -80,52 +80,52 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
       previous: fwStatus({ addedPorts: [tcp(80), udp(80)] }),
       siblingPorts: new Set(['tcp/80']),
     },
-    want: { deleteRules: [rule(udp(80))], ownedPorts: [tcp(80), udp(80)] },
+    want: { deleteRules: [rule(udp(80))], owned: [rule(tcp(80)), rule(udp(80))] },
   },
   {
     name: 'present, not desired, not owned → keep (foreign)',
     in: { firewall: firewall({ rules: [rule(tcp(22)), rule(tcp(80))] }) },
-    want: { addRules: [], claimPorts: [], deleteRules: [], ownedPorts: [] },
+    want: { addRules: [], claims: [], deleteRules: [], owned: [] },
   },
   {
     name: 'owned in previous status but absent from the cloud → not owned any more, nothing to delete',
     in: { firewall: firewall({ rules: [] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [], ownedPorts: [] },
+    want: { deleteRules: [], owned: [] },
   },
   {
     name: 'owned in previous status and desired again but absent → add and claim again',
     in: { firewall: firewall({ rules: [] }), desiredPorts: [tcp(80)], previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { addRules: [rule(tcp(80))], claimPorts: [tcp(80)], ownedPorts: [] },
+    want: { addRules: [rule(tcp(80))], claims: [rule(tcp(80))], owned: [] },
   },
   {
     name: 'ownership from previous status ignored when it names another firewall id',
     in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ id: 'fw-old', addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [], ownedPorts: [] },
+    want: { deleteRules: [], owned: [] },
   },
   {
     name: 'ownership from previous status used when the id matches even if the name changed',
     in: { firewall: firewall({ rules: [rule(tcp(80))] }), previous: fwStatus({ name: 'renamed', addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+    want: { deleteRules: [rule(tcp(80))], owned: [rule(tcp(80))] },
   },
   {
-    name: 'cloud marks (ownedPorts) give ownership without any status',
-    in: { firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(22))], ownedPorts: [tcp(80)] }) },
-    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+    name: 'cloud marks (owned) give ownership without any status',
+    in: { firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(22))], owned: [rule(tcp(80))] }) },
+    want: { deleteRules: [rule(tcp(80))], owned: [rule(tcp(80))] },
   },
   {
     name: 'cloud marks count even when the status names another firewall',
-    in: { firewall: firewall({ rules: [rule(tcp(80))], ownedPorts: [tcp(80)] }), previous: fwStatus({ id: 'fw-old' }) },
-    want: { deleteRules: [rule(tcp(80))], ownedPorts: [tcp(80)] },
+    in: { firewall: firewall({ rules: [rule(tcp(80))], owned: [rule(tcp(80))] }), previous: fwStatus({ id: 'fw-old' }) },
+    want: { deleteRules: [rule(tcp(80))], owned: [rule(tcp(80))] },
   },
   {
     name: 'cloud marks for a rule that is gone own nothing',
-    in: { firewall: firewall({ rules: [], ownedPorts: [tcp(80)] }) },
-    want: { deleteRules: [], ownedPorts: [] },
+    in: { firewall: firewall({ rules: [], owned: [rule(tcp(80))] }) },
+    want: { deleteRules: [], owned: [] },
   },
   {
     name: 'cloud marks: owned and sibling-needed → keep',
-    in: { firewall: firewall({ rules: [rule(tcp(80))], ownedPorts: [tcp(80)] }), siblingPorts: new Set(['tcp/80']) },
-    want: { deleteRules: [], ownedPorts: [tcp(80)] },
+    in: { firewall: firewall({ rules: [rule(tcp(80))], owned: [rule(tcp(80))] }), siblingPorts: new Set(['tcp/80']) },
+    want: { deleteRules: [], owned: [rule(tcp(80))] },
   },
   {
     name: 'mixed: add, keep, delete and foreign at once; owned ports sorted',
@@ -136,9 +136,9 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
     },
     want: {
       addRules: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
-      claimPorts: [tcp(443)],
+      claims: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
       deleteRules: [rule(tcp(80))],
-      ownedPorts: [tcp(80), udp(53)],
+      owned: [rule(tcp(80)), rule(udp(53))],
     },
   },
 ];
@@ -244,4 +244,54 @@ t.test('planFirewall does not mutate its input', async (t) => {
   const snapshot = JSON.stringify([fw, prev]);
   planFirewall(input({ firewall: fw, previous: prev, desiredPorts: [tcp(443)], elected: E }));
   t.equal(JSON.stringify([fw, prev]), snapshot);
+});
+
+t.test('narrowing firewallSourceRanges removes the sources we added and no longer want', async (t) => {
+  const narrow = ['203.0.113.0/24'];
+  const plan = planFirewall(
+    input({
+      firewall: firewall({ rules: [rule(tcp(443), [...ALL, '10.0.0.0/8'])] }),
+      desiredPorts: [tcp(443)],
+      sources: narrow,
+      previous: fwStatus({ addedPorts: [{ ...tcp(443), sources: [...ALL] }] }),
+    }),
+  );
+  t.same(plan.addRules, [rule(tcp(443), narrow)]);
+  t.same(plan.deleteRules, [rule(tcp(443), ALL)], 'the world-open sources we added go; the foreign 10.0.0.0/8 stays');
+  t.same(plan.owned, [rule(tcp(443), ALL)]);
+});
+
+t.test('narrowing with cloud marks only (AWS) removes the marked sources no longer wanted', async (t) => {
+  const plan = planFirewall(
+    input({ firewall: firewall({ rules: [rule(tcp(443), ALL)], owned: [rule(tcp(443), ALL)] }), desiredPorts: [tcp(443)], sources: ['0.0.0.0/0'] }),
+  );
+  t.same(plan.addRules, []);
+  t.same(plan.deleteRules, [rule(tcp(443), ['::/0'])]);
+});
+
+t.test('a sibling keeps only the (port, source) pairs it wants', async (t) => {
+  const base = {
+    firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0', '::/0', '203.0.113.0/24'])] }),
+    desiredPorts: [tcp(443)],
+    sources: ['203.0.113.0/24'],
+    previous: fwStatus({ addedPorts: [{ ...tcp(443), sources: [...ALL, '203.0.113.0/24'] }] }),
+  };
+  const narrowed = planFirewall(input({ ...base, siblingPorts: new Set(['tcp/443 203.0.113.0/24']) }));
+  t.same(narrowed.deleteRules, [rule(tcp(443), ALL)], 'the sibling narrowed too: the old sources go');
+  const wide = planFirewall(input({ ...base, siblingPorts: new Set(['tcp/443 ::/0']) }));
+  t.same(wide.deleteRules, [rule(tcp(443), ['0.0.0.0/0'])], 'the sibling still wants ::/0');
+  const legacy = planFirewall(input({ ...base, siblingPorts: new Set(['tcp/443']) }));
+  t.same(legacy.deleteRules, [], 'a sibling record without sources needs the whole port');
+});
+
+t.test('what a sibling added is taken over when this RoutedIP wants it too, never otherwise', async (t) => {
+  const fw = firewall({ rules: [rule(tcp(80)), rule(tcp(443), ['0.0.0.0/0', '10.0.0.0/8'])], nodes: [idOf('n2')] });
+  const siblingAdded = [rule(tcp(80)), rule(tcp(443), ['0.0.0.0/0', '10.0.0.0/8'])];
+  const plan = planFirewall(input({ firewall: fw, desiredPorts: [tcp(80), tcp(443)], siblingAdded, siblingAddedNodes: new Set([idOf('n2')]), elected: E }));
+  t.same(plan.owned, [rule(tcp(80)), rule(tcp(443), ['0.0.0.0/0'])], 'only pairs with our sources on our ports');
+  t.same(plan.ownedNodes, [idOf('n2')], 'the elected node a sibling added');
+  t.same(plan.deleteRules, []);
+  const notWanted = planFirewall(input({ firewall: fw, desiredPorts: [], siblingAdded, siblingAddedNodes: new Set([idOf('n2')]) }));
+  t.same(notWanted.owned, [], 'a finalizing RoutedIP takes nothing over');
+  t.same(notWanted.ownedNodes, []);
 });

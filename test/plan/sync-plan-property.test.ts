@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import type { FirewallRule, ObservedFirewall, ObservedRoutedIP } from '../../src/issuers/issuer.js';
+import { PortSources, sourceKey } from '../../src/plan/firewall.js';
 import { portKey, sortPorts } from '../../src/plan/ports.js';
 import { SYNC_STEPS, type PlannedStep, type StepAction } from '../../src/plan/steps.js';
 import { planSync, type SyncObservation, type SyncPlan } from '../../src/plan/sync-plan.js';
@@ -49,7 +50,7 @@ export function generate(seed: number): SyncObservation {
       name: firewallName,
       rules: r.subset(UNIVERSE).map((p) => ({ ...p, sources: genSources(r) })),
       nodes: r.subset(ids),
-      ...(r.chance(0.4) ? { ownedPorts: r.subset(UNIVERSE, 0.3) } : {}),
+      ...(r.chance(0.4) ? { owned: r.subset(UNIVERSE, 0.3).map((p) => ({ ...p, sources: genSources(r) })) } : {}),
     };
   }
   let previousFirewall: FirewallStatus | undefined;
@@ -59,7 +60,7 @@ export function generate(seed: number): SyncObservation {
       name: 'ingress-public',
       ports: sortPorts(r.subset(UNIVERSE)),
       nodes: r.subset(ids),
-      addedPorts: sortPorts(r.subset(UNIVERSE)),
+      addedPorts: sortPorts(r.subset(UNIVERSE)).map((p) => (r.chance(0.8) ? { ...p, sources: genSources(r) } : p)),
       addedNodes: r.subset(ids).sort(),
     };
   }
@@ -75,19 +76,32 @@ export function generate(seed: number): SyncObservation {
     ...(firewall ? { firewall } : {}),
     ports: sortPorts(r.subset(UNIVERSE)),
     sources: r.pick([['0.0.0.0/0', '::/0'], ['0.0.0.0/0'], ['10.0.0.0/8', '::/0']]),
-    siblingPorts: new Set(r.subset(UNIVERSE, 0.25).map(portKey)),
+    siblingPorts: new Set(r.subset(UNIVERSE, 0.25).flatMap((p) => (r.chance(0.3) ? [portKey(p)] : genSources(r).map((src) => sourceKey(p, src))))),
     siblingNodes: new Set(r.subset(ids, 0.25)),
+    siblingAdded: r.subset(UNIVERSE, 0.25).map((p) => ({ ...p, sources: genSources(r) })),
+    siblingAddedNodes: new Set(r.subset(ids, 0.25)),
   };
 }
 
 const indices = (steps: readonly PlannedStep[], kinds: StepAction['kind'][]) =>
   steps.flatMap((s, i) => (s.action && kinds.includes(s.action.kind) ? [i] : []));
 
-/** Ports and node ids this RoutedIP owns in `fw`, computed from the rules of ownership, not from the plan. */
+/**
+ * (port, source) pairs and node ids this RoutedIP may own in `fw`, computed from the rules of
+ * ownership (its record, its marks, what a sibling added that it wants too), not from the plan.
+ */
 function owned(o: SyncObservation, fw: ObservedFirewall) {
   const prev = o.previousFirewall?.id === fw.id ? o.previousFirewall : undefined;
-  const ports = new Set([...(prev?.addedPorts ?? []), ...(fw.ownedPorts ?? [])].map(portKey));
-  return { ports, nodes: new Set(prev?.addedNodes ?? []) };
+  const pairs = new Set<string>();
+  for (const a of prev?.addedPorts ?? []) for (const src of a.sources ?? o.sources) pairs.add(sourceKey(a, src));
+  for (const a of fw.owned ?? []) for (const src of a.sources) pairs.add(sourceKey(a, src));
+  for (const a of o.siblingAdded ?? []) {
+    if (!o.ports.some((p) => portKey(p) === portKey(a))) continue;
+    for (const src of a.sources) if (o.sources.includes(src)) pairs.add(sourceKey(a, src));
+  }
+  const nodes = new Set(prev?.addedNodes ?? []);
+  for (const id of o.siblingAddedNodes ?? []) nodes.add(id);
+  return { pairs, nodes };
 }
 
 /** Checks every property of one plan; returns a list of violations (empty = fine). */
@@ -126,12 +140,12 @@ export function violations(o: SyncObservation, plan: SyncPlan): string[] {
       for (const r of a.rules) {
         const key = portKey(r);
         const seen = fw.rules.find((x) => portKey(x) === key);
-        if (!own.ports.has(key)) bad.push(`deletes unowned port ${key}`);
         if (o.siblingPorts.has(key)) bad.push(`deletes port ${key} a sibling needs`);
-        if (o.ports.some((p) => portKey(p) === key)) bad.push(`deletes desired port ${key}`);
         if (!seen) bad.push(`deletes absent port ${key}`);
         for (const src of r.sources) {
-          if (!o.sources.includes(src)) bad.push(`deletes foreign source ${src} on ${key}`);
+          if (!own.pairs.has(sourceKey(r, src))) bad.push(`deletes unowned source ${src} on ${key}`);
+          if (o.siblingPorts.has(sourceKey(r, src))) bad.push(`deletes source ${src} on ${key} a sibling needs`);
+          if (o.ports.some((p) => portKey(p) === key) && o.sources.includes(src)) bad.push(`deletes wanted source ${src} on ${key}`);
           if (!seen?.sources.includes(src)) bad.push(`deletes absent source ${src} on ${key}`);
         }
         if (r.sources.length === 0) bad.push(`empty delete on ${key}`);
@@ -172,7 +186,7 @@ export function violations(o: SyncObservation, plan: SyncPlan): string[] {
         holder = a.node.id;
       }
       if (a.kind === 'deleteNodes' && holder !== undefined && a.ids.includes(holder)) bad.push(`removes the node holding the IP (${holder})`);
-      if (a.kind === 'deletePorts') for (const r of a.rules) if (o.ports.some((p) => portKey(p) === portKey(r))) bad.push('removes a needed port');
+      if (a.kind === 'deletePorts') for (const r of a.rules) if (o.ports.some((p) => portKey(p) === portKey(r)) && r.sources.some((s) => o.sources.includes(s))) bad.push('removes a needed port');
     }
   }
   return bad;
@@ -293,13 +307,14 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
       const fwPlan = plan.firewall;
       let previousFirewall = o.previousFirewall;
       if (fwPlan && o.firewall) {
-        const ports = new Map(fwPlan.ownedPorts.map((p) => [portKey(p), p]));
-        if (completed.has('addPorts')) for (const p of fwPlan.claimPorts) ports.set(portKey(p), p);
-        if (completed.has('deletePorts')) for (const r of fwPlan.deleteRules) ports.delete(portKey(r));
+        const ports = new PortSources();
+        for (const r of fwPlan.owned) ports.add(r, r.sources);
+        if (completed.has('addPorts')) for (const r of fwPlan.claims) ports.add(r, r.sources);
+        if (completed.has('deletePorts')) for (const r of fwPlan.deleteRules) ports.remove(r, r.sources);
         const nodes = new Set(fwPlan.ownedNodes);
         if (completed.has('addNode') && fwPlan.addNode) nodes.add(fwPlan.addNode.id);
         if (completed.has('deleteNodes')) for (const id of fwPlan.deleteNodes) nodes.delete(id);
-        previousFirewall = { id: o.firewall.id, name: o.firewall.name, ports: [...o.ports], nodes: [], addedPorts: sortPorts(ports.values()), addedNodes: [...nodes].sort() };
+        previousFirewall = { id: o.firewall.id, name: o.firewall.name, ports: [...o.ports], nodes: [], addedPorts: ports.rules().map((r) => ({ ...r, sources: [...r.sources] })), addedNodes: [...nodes].sort() };
       }
       const { ip: _ip, previousElected: _pe, previousFirewall: _pf, firewall: _fw, ...rest } = o;
       o = {
@@ -362,7 +377,7 @@ t.test('the property checker flags broken plans', async (t) => {
   const swapped = [...steps];
   [swapped[at('AddRoutedIPFirewallNode')], swapped[at('AssignRoutedIP')]] = [swapped[at('AssignRoutedIP')]!, swapped[at('AddRoutedIPFirewallNode')]!];
   check('assign before addNode', swapped, /add comes after|before it is in the firewall/);
-  check('deletes a foreign port', replace('DeleteRoutedIPFirewallPort', { name: 'DeleteRoutedIPFirewallPort', action: { kind: 'deletePorts', rules: [{ ...tcp(22), sources: ['0.0.0.0/0'] }] }, detail: '' }), /unowned port tcp\/22/);
+  check('deletes a foreign port', replace('DeleteRoutedIPFirewallPort', { name: 'DeleteRoutedIPFirewallPort', action: { kind: 'deletePorts', rules: [{ ...tcp(22), sources: ['0.0.0.0/0'] }] }, detail: '' }), /unowned source 0.0.0.0\/0 on tcp\/22/);
   check('deletes a sibling node', replace('DeleteRoutedIPFirewallNode', { name: 'DeleteRoutedIPFirewallNode', action: { kind: 'deleteNodes', ids: [idOf('x')] }, detail: '' }), /unowned node|sibling needs/);
   check('deletes the holder before the move', replace('AssignRoutedIP', { name: 'AssignRoutedIP', action: { kind: 'deleteNodes', ids: [idOf('n1')] }, detail: '' }), /node holding the IP/);
   check('assign without the port', replace('AddRoutedIPFirewallPort', { name: 'AddRoutedIPFirewallPort', outcome: 'skipped', detail: '' }), /before tcp\/443 is open/);

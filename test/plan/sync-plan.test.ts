@@ -54,7 +54,7 @@ t.test('FirstRound: no IP, firewall empty → add ports, add node, create, assig
   t.same(step(plan.steps, 'AddRoutedIPFirewallNode').action, { kind: 'addNode', node: target(elected) });
   t.same(step(plan.steps, 'CreateRoutedIP').action, { kind: 'create', node: target(elected) });
   t.same(step(plan.steps, 'AssignRoutedIP').action, { kind: 'assign', node: target(elected) });
-  t.same(plan.firewall?.claimPorts, [tcp(80), tcp(443)]);
+  t.same(plan.firewall?.claims, [rule(tcp(80)), rule(tcp(443))]);
   t.equal(plan.holder, undefined);
   t.match(step(plan.steps, 'FindRoutedIP'), { outcome: 'done', detail: 'no address yet' });
   t.match(step(plan.steps, 'FindRoutedIPPorts'), { outcome: 'done', detail: 'tcp/80,tcp/443' });
@@ -203,8 +203,8 @@ t.test('ForeignRulesUntouched: foreign rules and nodes are neither deleted nor c
     { kind: 'create', node: target('n1') },
     { kind: 'assign', node: target('n1') },
   ]);
-  t.same(plan.firewall?.claimPorts, [tcp(443)], 'tcp/80 was already open: not claimed');
-  t.same(plan.firewall?.ownedPorts, []);
+  t.same(plan.firewall?.claims, [rule(tcp(443))], 'tcp/80 was already open: not claimed');
+  t.same(plan.firewall?.owned, []);
   t.same(plan.firewall?.deleteRules, []);
   t.same(plan.firewall?.deleteNodes, []);
 });

@@ -14,7 +14,12 @@ export const OWNER_TAG = 'routedip.io/owner';
 export const UID_TAG = 'routedip.io/uid';
 
 /** Description put on every security-group range a RoutedIP authorizes: its ownership mark. */
-export const ruleMark = (owner: { namespace: string; name: string }): string => `routedip:${owner.namespace}/${owner.name}`;
+export const ruleMark = (owner: { namespace: string; name: string }): string => `${MARK_PREFIX}${owner.namespace}/${owner.name}`;
+
+const MARK_PREFIX = 'routedip:';
+
+/** True when a range description is some RoutedIP's ownership mark. */
+export const isMark = (description: string | undefined): boolean => description?.startsWith(MARK_PREFIX) === true;
 
 /** Shared state of one issuer instance. */
 export interface AwsContext {

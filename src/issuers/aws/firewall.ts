@@ -7,7 +7,7 @@ import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError } from '../errors.js';
 import type { FirewallRule, NodeTarget, ObservedFirewall, RoutedIPOwner } from '../issuer.js';
 import type { FirewallPort } from '../../schemas/routed-ip.js';
-import { ruleMark, type AwsContext } from './context.js';
+import { isMark, ruleMark, type AwsContext } from './context.js';
 import { hasCode } from './errors.js';
 import { findInstance, interfacesOf, primaryInterface } from './instances.js';
 
@@ -52,18 +52,22 @@ export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedI
   if (!group?.GroupId) return undefined;
   const groupId = group.GroupId;
   const merged = new Map<string, { port: FirewallPort; sources: Set<string> }>();
-  const owned = new Map<string, FirewallPort>();
+  const owned = new Map<string, { port: FirewallPort; sources: Set<string> }>();
+  const note = (into: typeof merged, port: FirewallPort, cidr: string) => {
+    const entry = into.get(key(port)) ?? { port, sources: new Set<string>() };
+    entry.sources.add(cidr);
+    into.set(key(port), entry);
+  };
   for (const r of ranges(group)) {
-    const entry = merged.get(key(r.port)) ?? { port: r.port, sources: new Set<string>() };
-    entry.sources.add(r.cidr);
-    merged.set(key(r.port), entry);
-    if (r.description === ruleMark(owner)) owned.set(key(r.port), r.port);
+    note(merged, r.port, r.cidr);
+    if (r.description === ruleMark(owner)) note(owned, r.port, r.cidr);
   }
   const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
-  const rules = [...merged.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
+  const flatten = (m: typeof merged) => [...m.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
+  const rules = flatten(merged);
   const enis = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
   const nodes = [...new Set((enis.NetworkInterfaces ?? []).map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
-  return { id: groupId, name, rules, nodes, ownedPorts: [...owned.values()].sort(byPort) };
+  return { id: groupId, name, rules, nodes, owned: flatten(owned) };
 }
 
 /** One IpPermission per rule, every source marked with `description` when given. */
@@ -104,14 +108,16 @@ export async function addPorts(ctx: AwsContext, fw: ObservedFirewall, rules: rea
 
 /**
  * DeleteRoutedIPFirewallPort: re-reads the group and revokes only the ranges of `rules` that
- * carry this RoutedIP's mark; a range already gone (`InvalidPermission.NotFound`) is done.
+ * carry a RoutedIP mark — this RoutedIP's, or a sibling's whose range it took over as the last
+ * one needing it (the plan decides which); a range already gone (`InvalidPermission.NotFound`)
+ * is done. A range without a mark (a person's, another tool's) is never revoked.
  */
-export async function deletePorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
+export async function deletePorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
   if (rules.length === 0) return;
   const group = await describeGroup(ctx, fw.id);
   if (!group) return;
   const wanted = new Set(rules.flatMap((r) => r.sources.map((s) => `${key(r)} ${s}`)));
-  const ours = ranges(group).filter((r) => r.description === ruleMark(owner) && wanted.has(`${key(r.port)} ${r.cidr}`));
+  const ours = ranges(group).filter((r) => isMark(r.description) && wanted.has(`${key(r.port)} ${r.cidr}`));
   for (const r of ours) {
     try {
       await ctx.call('RevokeSecurityGroupIngress', () =>

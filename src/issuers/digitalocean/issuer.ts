@@ -24,7 +24,7 @@ import type {
 } from '../issuer.js';
 import type { DigitalOceanClient, DOAction } from './client.js';
 import { findReservedIP, observeReservedIP } from './find.js';
-import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, UNKNOWN_ACTION } from './mapping.js';
+import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, splitRules, UNKNOWN_ACTION } from './mapping.js';
 
 const actionResult = (action: DOAction): ActionResult => {
   if (action.status === 'completed') return { done: true };
@@ -129,8 +129,20 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     if (rules.length > 0) await this.client.addInboundRules(firewall.id, rules.map(inboundRule));
   }
 
+  /**
+   * DigitalOcean removes only a rule that matches exactly (protocol, ports and every source
+   * list), and one stored rule may mix our sources with others (ours added in one batch, then
+   * narrowed). So the firewall is read again; each stored rule holding a source to remove is
+   * replaced by the same rule without those sources (added first, so nothing that stays open
+   * ever closes), then removed as it is.
+   */
   async deleteRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
-    if (rules.length > 0) await this.client.removeInboundRules(firewall.id, rules.map(inboundRule));
+    if (rules.length === 0) return;
+    const fresh = await this.client.getFirewall(firewall.id);
+    if (!fresh) return;
+    const { replacements, removals } = splitRules(fresh.inbound_rules ?? [], rules);
+    if (replacements.length > 0) await this.client.addInboundRules(firewall.id, replacements);
+    if (removals.length > 0) await this.client.removeInboundRules(firewall.id, removals);
   }
 
   async addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void> {

@@ -63,7 +63,7 @@ export function observedFirewall(fw: DOFirewall): ObservedFirewall {
     .sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port)
     .map((r) => ({ protocol: r.protocol, port: r.port, sources: [...r.sources].sort() }));
   const nodes = [...new Set((fw.droplet_ids ?? []).map(String))].sort();
-  return { id: fw.id, name: fw.name, rules, nodes, ownedPorts: undefined };
+  return { id: fw.id, name: fw.name, rules, nodes, owned: undefined };
 }
 
 /** Droplets (as id strings) the firewall is still being applied to. */
@@ -74,4 +74,28 @@ export function pendingDroplets(fw: DOFirewall): Set<string> {
 /** A contract rule as the inbound rule DigitalOcean stores. */
 export function inboundRule(rule: FirewallRule): DOInboundRule {
   return { protocol: rule.protocol, ports: String(rule.port), sources: { addresses: [...rule.sources] } };
+}
+
+/**
+ * How to close exactly the (port, source) pairs of `drop` on a DigitalOcean firewall whose
+ * stored inbound rules are `stored`: every stored single-port rule holding such a source is
+ * removed as stored, and replaced (when anything else remains on it) by the same rule minus
+ * those sources. Pure.
+ */
+export function splitRules(stored: readonly DOInboundRule[], drop: readonly FirewallRule[]): { replacements: DOInboundRule[]; removals: DOInboundRule[] } {
+  const dropped = new Map(drop.map((r) => [`${r.protocol}/${r.port}`, new Set(r.sources)]));
+  const replacements: DOInboundRule[] = [];
+  const removals: DOInboundRule[] = [];
+  for (const rule of stored) {
+    if (!SINGLE_PORT.test(rule.ports)) continue;
+    const gone = dropped.get(`${rule.protocol}/${Number(rule.ports)}`);
+    const addresses = rule.sources.addresses ?? [];
+    if (!gone || !addresses.some((a) => gone.has(a))) continue;
+    removals.push(rule);
+    const kept = addresses.filter((a) => !gone.has(a));
+    const { addresses: _all, ...others } = rule.sources;
+    const rest = { ...others, ...(kept.length > 0 ? { addresses: kept } : {}) };
+    if (Object.values(rest).some((list) => Array.isArray(list) && list.length > 0)) replacements.push({ protocol: rule.protocol, ports: rule.ports, sources: rest });
+  }
+  return { replacements, removals };
 }

@@ -10,7 +10,7 @@
  *   it does not need); with `spec.address` it adopts that address, or throws `AddressNotFound`;
  * - a machine may hold several addresses (DigitalOcean's one-per-droplet rule is not modelled);
  * - every action completes at once, so `ActionResult` is always `{ done: true }`;
- * - firewall rules carry no ownership marks (`ownedPorts` undefined), like DigitalOcean.
+ * - firewall rules carry no ownership marks (`owned` undefined), like DigitalOcean.
  */
 import { IssuerNotFoundError } from '../errors.js';
 import type { FirewallRule, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuer.js';
