@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { customizeRoutes } from './hooks/customize.js';
 import { healthRoutes } from './hooks/health.js';
 import { syncRoutes } from './hooks/sync.js';
+import { Redactor, redactingLogMethod } from './redaction.js';
 import { nodeRoutes } from './hooks/node.js';
 
 /** Options of `buildApp`. */
@@ -18,6 +19,11 @@ export interface AppOptions {
   readonly registry: IssuerRegistry;
   /** Fastify logger option; `false` (default) for silence, `{ level, stream }` in tests. */
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * Secret values known to the process (the hook token, ambient cloud credentials) that must
+   * never appear in status, logs or metrics; each call adds the Secrets it delivers.
+   */
+  readonly knownSecrets?: readonly string[];
   readonly clock?: () => Date;
   /** When set, hook calls must carry `Authorization: Bearer <hookToken>`. */
   readonly hookToken?: string;
@@ -35,8 +41,10 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const redactor = new Redactor(options.knownSecrets ?? []);
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Every log line passes through the redaction step (src/redaction.ts).
+    logger: typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, hooks: { logMethod: redactingLogMethod(redactor) } } : (options.logger ?? false),
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
     // Requests are whole Kubernetes objects: keep every field, never coerce a wrong type into a right one.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
@@ -99,7 +107,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()) };
-  app.register(syncRoutes, { deps, metrics });
+  app.register(syncRoutes, { deps, metrics, redactor });
   app.register(customizeRoutes);
   app.register(nodeRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });

@@ -11,6 +11,8 @@ export interface Config {
   /** Bearer token required on hook calls; undefined = no authentication (not for production). */
   readonly hookToken?: string;
   readonly logLevel: string;
+  /** Values that must never be shown: the hook token and ambient AWS credentials from the environment. */
+  readonly knownSecrets: readonly string[];
   /** Largest accepted request body; a sync with 5,000 related Nodes is ~25 MiB. */
   readonly bodyLimit: number;
 }
@@ -36,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     ...(hookToken ? { hookToken } : {}),
     logLevel,
+    knownSecrets: [hookToken, env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((v): v is string => typeof v === 'string' && v !== ''),
     bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }

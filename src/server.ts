@@ -13,6 +13,7 @@ const app = buildApp({
   logger: { level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization'] },
   ...(config.hookToken ? { hookToken: config.hookToken } : {}),
   bodyLimit: config.bodyLimit,
+  knownSecrets: config.knownSecrets,
 });
 const runtime = runtimeInfo();
 app.log.info({ node: runtime.node, platform: runtime.platform }, 'starting');

@@ -4,47 +4,66 @@
  * on a finalizing call.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorResponseSchema, SyncRequestSchema, SyncResponseSchema, type SyncResponse } from '../schemas/metacontroller.js';
+import { ErrorResponseSchema, RELATED, SyncRequestSchema, SyncResponseSchema, type SyncResponse } from '../schemas/metacontroller.js';
 import { reconcile, type ReconcileDeps } from '../reconcile/index.js';
 import type { Metrics } from '../metrics.js';
+import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
+import type { RoutedIPStatus } from '../schemas/routed-ip.js';
 
 /** Options of the sync/finalize routes. */
 export interface SyncRoutesOptions {
   readonly deps: Omit<ReconcileDeps, 'logger' | 'onWrite'>;
   readonly metrics: Metrics;
+  /** The process-wide redactor; each call extends it with the values of the Secrets it delivers. */
+  readonly redactor: Redactor;
+}
+
+/**
+ * The status through the redaction step. A reason is a CamelCase word: one that had credential
+ * material in it (a cloud echoing it as an error code) becomes `Redacted` rather than carrying
+ * the marker's brackets.
+ */
+function redactedStatus(redactor: Redactor, status: RoutedIPStatus): RoutedIPStatus {
+  const clean = redactor.deep(status);
+  return { ...clean, conditions: clean.conditions.map((c) => (c.reason.includes(REDACTED) ? { ...c, reason: 'Redacted' } : c)) };
 }
 
 /** Registers POST /sync and POST /finalize. */
-export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (app, { deps, metrics }) => {
+export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (app, { deps, metrics, redactor: base }) => {
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(
       `/${hook}`,
       { schema: { body: SyncRequestSchema, response: { 200: SyncResponseSchema, 429: ErrorResponseSchema } } },
       async (request, reply) => {
-        const parent = request.body.parent.metadata;
-        const logger = request.log.child({ routedip: `${parent.namespace ?? 'default'}/${parent.name}` });
-        const finalizing = request.body.finalizing === true;
-        const outcome = await reconcile(request.body, {
-          ...deps,
-          logger,
-          onWrite: (step, result) => metrics.stepWrites.inc({ step, outcome: result }),
+        // One redaction step for this call: status, and every log line written while it runs,
+        // lose the values of the credentials delivered with it (and shapes of any others).
+        const redactor = base.with(secretValues(Object.values(request.body.related?.[RELATED.secrets] ?? {})));
+        return withRedactor(redactor, async () => {
+          const parent = request.body.parent.metadata;
+          const logger = request.log.child({ routedip: `${parent.namespace ?? 'default'}/${parent.name}` });
+          const finalizing = request.body.finalizing === true;
+          const outcome = await reconcile(request.body, {
+            ...deps,
+            logger,
+            onWrite: (step, result) => metrics.stepWrites.inc({ step, outcome: result }),
+          });
+          if (outcome.throttleSeconds !== undefined) {
+            metrics.throttled.inc({ hook });
+            return reply
+              .code(429)
+              .header('retry-after', String(outcome.throttleSeconds))
+              .send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${outcome.throttleSeconds}s` });
+          }
+          const ready = outcome.status.conditions.find((c) => c.type === 'Ready');
+          logger.info({ ready: ready?.status, reason: ready?.reason, steps: outcome.status.steps.filter((s) => s.outcome !== 'skipped').map((s) => `${s.name}=${s.outcome}`) }, `${hook} done`);
+          const body: SyncResponse = {
+            status: redactedStatus(redactor, outcome.status),
+            children: [],
+            ...(outcome.resyncAfterSeconds !== undefined ? { resyncAfterSeconds: outcome.resyncAfterSeconds } : {}),
+            ...(finalizing ? { finalized: outcome.finalized === true } : {}),
+          };
+          return body;
         });
-        if (outcome.throttleSeconds !== undefined) {
-          metrics.throttled.inc({ hook });
-          return reply
-            .code(429)
-            .header('retry-after', String(outcome.throttleSeconds))
-            .send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${outcome.throttleSeconds}s` });
-        }
-        const ready = outcome.status.conditions.find((c) => c.type === 'Ready');
-        logger.info({ ready: ready?.status, reason: ready?.reason, steps: outcome.status.steps.filter((s) => s.outcome !== 'skipped').map((s) => `${s.name}=${s.outcome}`) }, `${hook} done`);
-        const body: SyncResponse = {
-          status: outcome.status,
-          children: [],
-          ...(outcome.resyncAfterSeconds !== undefined ? { resyncAfterSeconds: outcome.resyncAfterSeconds } : {}),
-          ...(finalizing ? { finalized: outcome.finalized === true } : {}),
-        };
-        return body;
       },
     );
   }

@@ -7,6 +7,9 @@
  * not change bytes between two identical failures (no request ids, no timestamps, no tokens).
  */
 
+/** Longest message an IssuerError keeps (cloud text included). */
+export const MAX_MESSAGE_LENGTH = 400;
+
 /** Base class. `reason` is the condition reason reported in status. */
 export class IssuerError extends Error {
   override name = 'IssuerError';
@@ -15,7 +18,9 @@ export class IssuerError extends Error {
   /** True when the same call may succeed later without any change by the user. */
   readonly retryable: boolean;
   constructor(message: string, reason: string, retryable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
+    // Cloud text flows into messages: bounded here, once, so an echoing or chatty cloud cannot
+    // grow the status (redaction of credentials happens on output, src/redaction.ts).
+    super(message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message, options);
     this.reason = reason;
     this.retryable = retryable;
   }
