@@ -4,12 +4,24 @@
  */
 import t from 'tap';
 import axios from 'axios';
+import { matchOperation, OPERATIONS } from '../fakes/digitalocean/operations.js';
+import { SPEC_ABSENT } from '../fakes/digitalocean/server.js';
+import { DigitalOceanSpec } from '../fakes/digitalocean/spec.js';
 import { startFake, TOKEN } from './helpers.js';
 
 const client = (endpoint: string, token = TOKEN) =>
   axios.create({ baseURL: endpoint, headers: { authorization: `Bearer ${token}` }, validateStatus: () => true });
 
-t.test('a request the spec rejects is answered 400 and recorded as a violation', async (t) => {
+t.test('the operations the fake routes are the spec\'s, method and path', { skip: SPEC_ABSENT ?? false }, async (t) => {
+  const spec = new DigitalOceanSpec();
+  for (const [id, [method, template]] of Object.entries(OPERATIONS)) {
+    const sample = template.replace(/\{[^}]+\}/g, '1');
+    t.same(spec.operation(method, sample), matchOperation(method, sample), `${id}: ${method} ${template}`);
+    t.equal(matchOperation(method, sample)?.operationId, id);
+  }
+});
+
+t.test('a request the spec rejects is answered 400 and recorded as a violation', { skip: SPEC_ABSENT ?? false }, async (t) => {
   const fake = await startFake(t);
   const fw = fake.model.addFirewall('public');
   const http = client(fake.endpoint);

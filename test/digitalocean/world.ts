@@ -12,7 +12,7 @@ import { ingressRequest, node, routedIP, withProviderID, type World } from '../f
 import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 import type { ModelOptions } from '../fakes/digitalocean/model.js';
 import type { FakeDigitalOcean } from '../fakes/digitalocean/server.js';
-import { startFake, tokenSecret } from './helpers.js';
+import { startFake, tokenSecret, type FakeTap } from './helpers.js';
 
 export const FIREWALL = 'ingress-public';
 /** A droplet outside the cluster that the firewall already protects. */
@@ -37,7 +37,7 @@ export class DigitalOceanWorld {
   logs: string[] = [];
 
   /** Starts the fake (seeded) and the app. */
-  async start(t: Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
+  async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
     this.fake = await startFake(t, options);
     this.fake.model.addDroplet(BASTION, 'nyc3', 'bastion');
     this.fake.model.addFirewall(FIREWALL, { dropletIds: [BASTION], inbound: [FOREIGN_RULE] });

@@ -13,8 +13,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, DigitalOceanModel, type ModelOptions } from './model.js';
+import { matchOperation } from './operations.js';
 import { ROUTES } from './routes.js';
-import { DigitalOceanSpec } from './spec.js';
+import { DigitalOceanSpec, specAbsence } from './spec.js';
 
 /** A fault injected on an operation (by spec `operationId`). */
 export interface Fault {
@@ -57,6 +58,9 @@ const ERROR_IDS: Record<number, string> = {
 
 let sharedSpec: DigitalOceanSpec | undefined;
 
+/** Why this checkout's fake does not validate against the spec (undefined: it does). */
+export const SPEC_ABSENT = specAbsence();
+
 /** The fake server. `start()` listens on 127.0.0.1 on a random port. */
 export class FakeDigitalOcean {
   readonly model: DigitalOceanModel;
@@ -67,13 +71,14 @@ export class FakeDigitalOcean {
   readonly tokens = new Set<string>(['do-test-token']);
   readonly rate: RateWindow = { limit: 250, remaining: 250, reset: Math.floor(Date.now() / 1000) + 60, retryAfter: 30 };
   private readonly faults = new Map<string, Fault[]>();
-  private readonly spec: DigitalOceanSpec;
+  /** Absent in a checkout without `../shared` (see SPEC_ABSENT): then nothing is validated. */
+  private readonly spec: DigitalOceanSpec | undefined;
   private server?: http.Server;
   private base = '';
 
   constructor(options: Partial<ModelOptions> = {}) {
     this.model = new DigitalOceanModel(options);
-    this.spec = sharedSpec ??= new DigitalOceanSpec();
+    this.spec = SPEC_ABSENT === undefined ? (sharedSpec ??= new DigitalOceanSpec()) : undefined;
   }
 
   /** The dots-wrapper `endpoint` (includes `/v2`). */
@@ -122,9 +127,9 @@ export class FakeDigitalOcean {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}`);
-    const op = this.spec.operation(method, url.pathname);
+    const op = matchOperation(method, url.pathname);
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      if (op) this.violations.push(...this.spec.checkResponse(method, op.template, status, body));
+      if (op && this.spec) this.violations.push(...this.spec.checkResponse(method, op.template, status, body));
       res.writeHead(status, { ...this.rateHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...headers });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
@@ -132,7 +137,8 @@ export class FakeDigitalOcean {
       send(status, { id: ERROR_IDS[status] ?? 'error', message, request_id: 'fake-request' }, headers);
 
     if (!op || !ROUTES[op.operationId]) {
-      this.violations.push(`${method} ${url.pathname}: ${op ? `operation ${op.operationId} is not implemented by the fake` : 'no such operation in the spec'}`);
+      const known = this.spec?.operation(method, url.pathname);
+      this.violations.push(`${method} ${url.pathname}: ${known ? `operation ${known.operationId} is not implemented by the fake` : this.spec ? 'no such operation in the spec' : 'not an operation the fake implements'}`);
       return error(404, 'The resource you requested could not be found.');
     }
     const auth = req.headers.authorization ?? '';
@@ -150,7 +156,7 @@ export class FakeDigitalOcean {
       }
       if (!String(req.headers['content-type']).startsWith('application/json')) this.violations.push(`${method} ${url.pathname}: body sent without content-type application/json`);
     }
-    const problems = this.spec.checkRequest(method, op.template, op.params, url.searchParams, body);
+    const problems = this.spec?.checkRequest(method, op.template, op.params, url.searchParams, body) ?? [];
     if (problems.length > 0) {
       this.violations.push(...problems);
       return error(400, problems.join('; '));
