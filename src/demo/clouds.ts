@@ -7,6 +7,7 @@ import { MemoryCloud } from '../issuers/memory/cloud.js';
 import { createIssuerRegistry, type IssuerRegistry } from '../issuers/registry.js';
 import type { Secret } from '../schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
+import { DEMO_ISSUER } from './scenario.js';
 
 /** A cloud the demo drives. */
 export interface DemoCloud {
@@ -22,10 +23,14 @@ export interface DemoCloud {
   close(): Promise<void>;
 }
 
-/** The built-in simulated cloud. */
-export function memoryDemoCloud(): DemoCloud {
-  const cloud = new MemoryCloud();
-  const account = 'ingress/simulated';
+/**
+ * The built-in simulated cloud. The memory issuer keeps each issuer's resources in the account
+ * `namespace/name` of that issuer, so this is the account the demo shows; its firewall exists
+ * before the RoutedIP, as a real one would.
+ */
+export function memoryDemoCloud(cloud = new MemoryCloud()): DemoCloud {
+  const account = `${DEMO_ISSUER.namespace}/${DEMO_ISSUER.name}`;
+  cloud.account(account).ensureFirewall('ingress-public');
   return {
     label: 'built-in simulated cloud (memory)',
     provider: { memory: { firewalls: ['ingress-public'] } },

@@ -1,18 +1,10 @@
 /**
- * `npm run demo`: the main job on the built-in simulated cloud. Starts the real HTTP service on
- * loopback, then plays Metacontroller through a scripted scenario and prints a readable trace:
- *   1. a RoutedIP is created → IP assigned, firewall steps in order;
- *   2. the node holding the IP goes NotReady → failover;
- *   3. the Service's ports change → the firewall follows;
- *   4. the RoutedIP is deleted with reclaim policy Delete → cloud cleaned, finalized.
- * No cluster, no credentials, no network beyond 127.0.0.1.
+ * `npm run demo`: the main job on the built-in simulated cloud (`--cloud digitalocean`: the
+ * local fake DigitalOcean API). No cluster, no credentials, no network beyond 127.0.0.1.
+ * Exits 1 when a step did not converge or the cloud was not left clean (see run.ts).
  */
-import { buildApp } from '../app.js';
 import { digitalOceanDemoCloud, memoryDemoCloud } from './clouds.js';
-import { callHook, type DemoCluster } from './metacontroller.js';
-import { printRound, title } from './print.js';
-import { runtimeLine } from '../runtime.js';
-import { demoCluster, setPorts, setReady } from './scenario.js';
+import { runDemo } from './run.js';
 
 const choice = process.argv.includes('--cloud') ? process.argv[process.argv.indexOf('--cloud') + 1] : 'memory';
 if (choice !== 'memory' && choice !== 'digitalocean') {
@@ -20,52 +12,8 @@ if (choice !== 'memory' && choice !== 'digitalocean') {
   process.exit(2);
 }
 const cloud = choice === 'digitalocean' ? await digitalOceanDemoCloud() : memoryDemoCloud();
-const app = buildApp({ registry: cloud.registry, logger: false, defaultMetrics: false });
-const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-const cluster: DemoCluster = demoCluster('edge', cloud.provider, cloud.node, cloud.secrets);
-
-/** Syncs like Metacontroller until the status stops changing (bounded). */
-async function converge(finalizing: boolean): Promise<boolean> {
-  for (let round = 1; round <= 12; round++) {
-    const before = JSON.stringify(cluster.routedIP.status ?? null);
-    const writesBefore = cloud.writes().length;
-    const r = await callHook(baseUrl, cluster, finalizing);
-    printRound(finalizing ? 'finalize' : 'sync', r, cloud.writes().slice(writesBefore));
-    if (r.statusCode !== 200 || !r.response) return false;
-    if (finalizing && r.response.finalized) return true;
-    if (JSON.stringify(r.response.status) === before && r.response.resyncAfterSeconds === undefined) return true;
-    // Metacontroller would wait resyncAfterSeconds; the demo polls at once to stay short.
-  }
-  return false;
-}
-
-const printCloud = () => cloud.state().forEach((line) => console.log(`  cloud: ${line}`));
-
 try {
-  console.log(`RoutedIP demo on ${runtimeLine()}`);
-  console.log(`service listening on ${baseUrl}, cloud: ${cloud.label}\n`);
-  title('1. Create RoutedIP ingress/public (Service ingress-nginx on tcp/80, tcp/443)');
-  let ok = await converge(false);
-  printCloud();
-
-  const holder = (cluster.routedIP.status as { node?: string } | undefined)?.node ?? '';
-  title(`2. Node ${holder} goes NotReady → failover`);
-  setReady(cluster, holder, false);
-  ok = (await converge(false)) && ok;
-  printCloud();
-
-  title('3. The Service now serves tcp/443 and udp/443 (HTTP/3) instead of tcp/80');
-  setPorts(cluster, [{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'UDP' }]);
-  ok = (await converge(false)) && ok;
-  printCloud();
-
-  title('4. kubectl delete routedip public (reclaim policy Delete)');
-  cluster.routedIP.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
-  const finalized = await converge(true);
-  printCloud();
-  console.log(finalized ? '\nfinalized: the finalizer can be removed; nothing this RoutedIP created or added is left in the cloud.' : '\nNOT finalized');
-  process.exitCode = finalized && ok ? 0 : 1;
+  process.exitCode = (await runDemo(cloud)) ? 0 : 1;
 } finally {
-  await app.close();
   await cloud.close();
 }

@@ -6,6 +6,8 @@ import type { DemoCluster } from './metacontroller.js';
 
 const NS = 'ingress';
 export const DEMO_NODES = ['node-a', 'node-b', 'node-c'];
+/** The demo's RoutedIPIssuer; the memory issuer keeps its cloud account under `namespace/name`. */
+export const DEMO_ISSUER = { namespace: NS, name: 'edge' } as const;
 
 /** Builds the cluster; `node(name)` gives each node's providerID and labels for the cloud in use. */
 export function demoCluster(
