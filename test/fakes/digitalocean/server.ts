@@ -39,6 +39,8 @@ export interface LoggedCall {
   readonly path: string;
   readonly body: unknown;
   readonly status: number | 'lost';
+  /** When the request arrived (`Date.now()`), for end-to-end latency figures. */
+  readonly at: number;
 }
 
 /** The fake's rate-limit window (the tests move it by hand). */
@@ -121,6 +123,7 @@ export class FakeDigitalOcean {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -165,7 +168,7 @@ export class FakeDigitalOcean {
     const fault = this.takeFault(op.operationId);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.status !== undefined) {
-      if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault.status });
+      if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault.status, at });
       return error(fault.status, fault.message ?? `injected ${fault.status}`, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
     }
     let status: number;
@@ -177,7 +180,7 @@ export class FakeDigitalOcean {
       status = err.status;
       out = { id: err.id, message: err.message, request_id: 'fake-request' };
     }
-    if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault?.lose ? 'lost' : status });
+    if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault?.lose ? 'lost' : status, at });
     if (fault?.lose) {
       res.socket?.destroy();
       return;
