@@ -4,6 +4,7 @@
  */
 import { AllocateAddressCommand, AssociateAddressCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import t from 'tap';
+import { RETRYING_ATTEMPTS } from '../../src/issuers/aws/client.js';
 import { node, withProviderID } from '../fixtures/k8s.js';
 import { fakePeer, SECRET_ACCESS_KEY, type Ec2Peer } from './peers.js';
 import { AwsWorld, condition } from './world.js';
@@ -39,8 +40,8 @@ t.test('a lost AllocateAddress response, then a retry with stale status: exactly
   fake().fail('AllocateAddress', { lostResponse: true });
   const lost = await w.sync();
   t.equal(lost.statusCode, 200);
-  t.ok(lost.body.resyncAfterSeconds);
-  t.equal((await w.addresses()).length, 1, 'EC2 allocated it although the client never heard');
+  t.equal((await w.addresses()).length, 1, 'EC2 allocated it although the client never heard, and the SDK did not re-send');
+  t.equal(condition(w.status, 'Ready')?.status, 'True', `the address was found again by its tag in the same sync: ${JSON.stringify(reasons(w))}`);
   w.parent = { ...w.parent, status: undefined };
   const retried = await w.sync();
   t.equal(retried.statusCode, 200);
@@ -49,9 +50,35 @@ t.test('a lost AllocateAddress response, then a retry with stale status: exactly
   t.equal(fake().calls.filter((c) => c.action === 'AllocateAddress').length, 1);
 });
 
+t.test('a slow AllocateAddress answer (past the request timeout) allocates once: the tag is looked up, never re-sent', async (t) => {
+  const w = await new AwsWorld(peer).start(t);
+  // EC2 allocates at once but answers after the production request timeout (3 s) has fired.
+  fake().fail('AllocateAddress', { delayMs: 3_500 });
+  const answer = await w.sync();
+  t.equal(answer.statusCode, 200);
+  t.equal(fake().calls.filter((c) => c.action === 'AllocateAddress').length, 1, 'AllocateAddress sent exactly once');
+  t.equal((await w.addresses()).length, 1, 'one address');
+  t.equal(condition(w.status, 'Ready')?.status, 'True', `found by tag in the same sync: ${JSON.stringify(reasons(w))}`);
+  await w.sync();
+  t.equal((await w.addresses()).length, 1, 'still one address after another sync');
+});
+
+t.test('AllocateAddress refused by a 5xx twice in a row is not retried by the SDK: one call per sync', async (t) => {
+  const w = await new AwsWorld(peer).start(t);
+  fake().fail('AllocateAddress', { code: 'InternalError', status: 500 });
+  const answer = await w.sync();
+  t.equal(answer.statusCode, 200);
+  t.same(fake().calls.filter((c) => c.action === 'AllocateAddress').map((c) => c.outcome), ['InternalError'], 'not re-sent by the SDK');
+  t.ok(reasons(w).some((r) => r.endsWith('=CloudUnavailable')), JSON.stringify(reasons(w)));
+  t.same(await w.addresses(), []);
+  await w.sync();
+  t.equal((await w.addresses()).length, 1, 'the next sync allocates');
+});
+
 t.test('RequestLimitExceeded answers 429 with Retry-After, and the budget holds calls back until it passes', async (t) => {
   const w = await new AwsWorld(peer).start(t);
-  fake().fail('DescribeAddresses', { code: 'RequestLimitExceeded', status: 503 });
+  // Every attempt the production client makes is throttled (the SDK retries one throttle itself).
+  fake().fail('DescribeAddresses', { code: 'RequestLimitExceeded', status: 503, times: RETRYING_ATTEMPTS });
   const throttled = await w.sync();
   t.equal(throttled.statusCode, 429);
   t.equal(throttled.headers['retry-after'], '5');
@@ -144,7 +171,7 @@ t.test('an EC2 that never answers hits the request timeout: CloudUnavailable, ca
   const w = await new AwsWorld(peer).start(t, ['n1', 'n2'], { requestTimeoutMs: 300 });
   await w.sync();
   const before = w.status;
-  fake().fail('DescribeAddresses', { hang: true });
+  fake().fail('DescribeAddresses', { hang: true, times: RETRYING_ATTEMPTS });
   const answer = await w.sync();
   t.equal(answer.statusCode, 200);
   t.ok(reasons(w).some((r) => r.endsWith('=CloudUnavailable')), JSON.stringify(reasons(w)));

@@ -73,7 +73,7 @@ export class AwsWorld {
         }]),
       ) as unknown as Ec2Api;
     const built = await buildTestApp(t, {
-      registry: createIssuerRegistry({ aws: { maxAttempts: 1, consistencyDelaysMs: [0, 0], wrapApi, now: () => this.clock.now().getTime(), ...factory } }),
+      registry: createIssuerRegistry({ aws: { wrapApi, now: () => this.clock.now().getTime(), ...factory } }),
       clock: this.clock.now,
     });
     this.app = built.app;

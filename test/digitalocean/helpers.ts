@@ -63,7 +63,7 @@ export function issuerFrom(
 
 /** A fresh factory + issuer. */
 export function makeIssuer(fake: FakeDigitalOcean, options: DigitalOceanFactoryOptions = {}): RoutedIPIssuer {
-  return issuerFrom(createDigitalOceanIssuerFactory({ requestTimeoutInMs: 2_000, ...options }), fake);
+  return issuerFrom(createDigitalOceanIssuerFactory(options), fake);
 }
 
 /** The NodeTarget of droplet `id`. */

@@ -42,7 +42,7 @@ export class DigitalOceanWorld {
     this.fake.model.addDroplet(BASTION, 'nyc3', 'bastion');
     this.fake.model.addFirewall(FIREWALL, { dropletIds: [BASTION], inbound: [FOREIGN_RULE] });
     const built = await buildTestApp(t, {
-      registry: createIssuerRegistry({ digitalocean: { requestTimeoutInMs: 2_000, now: () => this.clock.now().getTime() } }),
+      registry: createIssuerRegistry({ digitalocean: { now: () => this.clock.now().getTime() } }),
       clock: this.clock.now,
     });
     this.app = built.app;

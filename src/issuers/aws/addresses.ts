@@ -3,7 +3,7 @@
  * the address in the same call (TagSpecification) and looked up before any allocation.
  */
 import type { Address } from '@aws-sdk/client-ec2';
-import { IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
+import { IssuerInvalidError, IssuerNotFoundError, IssuerUnavailableError } from '../errors.js';
 import type { ActionResult, FindRoutedIPQuery, NodeTarget, ObservedRoutedIP, RoutedIPOwner } from '../issuer.js';
 import { OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
 import { hasCode } from './errors.js';
@@ -63,16 +63,43 @@ export async function findRoutedIP(ctx: AwsContext, query: FindRoutedIPQuery): P
   return observe(ctx, found);
 }
 
-/** CreateRoutedIP: looks the tag up once more, then allocates with both ownership tags. */
+/**
+ * An AllocateAddress failure that may still have allocated: no answer (timeout, reset
+ * connection) or a server fault. A refusal (quota, auth, invalid request, throttle) allocated
+ * nothing.
+ */
+const mayHaveAllocated = (err: unknown): boolean => err instanceof IssuerUnavailableError;
+
+/**
+ * CreateRoutedIP: looks the tag up once more, then allocates with both ownership tags, exactly
+ * once: AllocateAddress has no ClientToken, so it goes through the client that never retries.
+ * When the answer is lost or slow the address may exist anyway, so the tag is looked up again
+ * (after each consistency delay, since a new address may take a moment to be listed) instead
+ * of allocating again; still not found, the failure is reported and the next sync looks again.
+ */
 export async function createRoutedIP(ctx: AwsContext, owner: RoutedIPOwner): Promise<ObservedRoutedIP> {
   const existing = (await taggedAddresses(ctx, owner))[0];
   if (existing) return observe(ctx, existing);
-  const out = await ctx.call('AllocateAddress', () =>
-    ctx.api.allocateAddress({
-      Domain: 'vpc',
-      TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: OWNER_TAG, Value: `${owner.namespace}/${owner.name}` }, { Key: UID_TAG, Value: owner.uid }] }],
-    }),
-  );
+  let out;
+  try {
+    out = await ctx.call('AllocateAddress', () =>
+      ctx.api.allocateAddress({
+        Domain: 'vpc',
+        TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: OWNER_TAG, Value: `${owner.namespace}/${owner.name}` }, { Key: UID_TAG, Value: owner.uid }] }],
+      }),
+    );
+  } catch (err) {
+    if (!mayHaveAllocated(err)) throw err;
+    for (const delay of [0, ...ctx.consistencyDelaysMs]) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const found = (await taggedAddresses(ctx, owner))[0];
+      if (found) {
+        ctx.logger.info({ allocationId: found.AllocationId }, 'AllocateAddress answer lost; found the address by its tag');
+        return observe(ctx, found);
+      }
+    }
+    throw err;
+  }
   ctx.logger.info({ allocationId: out.AllocationId, address: out.PublicIp }, 'allocated Elastic IP');
   return { address: out.PublicIp ?? '', id: out.AllocationId ?? '' };
 }

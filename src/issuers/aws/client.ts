@@ -59,24 +59,37 @@ export interface Ec2Credentials {
   readonly sessionToken?: string;
 }
 
-/** How to build a client. */
+/** How to build the clients of one account. */
 export interface Ec2ClientConfig {
   readonly region: string;
   readonly endpoint?: string;
   readonly credentials?: Ec2Credentials;
-  /** SDK attempts per call (1 = no SDK retry). */
-  readonly maxAttempts: number;
   /** Per-request timeout, well below Metacontroller's 10 s hook timeout. */
   readonly requestTimeoutMs: number;
 }
 
-/** Builds the SDK client. Its logger stays the SDK's no-op one: inputs are never logged. */
-export function buildEc2Client(config: Ec2ClientConfig): EC2Client {
+/** SDK attempts for calls that are safe to repeat (reads, idempotent writes). */
+export const RETRYING_ATTEMPTS = 2;
+
+/**
+ * The two SDK clients of one account. `retrying` may send a call twice (a timeout, a reset
+ * connection, a 5xx or a throttle make the SDK try again); `once` never does. AllocateAddress
+ * goes through `once`: it has no ClientToken, so a second attempt after a lost or slow answer
+ * would allocate a second address. Whether a failed allocation took effect is learnt by looking
+ * the UID tag up again instead (`addresses.ts`).
+ */
+export interface Ec2Clients {
+  readonly retrying: EC2Client;
+  readonly once: EC2Client;
+}
+
+/** Builds one SDK client. Its logger stays the SDK's no-op one: inputs are never logged. */
+function buildClient(config: Ec2ClientConfig, maxAttempts: number): EC2Client {
   return new EC2Client({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
-    maxAttempts: config.maxAttempts,
+    maxAttempts,
     // Without throwOnRequestTimeout the handler only warns when requestTimeout passes (smithy
     // kept the old socket-idle meaning); a hung EC2 would then outlive the hook timeout.
     requestHandler: {
@@ -88,11 +101,17 @@ export function buildEc2Client(config: Ec2ClientConfig): EC2Client {
   });
 }
 
-/** Wraps a client in the seam. */
-export function ec2Api(client: EC2Client): Ec2Api {
+/** Builds the clients of one account (the production configuration: tests use it too). */
+export function buildEc2Clients(config: Ec2ClientConfig): Ec2Clients {
+  return { retrying: buildClient(config, RETRYING_ATTEMPTS), once: buildClient(config, 1) };
+}
+
+/** Wraps the clients in the seam; AllocateAddress is the one call sent through `once`. */
+export function ec2Api(clients: Ec2Clients): Ec2Api {
+  const client = clients.retrying;
   return {
     describeAddresses: (input) => client.send(new DescribeAddressesCommand(input)),
-    allocateAddress: (input) => client.send(new AllocateAddressCommand(input)),
+    allocateAddress: (input) => clients.once.send(new AllocateAddressCommand(input)),
     associateAddress: (input) => client.send(new AssociateAddressCommand(input)),
     disassociateAddress: (input) => client.send(new DisassociateAddressCommand(input)),
     releaseAddress: (input) => client.send(new ReleaseAddressCommand(input)),

@@ -4,19 +4,16 @@
  * and a process-wide throttle budget.
  */
 import { createHash } from 'node:crypto';
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError } from '../errors.js';
 import type { IssuerContext, IssuerFactory } from '../registry.js';
 import { readOptionalSecretKey, readSecretKey } from '../secrets.js';
-import { buildEc2Client, ec2Api, type Ec2Api, type Ec2Credentials } from './client.js';
+import { buildEc2Clients, ec2Api, type Ec2Api, type Ec2Clients, type Ec2Credentials } from './client.js';
 import { makeCall, type AwsContext } from './context.js';
 import { createAwsIssuer } from './issuer.js';
 import { createThrottleBudget, type ThrottleBudget } from './throttle.js';
 
 /** Options of the aws issuer factory (tests and tuning). */
 export interface AwsFactoryOptions {
-  /** SDK attempts per EC2 call; default 2 (tests use 1 for determinism). */
-  readonly maxAttempts?: number;
   /** Per-request timeout in ms; default 3000, well below Metacontroller's 10 s hook timeout. */
   readonly requestTimeoutMs?: number;
   /** Waits before re-trying a call on a just-created resource; default [250, 750]. */
@@ -44,7 +41,7 @@ const accountKey = (region: string, endpoint: string | undefined, creds: Ec2Cred
 
 /** Builds the aws issuer factory; clients and the throttle budget live as long as the factory. */
 export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerFactory {
-  const clients = new Map<string, EC2Client>();
+  const clients = new Map<string, Ec2Clients>();
   const budget: ThrottleBudget = createThrottleBudget(options.now);
   return (context) => {
     const spec = context.spec.aws;
@@ -53,17 +50,18 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerF
     const key = accountKey(spec.region, spec.endpoint, credentials);
     let client = clients.get(key);
     if (!client) {
-      client = buildEc2Client({
+      client = buildEc2Clients({
         region: spec.region,
         ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
         ...(credentials ? { credentials } : {}),
-        maxAttempts: options.maxAttempts ?? 2,
         requestTimeoutMs: options.requestTimeoutMs ?? 3000,
       });
       clients.set(key, client);
       if (clients.size > MAX_CACHED_CLIENTS) {
         const oldest = clients.keys().next().value as string;
-        clients.get(oldest)?.destroy();
+        const evicted = clients.get(oldest);
+        evicted?.retrying.destroy();
+        evicted?.once.destroy();
         clients.delete(oldest);
       }
     }

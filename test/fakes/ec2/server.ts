@@ -32,6 +32,8 @@ export interface Ec2FaultSpec {
   readonly lostResponse?: boolean;
   /** Never answer (the client's request timeout must fire). */
   readonly hang?: boolean;
+  /** Perform the action at once, answer only after this many ms (a slow EC2). */
+  readonly delayMs?: number;
   /** How many calls it applies to (default 1). */
   readonly times?: number;
 }
@@ -136,6 +138,8 @@ export class FakeEc2 {
         return;
       }
       record('ok');
+      if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (res.destroyed) return;
       reply(200, successDocument(action, requestId, body));
     } catch (err) {
       const fault = err instanceof Ec2Fault ? err : new Ec2Fault('InternalError', 'An internal error has occurred', 500);
