@@ -58,6 +58,9 @@ export class FakeEc2 {
   /** Listens on 127.0.0.1 at a random port; resolves to the endpoint URL. */
   async start(): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
+    // Longer than any pause a test makes (a slow answer, a loaded machine): Node's default 5 s
+    // closes idle keep-alive sockets just as a client reuses them (ECONNRESET in the harness).
+    server.keepAliveTimeout = 60_000;
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return this.url;
