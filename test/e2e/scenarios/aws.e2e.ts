@@ -26,7 +26,8 @@ else if (kube) {
 
   t.before(async () => {
     server = await startMoto();
-    ec2 = new EC2Client({ region: REGION, endpoint: server.endpoint, credentials, maxAttempts: 1 });
+    // A copy: the SDK marks the credentials object it is given ($source), which would end up in the Secret.
+    ec2 = new EC2Client({ region: REGION, endpoint: server.endpoint, credentials: { ...credentials }, maxAttempts: 1 });
     const base = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'nodes', Description: 'node group' }))).GroupId;
     const group = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'ingress-public', Description: 'public ingress' }))).GroupId;
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
