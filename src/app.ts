@@ -13,6 +13,7 @@ import { healthRoutes } from './hooks/health.js';
 import { syncRoutes } from './hooks/sync.js';
 import { Redactor, redactingLogMethod } from './redaction.js';
 import { nodeRoutes } from './hooks/node.js';
+import { serviceRoutes } from './hooks/service.js';
 
 /** Options of `buildApp`. */
 export interface AppOptions {
@@ -36,7 +37,7 @@ export interface AppOptions {
 }
 
 /** Every Metacontroller hook: the RoutedIP controller's, then each sibling controller's. */
-const HOOK_PATHS = new Set(['/sync', '/finalize', '/customize', '/node/sync', '/node/customize']);
+const HOOK_PATHS = new Set(['/sync', '/finalize', '/customize', '/node/sync', '/node/customize', '/service/sync', '/service/finalize', '/service/customize']);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
@@ -110,6 +111,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(syncRoutes, { deps, metrics, redactor });
   app.register(customizeRoutes);
   app.register(nodeRoutes);
+  app.register(serviceRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;
 }

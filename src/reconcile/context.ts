@@ -95,7 +95,9 @@ export function buildContext(request: SyncRequest): SyncContext {
   const issuerObject = inNamespace(related[RELATED.issuers], ns).find((i) => i.metadata.name === issuerName);
   const issuer: IssuerSettings | ConfigProblem = !parent.spec
     ? { reason: 'InvalidSpec', message: 'RoutedIP has no spec' }
-    : !issuerObject
+    : parent.spec.issuerRef.kind === 'ClusterRoutedIPIssuer'
+      ? { reason: 'IssuerKindNotSupported', message: `ClusterRoutedIPIssuer ${issuerName} is not supported by this version of the service` }
+      : !issuerObject
       ? { reason: 'IssuerNotFound', message: `RoutedIPIssuer ${ns}/${issuerName} not found` }
       : issuerSettings(ns, issuerObject.metadata.name, issuerObject.spec);
   const serviceName = parent.spec?.serviceRef?.name;

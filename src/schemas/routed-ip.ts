@@ -60,7 +60,10 @@ export type RoutedIPIssuerObject = Static<typeof RoutedIPIssuerSchema>;
 
 /** RoutedIP `spec`. */
 export const RoutedIPSpecSchema = Type.Object({
-  issuerRef: Type.Object({ name: Type.String({ minLength: 1 }) }),
+  issuerRef: Type.Object({
+    name: Type.String({ minLength: 1 }),
+    kind: Type.Optional(Type.Union([Type.Literal('RoutedIPIssuer'), Type.Literal('ClusterRoutedIPIssuer')])),
+  }),
   address: Type.Optional(Type.String()),
   serviceRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) })),
   nodeSelector: Type.Optional(LabelSelectorSchema),

@@ -37,6 +37,7 @@ t.test('kubectl kustomize manifests yields the whole install', { skip: !kustomiz
     'CustomResourceDefinition/routedipissuers.routedip.io',
     'CustomResourceDefinition/routedips.routedip.io',
     'DecoratorController/routedip-nodes',
+    'DecoratorController/routedip-services',
     'Deployment/routedip-system/routedip-webhook',
     'Namespace/routedip-system',
     'NetworkPolicy/routedip-system/routedip-webhook',

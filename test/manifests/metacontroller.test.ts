@@ -81,3 +81,13 @@ t.test('Node DecoratorController: every Node, no attachments, no finalizer', asy
   t.equal(controller.spec.attachments, undefined);
   t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'sync'], 'no finalize hook: no finalizer on Nodes');
 });
+
+t.test('Service DecoratorController: annotated Services, RoutedIP attachments updated in place, finalize', async (t) => {
+  const controller = byName('routedip-services');
+  t.equal(controller.kind, 'DecoratorController');
+  t.same(controller.spec.resources, [
+    { apiVersion: 'v1', resource: 'services', annotationSelector: { matchExpressions: [{ key: 'routedip.io/issuer', operator: 'Exists' }] } },
+  ]);
+  t.same(controller.spec.attachments, [{ apiVersion: 'routedip.io/v1alpha1', resource: 'routedips', updateStrategy: { method: 'InPlace' } }]);
+  t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'finalize', 'sync']);
+});
