@@ -14,6 +14,9 @@ import { syncRoutes } from './hooks/sync.js';
 import { Redactor, redactingLogMethod } from './redaction.js';
 import { nodeRoutes } from './hooks/node.js';
 import { serviceRoutes } from './hooks/service.js';
+import { issuerRoutes } from './hooks/issuer.js';
+import { secretRoutes } from './hooks/secret.js';
+import { IssuerCheckCache } from './reconcile/issuer-status.js';
 
 /** Options of `buildApp`. */
 export interface AppOptions {
@@ -37,7 +40,10 @@ export interface AppOptions {
 }
 
 /** Every Metacontroller hook: the RoutedIP controller's, then each sibling controller's. */
-const HOOK_PATHS = new Set(['/sync', '/finalize', '/customize', '/node/sync', '/node/customize', '/service/sync', '/service/finalize', '/service/customize']);
+const HOOK_PATHS = new Set([
+  '/sync', '/finalize', '/customize', '/node/sync', '/node/customize', '/service/sync', '/service/finalize', '/service/customize',
+  '/issuer/sync', '/issuer/finalize', '/issuer/customize', '/secret/sync', '/secret/finalize', '/secret/customize',
+]);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
@@ -112,6 +118,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(customizeRoutes);
   app.register(nodeRoutes);
   app.register(serviceRoutes);
+  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() } });
+  app.register(secretRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;
 }

@@ -28,7 +28,18 @@ export function buildConditions(
   now: Date,
   generation: number,
 ): Condition[] {
-  return CONDITION_TYPES.map((type) => {
+  return conditionList(CONDITION_TYPES, values, previous, now, generation);
+}
+
+/** `buildConditions` for any set of condition types (other controllers' statuses), in `types` order. */
+export function conditionList<T extends string>(
+  types: readonly T[],
+  values: Readonly<Record<T, ConditionValue>>,
+  previous: readonly Condition[],
+  now: Date,
+  generation: number,
+): Condition[] {
+  return types.map((type) => {
     const v = values[type];
     const before = previous.find((c) => c.type === type);
     const lastTransitionTime = before && before.status === v.status ? before.lastTransitionTime : kubeTime(now);

@@ -177,3 +177,19 @@ export type RoutedIPStatus = Static<typeof RoutedIPStatusSchema>;
  */
 export const RoutedIPSchema = KubeObject(RoutedIPSpecSchema, Type.Unknown());
 export type RoutedIPObject = Static<typeof RoutedIPSchema>;
+
+/**
+ * RoutedIPIssuer `status`, written by the issuer controller: the provider, how many RoutedIPs use
+ * the issuer, and conditions `Ready` (the credentials work: one cheap cloud read, cached) and
+ * `FirewallFound` (the named firewall exists, or none is managed).
+ */
+export const RoutedIPIssuerStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Integer(),
+    provider: Type.Optional(Type.String()),
+    routedIPs: Type.Integer({ minimum: 0 }),
+    conditions: Type.Array(ConditionSchema),
+  },
+  { additionalProperties: false },
+);
+export type RoutedIPIssuerStatus = Static<typeof RoutedIPIssuerStatusSchema>;

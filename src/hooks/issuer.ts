@@ -1,0 +1,75 @@
+/**
+ * The issuer controller (CompositeController `routedip-issuers`): POST /issuer/sync writes a
+ * RoutedIPIssuer's status, POST /issuer/finalize holds a deleted issuer until the last RoutedIP
+ * using it is gone, POST /issuer/customize relates the RoutedIPs and labelled Secrets of its
+ * namespace. Thin glue over `plan/issuer-status.ts` and `reconcile/issuer-status.ts`.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CustomizeFor } from '../schemas/decorator.js';
+import { CustomizeResponseSchema, ErrorResponseSchema, RELATED } from '../schemas/metacontroller.js';
+import { SecretSchema } from '../schemas/kubernetes.js';
+import { API_VERSION, ISSUER_SECRET_LABEL, RoutedIPIssuerSchema, RoutedIPIssuerStatusSchema, RoutedIPSchema } from '../schemas/routed-ip.js';
+import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf } from '../plan/issuer-status.js';
+import { isFalse, isUnknown } from '../reconcile/conditions.js';
+import { checkIssuer, issuerStatus, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
+
+const IssuerSyncRequestSchema = Type.Object({
+  controller: Type.Optional(Type.Unknown()),
+  parent: RoutedIPIssuerSchema,
+  children: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  related: Type.Optional(
+    Type.Object({
+      [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)),
+      [RELATED.secrets]: Type.Optional(Type.Record(Type.String(), SecretSchema)),
+    }),
+  ),
+  finalizing: Type.Optional(Type.Boolean()),
+});
+
+const IssuerSyncResponseSchema = Type.Object(
+  {
+    status: RoutedIPIssuerStatusSchema,
+    children: Type.Array(Type.Unknown()),
+    resyncAfterSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    finalized: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** Registers POST /issuer/sync, /issuer/finalize and /issuer/customize. */
+export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDeps, 'logger'> }> = async (app, { deps }) => {
+  for (const hook of ['sync', 'finalize'] as const) {
+    app.post(`/issuer/${hook}`, { schema: { body: IssuerSyncRequestSchema, response: { 200: IssuerSyncResponseSchema, 429: ErrorResponseSchema } } }, async (request, reply) => {
+      const issuer = request.body.parent;
+      const namespace = issuer.metadata.namespace ?? 'default';
+      const users = routedIPsOf(Object.values(request.body.related?.[RELATED.routedIPs] ?? {}), namespace, issuer.metadata.name);
+      const now = deps.clock();
+      const previous = issuer.status as { provider?: unknown } | undefined;
+      if (request.body.finalizing === true) {
+        const held = users.length > 0;
+        const provider = typeof previous?.provider === 'string' ? previous.provider : undefined;
+        const status = issuerStatus(issuer, provider, users.length, {
+          Ready: isFalse('Deleting', held ? holdMessage(`RoutedIPIssuer ${namespace}/${issuer.metadata.name}`, users) : 'no RoutedIP uses it any more'),
+          FirewallFound: isUnknown('Deleting', 'the issuer is being deleted'),
+        }, now);
+        return { status, children: [], ...(held ? { resyncAfterSeconds: HOLD_RECHECK_SECONDS } : {}), finalized: !held };
+      }
+      const secrets = new Map(Object.values(request.body.related?.[RELATED.secrets] ?? {}).filter((s) => (s.metadata.namespace ?? namespace) === namespace).map((s) => [s.metadata.name, s]));
+      const check = await checkIssuer(issuer, secrets, { ...deps, logger: request.log });
+      if (check.throttleSeconds !== undefined) {
+        return reply.code(429).header('retry-after', String(check.throttleSeconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${check.throttleSeconds}s` });
+      }
+      return { status: issuerStatus(issuer, check.provider, users.length, check.conditions, now), children: [], resyncAfterSeconds: ISSUER_CHECK_SECONDS };
+    });
+  }
+  app.post('/issuer/customize', { schema: { body: CustomizeFor(RoutedIPIssuerSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {
+    const namespace = request.body.parent.metadata.namespace ?? 'default';
+    return {
+      relatedResources: [
+        { apiVersion: API_VERSION, resource: 'routedips', namespace },
+        { apiVersion: 'v1', resource: 'secrets', namespace, labelSelector: { matchExpressions: [{ key: ISSUER_SECRET_LABEL, operator: 'Exists' as const }] } },
+      ],
+    };
+  });
+};

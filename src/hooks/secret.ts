@@ -1,0 +1,46 @@
+/**
+ * The Secret DecoratorController (`routedip-secrets`): a credentials Secret labelled
+ * `routedip.io/issuer` is held by a finalizer until the last RoutedIP whose issuer names it is
+ * gone, so a namespace deletion cannot take the credentials before the RoutedIPs' finalize has
+ * cleaned the cloud. /secret/sync changes nothing; /secret/finalize lets the Secret go when no
+ * RoutedIP needs it, or when the label was removed (the user's way to release it).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CustomizeFor, DecoratorRequest, DecoratorResponseSchema, type DecoratorResponse } from '../schemas/decorator.js';
+import { SecretSchema } from '../schemas/kubernetes.js';
+import { CustomizeResponseSchema, RELATED } from '../schemas/metacontroller.js';
+import { API_VERSION, ISSUER_SECRET_LABEL, RoutedIPIssuerSchema, RoutedIPSchema } from '../schemas/routed-ip.js';
+import { HOLD_RECHECK_SECONDS, routedIPsNeedingSecret } from '../plan/issuer-status.js';
+
+const SecretSyncRequestSchema = DecoratorRequest(
+  SecretSchema,
+  Type.Object({
+    [RELATED.issuers]: Type.Optional(Type.Record(Type.String(), RoutedIPIssuerSchema)),
+    [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)),
+  }),
+);
+
+/** Registers POST /secret/sync, /secret/finalize and /secret/customize. */
+export const secretRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/secret/sync', { schema: { body: SecretSyncRequestSchema, response: { 200: DecoratorResponseSchema } } }, async (): Promise<DecoratorResponse> => ({ attachments: [] }));
+  app.post('/secret/finalize', { schema: { body: SecretSyncRequestSchema, response: { 200: DecoratorResponseSchema } } }, async (request): Promise<DecoratorResponse> => {
+    const secret = request.body.object;
+    const namespace = secret.metadata.namespace ?? 'default';
+    // Label removed while the Secret stays: the user released it on purpose.
+    if (!secret.metadata.deletionTimestamp && secret.metadata.labels?.[ISSUER_SECRET_LABEL] === undefined) return { attachments: [], finalized: true };
+    const issuers = Object.values(request.body.related?.[RELATED.issuers] ?? {}).map((i) => ({ namespace: i.metadata.namespace ?? namespace, name: i.metadata.name, ...(i.spec ? { spec: i.spec } : {}) }));
+    const users = routedIPsNeedingSecret(namespace, secret.metadata.name, issuers, Object.values(request.body.related?.[RELATED.routedIPs] ?? {}));
+    if (users.length > 0) request.log.info({ secret: `${namespace}/${secret.metadata.name}`, users: users.length }, 'credentials Secret kept for the RoutedIPs still using it');
+    return { attachments: [], ...(users.length > 0 ? { resyncAfterSeconds: HOLD_RECHECK_SECONDS } : {}), finalized: users.length === 0 };
+  });
+  app.post('/secret/customize', { schema: { body: CustomizeFor(SecretSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {
+    const namespace = request.body.parent.metadata.namespace ?? 'default';
+    return {
+      relatedResources: [
+        { apiVersion: API_VERSION, resource: 'routedipissuers', namespace },
+        { apiVersion: API_VERSION, resource: 'routedips', namespace },
+      ],
+    };
+  });
+};

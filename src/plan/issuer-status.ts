@@ -1,0 +1,59 @@
+/**
+ * The issuer controller's plan (CompositeController `routedip-issuers`), pure: which RoutedIPs
+ * use an issuer, the issuer's status, and whether a deleted issuer — or a deleted credentials
+ * Secret — may go. An issuer or Secret is held while any RoutedIP that needs it still exists,
+ * deleting ones included: their finalize needs the issuer and its credentials to clean the cloud.
+ */
+import type { RoutedIPIssuerSpec, RoutedIPObject } from '../schemas/routed-ip.js';
+
+/** Seconds between re-checks while a deleted issuer or Secret waits for its RoutedIPs (their deletion also re-syncs). */
+export const HOLD_RECHECK_SECONDS = 30;
+
+/** Seconds between credential checks of a usable issuer (the check is cached as long). */
+export const ISSUER_CHECK_SECONDS = 300;
+
+/** True when `routedIP` refers to the namespaced issuer `namespace/name`. */
+export function usesIssuer(routedIP: RoutedIPObject, namespace: string, name: string): boolean {
+  const ref = routedIP.spec?.issuerRef;
+  return (routedIP.metadata.namespace ?? namespace) === namespace && ref?.name === name && (ref.kind ?? 'RoutedIPIssuer') === 'RoutedIPIssuer';
+}
+
+/** `namespace/name` of the RoutedIPs using the issuer, sorted. */
+export function routedIPsOf(routedIPs: readonly RoutedIPObject[], namespace: string, name: string): string[] {
+  return routedIPs.filter((r) => usesIssuer(r, namespace, name)).map((r) => `${r.metadata.namespace ?? namespace}/${r.metadata.name}`).sort();
+}
+
+/** Names of the Secrets an issuer spec refers to (any `*SecretRef.name` of its provider block). */
+export function secretsOf(spec: RoutedIPIssuerSpec | undefined): string[] {
+  const names = new Set<string>();
+  for (const block of Object.values(spec ?? {})) {
+    if (block === null || typeof block !== 'object' || Array.isArray(block)) continue;
+    for (const [key, ref] of Object.entries(block as Record<string, unknown>)) {
+      const name = key.endsWith('SecretRef') && ref !== null && typeof ref === 'object' ? (ref as { name?: unknown }).name : undefined;
+      if (typeof name === 'string' && name !== '') names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** An issuer as the Secret hold needs it. */
+export interface IssuerRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly spec?: RoutedIPIssuerSpec;
+}
+
+/**
+ * The RoutedIPs that need Secret `namespace/secret`: those using an issuer of that namespace
+ * whose spec names the Secret. Sorted `namespace/name`.
+ */
+export function routedIPsNeedingSecret(namespace: string, secret: string, issuers: readonly IssuerRef[], routedIPs: readonly RoutedIPObject[]): string[] {
+  const users = issuers.filter((i) => i.namespace === namespace && secretsOf(i.spec).includes(secret));
+  return [...new Set(users.flatMap((i) => routedIPsOf(routedIPs, i.namespace, i.name)))].sort();
+}
+
+/** The message of a hold: who still needs the object. */
+export function holdMessage(what: string, users: readonly string[]): string {
+  const shown = users.slice(0, 5).join(', ');
+  return `${what} is kept until ${users.length} RoutedIP${users.length === 1 ? '' : 's'} using it ${users.length === 1 ? 'is' : 'are'} gone: ${shown}${users.length > 5 ? ', …' : ''}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * The issuer controller's reconcile: the status of a RoutedIPIssuer. `Ready` rests on one cheap
+ * read with the issuer's credentials (the named firewall, or else a lookup of addresses), cached
+ * per issuer generation and credentials for `ISSUER_CHECK_SECONDS`, so status checks cost at
+ * most one read per issuer per period — far inside every provider's rate budget. A spent budget
+ * is not cached: the hook answers 429 and Metacontroller retries after `Retry-After`.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
+import type { IssuerRegistry } from '../issuers/registry.js';
+import type { Secret } from '../schemas/kubernetes.js';
+import type { RoutedIPIssuerObject, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
+import { ISSUER_CHECK_SECONDS, secretsOf } from '../plan/issuer-status.js';
+import { conditionList, isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
+import { issuerSettings, isProblem } from './context.js';
+import { readStatusHint } from './hints.js';
+
+/** Condition types of an issuer, in reported order. */
+export const ISSUER_CONDITION_TYPES = ['Ready', 'FirewallFound'] as const;
+type IssuerConditions = Record<(typeof ISSUER_CONDITION_TYPES)[number], ConditionValue>;
+
+/** What one credential check found. */
+export interface IssuerCheck {
+  readonly provider?: string;
+  readonly conditions: IssuerConditions;
+  /** The cloud's rate budget is spent: answer 429 with this Retry-After. */
+  readonly throttleSeconds?: number;
+}
+
+/** Check results by issuer generation and credentials; entries expire after `ttlSeconds`. */
+export class IssuerCheckCache {
+  private readonly entries = new Map<string, { at: number; check: IssuerCheck }>();
+  constructor(
+    private readonly ttlSeconds = ISSUER_CHECK_SECONDS,
+    private readonly maxEntries = 10_000,
+  ) {}
+  get(key: string, now: Date): IssuerCheck | undefined {
+    const hit = this.entries.get(key);
+    return hit && now.getTime() - hit.at < this.ttlSeconds * 1000 ? hit.check : undefined;
+  }
+  set(key: string, check: IssuerCheck, now: Date): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { at: now.getTime(), check });
+  }
+}
+
+/** Dependencies of the issuer controller. */
+export interface IssuerStatusDeps {
+  readonly registry: IssuerRegistry;
+  readonly cache: IssuerCheckCache;
+  readonly clock: () => Date;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
+function cacheKey(issuer: RoutedIPIssuerObject, secrets: ReadonlyMap<string, Secret>): string {
+  const digest = createHash('sha256');
+  for (const name of secretsOf(issuer.spec)) digest.update(`${name}\u0000${JSON.stringify(secrets.get(name)?.data ?? null)}\u0000${JSON.stringify(secrets.get(name)?.stringData ?? null)}\u0000`);
+  return `${issuer.metadata.namespace}/${issuer.metadata.name}/${issuer.metadata.uid ?? ''}/${issuer.metadata.generation ?? 0}/${digest.digest('hex')}`;
+}
+
+const notChecked = (why: string): ConditionValue => isUnknown('NotChecked', why);
+
+/** Runs (or reuses) the credential check of `issuer`. Never throws for cloud or spec problems. */
+export async function checkIssuer(issuer: RoutedIPIssuerObject, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps): Promise<IssuerCheck> {
+  const namespace = issuer.metadata.namespace ?? 'default';
+  const settings = issuerSettings(namespace, issuer.metadata.name, issuer.spec);
+  if (isProblem(settings)) return { conditions: { Ready: isFalse(settings.reason, settings.message), FirewallFound: notChecked('the spec is invalid') } };
+  const factory = deps.registry[settings.provider];
+  const provider = settings.provider;
+  if (!factory) return { provider, conditions: { Ready: isFalse('ProviderNotAvailable', `provider ${provider} is not available in this service`), FirewallFound: notChecked('no provider') } };
+  const now = deps.clock();
+  const key = cacheKey(issuer, secrets);
+  const cached = deps.cache.get(key, now);
+  if (cached) return cached;
+
+  let check: IssuerCheck;
+  try {
+    const cloud = factory({ namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger });
+    const probe = { namespace, name: `issuer-check-${settings.name}`, uid: issuer.metadata.uid ?? `${namespace}/${settings.name}` };
+    if (settings.firewallName !== undefined) {
+      const found = await cloud.findRoutedIPFirewall(settings.firewallName, probe);
+      check = {
+        provider,
+        conditions: {
+          Ready: isTrue('CredentialsWork', `the ${provider} credentials can read the account`),
+          FirewallFound: found
+            ? isTrue('FirewallFound', `firewall ${settings.firewallName} exists (${found.id})`)
+            : isFalse('FirewallNotFound', `no firewall named ${settings.firewallName}: RoutedIPs of this issuer are not assigned until it exists`),
+        },
+      };
+    } else {
+      await cloud.findRoutedIP({ owner: probe, nodes: [], foreignAddresses: [] });
+      check = { provider, conditions: { Ready: isTrue('CredentialsWork', `the ${provider} credentials can read the account`), FirewallFound: isTrue('FirewallNotManaged', 'no routedIPFirewallName: no firewall is managed') } };
+    }
+  } catch (err) {
+    const e: IssuerError = err instanceof IssuerError ? err : toIssuerError(err);
+    if (e instanceof IssuerRateLimitError) return { provider, conditions: { Ready: isUnknown(e.reason, e.message), FirewallFound: notChecked('rate limited') }, throttleSeconds: e.retryAfterSeconds };
+    check = { provider, conditions: { Ready: isFalse(e.reason, e.message), FirewallFound: notChecked('the credential check failed') } };
+  }
+  deps.cache.set(key, check, now);
+  return check;
+}
+
+/** The complete issuer status. */
+export function issuerStatus(issuer: RoutedIPIssuerObject, provider: string | undefined, users: number, conditions: IssuerConditions, now: Date): RoutedIPIssuerStatus {
+  const generation = issuer.metadata.generation ?? 0;
+  return {
+    observedGeneration: generation,
+    ...(provider !== undefined ? { provider } : {}),
+    routedIPs: users,
+    conditions: conditionList(ISSUER_CONDITION_TYPES, conditions, readStatusHint(issuer.status).conditions, now, generation),
+  };
+}

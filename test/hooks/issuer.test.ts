@@ -1,0 +1,86 @@
+/**
+ * The issuer controller and the Secret hold through their hooks on the memory cloud: status with
+ * provider, RoutedIP count, Ready (one cached read) and FirewallFound; a deleted issuer or
+ * labelled Secret is let go only when no RoutedIP needs it — so a namespace deletion finalizes
+ * the RoutedIP first and the cloud ends clean.
+ */
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { issuer, NAMESPACE, routedIP, secret } from '../fixtures/k8s.js';
+import type { RoutedIPIssuerObject, RoutedIPIssuerStatus, RoutedIPObject } from '../../src/schemas/routed-ip.js';
+import type { Secret } from '../../src/schemas/kubernetes.js';
+import { schemaValidator, readDoc, errorLines } from '../manifests/k8s-schema.js';
+import { ScriptedWorld, ACCOUNT } from './world.js';
+
+const validate = schemaValidator(readDoc('manifests/crds/routedipissuers.yaml', 'CustomResourceDefinition'));
+const keyed = <T extends { metadata: { name: string; namespace?: string } }>(items: T[]) => Object.fromEntries(items.map((o) => [`${o.metadata.namespace ?? NAMESPACE}/${o.metadata.name}`, o]));
+
+async function issuerHook(app: FastifyInstance, parent: RoutedIPIssuerObject, routedIPs: RoutedIPObject[], finalizing = false) {
+  const res = await app.inject({
+    method: 'POST',
+    url: finalizing ? '/issuer/finalize' : '/issuer/sync',
+    payload: { parent, children: {}, related: { 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs), 'Secret.v1': {} }, finalizing },
+  });
+  return { code: res.statusCode, body: res.json() as { status: RoutedIPIssuerStatus; children: unknown[]; finalized?: boolean; resyncAfterSeconds?: number } };
+}
+
+async function secretFinalize(app: FastifyInstance, object: Secret, issuers: RoutedIPIssuerObject[], routedIPs: RoutedIPObject[]) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/secret/finalize',
+    payload: { object, attachments: {}, related: { 'RoutedIPIssuer.routedip.io/v1alpha1': keyed(issuers), 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs) }, finalizing: true },
+  });
+  return res.json() as { finalized?: boolean; attachments: unknown[] };
+}
+
+t.test('status: provider, RoutedIPs, Ready from one cached read, FirewallFound', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const cloudIssuer = issuer('cloud', world.issuerSpec);
+  const users = [routedIP('a'), routedIP('b'), routedIP('c', { issuerRef: { name: 'other' } })];
+  world.cloud.clearCalls();
+  const first = await issuerHook(world.app, cloudIssuer, users);
+  t.equal(first.code, 200);
+  t.match(first.body.status, { observedGeneration: 1, provider: 'memory', routedIPs: 2 });
+  t.match(first.body.status.conditions, [{ type: 'Ready', status: 'True', reason: 'CredentialsWork' }, { type: 'FirewallFound', status: 'True' }]);
+  t.ok(validate({ ...cloudIssuer, status: first.body.status }), `the CRD accepts the status: ${errorLines(validate).join('; ') || 'valid'}`);
+  t.equal(first.body.resyncAfterSeconds, 300);
+  const reads = world.cloud.calls(ACCOUNT).length;
+  t.equal(reads, 1, 'one cheap read');
+  const again = await issuerHook(world.app, { ...cloudIssuer, status: first.body.status }, users);
+  t.equal(JSON.stringify(again.body.status), JSON.stringify(first.body.status), 'same bytes on a steady state');
+  t.equal(world.cloud.calls(ACCOUNT).length, reads, 'the check is cached: no second read');
+
+  // The memory account creates the firewalls its spec lists: name one it does not have.
+  const edited = { ...issuer('cloud', { ...world.issuerSpec, routedIPFirewallName: 'missing' }), metadata: { ...cloudIssuer.metadata, generation: 2 } };
+  const moved = await issuerHook(world.app, edited, users);
+  t.match(moved.body.status.conditions, [{ type: 'Ready', status: 'True' }, { type: 'FirewallFound', status: 'False', reason: 'FirewallNotFound' }], 'a new generation checks again');
+  const bad = await issuerHook(world.app, issuer('bad', {}), []);
+  t.match(bad.body.status.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidIssuerSpec' }]);
+});
+
+t.test('a deleted issuer and a labelled Secret are held until the last RoutedIP is finalized', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  for (let i = 0; i < 5; i++) await world.sync();
+  t.ok(world.status.address, 'the IP landed');
+  const doIssuer = issuer('cloud', { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api', key: 'token' } } });
+  const token = secret('do-api', { token: 'x' });
+  const deleting = (o: RoutedIPObject) => ({ ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-11-23T12:00:00Z' } });
+
+  // kubectl delete namespace: everything gets a deletionTimestamp at once.
+  let held = await issuerHook(world.app, issuer('cloud', world.issuerSpec), [deleting(world.parent)], true);
+  t.equal(held.body.finalized, false, 'the issuer waits for the RoutedIP');
+  t.match(held.body.status.conditions[0], { type: 'Ready', status: 'False', reason: 'Deleting', message: /kept until 1 RoutedIP using it is gone: ingress\/public/ });
+  t.equal((await secretFinalize(world.app, { ...token, metadata: { ...token.metadata, deletionTimestamp: 'x' } }, [doIssuer], [deleting(world.parent)])).finalized, false, 'the Secret waits too');
+  t.equal((await secretFinalize(world.app, { ...token, metadata: { ...token.metadata, deletionTimestamp: 'x' } }, [doIssuer], [])).finalized, true);
+  t.equal((await secretFinalize(world.app, secret('unrelated', {}), [doIssuer], [world.parent])).finalized, true, 'a Secret no issuer names is not held');
+  const unlabelled = { ...token, metadata: { ...token.metadata, labels: {} } };
+  t.equal((await secretFinalize(world.app, unlabelled, [doIssuer], [world.parent])).finalized, true, 'removing the label releases it');
+
+  // The RoutedIP's finalize still sees its issuer, so the cloud is cleaned.
+  let done = false;
+  for (let i = 0; i < 6 && !done; i++) done = (await world.finalize()).body.finalized === true;
+  t.ok(done, 'the RoutedIP finalized with its issuer still there');
+  t.same(world.cloud.snapshot(ACCOUNT).ips, [], 'Delete policy: the cloud ends clean');
+  held = await issuerHook(world.app, issuer('cloud', world.issuerSpec), [], true);
+  t.equal(held.body.finalized, true, 'then the issuer is let go');
+});
