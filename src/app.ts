@@ -118,7 +118,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(customizeRoutes);
   app.register(nodeRoutes);
   app.register(serviceRoutes);
-  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() } });
+  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() }, redactor });
   app.register(secretRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;

@@ -13,6 +13,7 @@ import { API_VERSION, ISSUER_SECRET_LABEL, RoutedIPIssuerSchema, RoutedIPIssuerS
 import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf } from '../plan/issuer-status.js';
 import { isFalse, isUnknown } from '../reconcile/conditions.js';
 import { checkIssuer, issuerStatus, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
+import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
 
 const IssuerSyncRequestSchema = Type.Object({
   controller: Type.Optional(Type.Unknown()),
@@ -38,7 +39,7 @@ const IssuerSyncResponseSchema = Type.Object(
 );
 
 /** Registers POST /issuer/sync, /issuer/finalize and /issuer/customize. */
-export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDeps, 'logger'> }> = async (app, { deps }) => {
+export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDeps, 'logger'>; redactor: Redactor }> = async (app, { deps, redactor: base }) => {
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(`/issuer/${hook}`, { schema: { body: IssuerSyncRequestSchema, response: { 200: IssuerSyncResponseSchema, 429: ErrorResponseSchema } } }, async (request, reply) => {
       const issuer = request.body.parent;
@@ -56,11 +57,15 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDe
         return { status, children: [], ...(held ? { resyncAfterSeconds: HOLD_RECHECK_SECONDS } : {}), finalized: !held };
       }
       const secrets = new Map(Object.values(request.body.related?.[RELATED.secrets] ?? {}).filter((s) => (s.metadata.namespace ?? namespace) === namespace).map((s) => [s.metadata.name, s]));
-      const check = await checkIssuer(issuer, secrets, { ...deps, logger: request.log });
+      // The same redaction step as /sync: cloud error text reaches the status only without credentials.
+      const redactor = base.with(secretValues(secrets.values()));
+      const check = await withRedactor(redactor, () => checkIssuer(issuer, secrets, { ...deps, logger: request.log }));
       if (check.throttleSeconds !== undefined) {
         return reply.code(429).header('retry-after', String(check.throttleSeconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${check.throttleSeconds}s` });
       }
-      return { status: issuerStatus(issuer, check.provider, users.length, check.conditions, now), children: [], resyncAfterSeconds: ISSUER_CHECK_SECONDS };
+      const clean = redactor.deep(issuerStatus(issuer, check.provider, users.length, check.conditions, now));
+      const status = { ...clean, conditions: clean.conditions.map((c) => (c.reason.includes(REDACTED) ? { ...c, reason: 'Redacted' } : c)) };
+      return { status, children: [], resyncAfterSeconds: ISSUER_CHECK_SECONDS };
     });
   }
   app.post('/issuer/customize', { schema: { body: CustomizeFor(RoutedIPIssuerSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {
