@@ -39,6 +39,8 @@ export interface SyncObservation {
   /** The firewall found; undefined with a name = not found. */
   readonly firewall?: ObservedFirewall;
   readonly ports: readonly FirewallPort[];
+  /** Where `ports` came from (`ResolvedPorts.from`), for the step detail. */
+  readonly portsFrom?: string;
   readonly sources: readonly string[];
   /** What siblings sharing the firewall need and added (see `FirewallInput`). */
   readonly siblingPorts: ReadonlySet<string>;
@@ -56,8 +58,8 @@ export interface SyncPlan {
   readonly steps: readonly PlannedStep[];
 }
 
-const portsText = (ports: readonly FirewallPort[]): string =>
-  ports.length === 0 ? 'no ready endpoint ports' : ports.map((p) => `${p.protocol}/${p.port}`).join(',');
+const portsText = (ports: readonly FirewallPort[], from: string | undefined): string =>
+  (ports.length === 0 ? 'no ready endpoint ports' : ports.map((p) => `${p.protocol}/${p.port}`).join(',')) + (from !== undefined && from !== 'endpoints' ? ` (from ${from})` : '');
 
 /** Computes the sync plan. */
 export function planSync(obs: SyncObservation): SyncPlan {
@@ -104,7 +106,7 @@ export function planSync(obs: SyncObservation): SyncPlan {
       ...(elected ? { elected } : {}),
     });
   }
-  steps.push(decided('FindRoutedIPPorts', 'done', portsText(obs.ports)));
+  steps.push(decided('FindRoutedIPPorts', 'done', portsText(obs.ports, obs.portsFrom)));
 
   const rulesStep = (name: 'AddRoutedIPFirewallPort' | 'DeleteRoutedIPFirewallPort', kind: 'addPorts' | 'deletePorts', rules: readonly FirewallRule[] | undefined) =>
     !firewall ? decided(name, 'skipped', 'no firewall') : rules && rules.length > 0 ? act(name, { kind, rules }, describeRules(rules)) : decided(name, 'skipped', 'nothing to change');

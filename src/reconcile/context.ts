@@ -3,7 +3,7 @@
  * delivered and valid), the related objects of its namespace, and what sibling RoutedIPs use.
  * Semantic problems are returned as a `ConfigProblem`, reported as a condition, never thrown.
  */
-import type { EndpointSlice, Node, Secret, Service } from '../schemas/kubernetes.js';
+import type { EndpointSlice, Node, Pod, Secret, Service } from '../schemas/kubernetes.js';
 import { RELATED, type SyncRequest } from '../schemas/metacontroller.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject } from '../schemas/routed-ip.js';
 import type { ProviderName, RoutedIPOwner } from '../issuers/issuer.js';
@@ -42,6 +42,8 @@ export interface SyncContext {
   readonly nodes: readonly Node[];
   readonly service?: Service;
   readonly slices: readonly EndpointSlice[];
+  /** Pods of the namespace (to find hostPorts); undefined when Metacontroller delivered none. */
+  readonly pods?: readonly Pod[];
   /** Status hints of the other RoutedIPs delivered with the call. */
   readonly siblings: readonly SiblingHint[];
 }
@@ -103,6 +105,8 @@ export function buildContext(request: SyncRequest): SyncContext {
   const serviceName = parent.spec?.serviceRef?.name;
   const service = serviceName === undefined ? undefined : inNamespace(related[RELATED.services], ns).find((s) => s.metadata.name === serviceName);
   const slices = serviceName === undefined ? [] : inNamespace(related[RELATED.endpointSlices], ns).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName);
+  const podGroup = serviceName === undefined ? undefined : related[RELATED.pods];
+  const pods = podGroup === undefined ? undefined : inNamespace(podGroup, ns);
   const isSelf = (o: RoutedIPObject) =>
     o.metadata.uid !== undefined && parent.metadata.uid !== undefined ? o.metadata.uid === parent.metadata.uid : o.metadata.name === parent.metadata.name && (o.metadata.namespace ?? ns) === ns;
   const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => ({ ...readStatusHint(o.status), ...(o.spec?.address ? { specAddress: o.spec.address } : {}) }));
@@ -116,6 +120,7 @@ export function buildContext(request: SyncRequest): SyncContext {
     nodes: Object.values(related[RELATED.nodes] ?? {}),
     ...(service ? { service } : {}),
     slices,
+    ...(pods ? { pods } : {}),
     siblings,
   };
 }

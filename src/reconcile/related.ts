@@ -9,7 +9,9 @@ import { API_VERSION, ISSUER_SECRET_LABEL, type RoutedIPObject } from '../schema
  * Related rules for `parent`:
  * - its RoutedIPIssuer by name, and the Secrets of its namespace labelled `routedip.io/issuer`
  *   (the Secret's name lives in the issuer, which customize cannot see);
- * - the Service by name and its EndpointSlices by `kubernetes.io/service-name`;
+ * - the Service by name and its EndpointSlices by `kubernetes.io/service-name`, and the Pods of
+ *   the namespace (narrowed to the Service's selector at sync: customize cannot read the
+ *   Service), whose hostNetwork / hostPort give the node-facing ports;
  * - Nodes matching `spec.nodeSelector` (all Nodes without one);
  * - every RoutedIP, so sharing a firewall or spreading over nodes takes the others into account.
  */
@@ -24,6 +26,7 @@ export function relatedResources(parent: RoutedIPObject): RelatedResourceRule[] 
   if (spec?.serviceRef?.name) {
     rules.push({ apiVersion: 'v1', resource: 'services', namespace, names: [spec.serviceRef.name] });
     rules.push({ apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices', namespace, labelSelector: { matchLabels: { 'kubernetes.io/service-name': spec.serviceRef.name } } });
+    if (spec.ports === undefined) rules.push({ apiVersion: 'v1', resource: 'pods', namespace });
   }
   const selector = spec?.nodeSelector;
   const hasSelector = Boolean(selector && (Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0));

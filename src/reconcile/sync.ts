@@ -4,7 +4,7 @@
  */
 import type { ObservedFirewall, RoutedIPIssuer } from '../issuers/issuer.js';
 import type { JudgedNode } from '../plan/eligibility.js';
-import { findPorts } from '../plan/ports.js';
+import { resolvePorts } from '../plan/ports.js';
 import { planSync, type SyncPlan } from '../plan/sync-plan.js';
 import { SYNC_STEPS } from '../plan/steps.js';
 import type { FirewallPort } from '../schemas/routed-ip.js';
@@ -28,7 +28,14 @@ export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer
   const seen = await observe(ctx, settings, issuer, nodes);
   if (seen.error) return carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock());
 
-  const ports = findPorts(ctx.slices);
+  const spec = ctx.parent.spec;
+  const resolved = resolvePorts({
+    slices: ctx.slices,
+    ...(ctx.pods ? { pods: ctx.pods } : {}),
+    ...(ctx.service?.spec?.selector ? { selector: ctx.service.spec.selector } : {}),
+    ...(spec?.ports ? { explicit: spec.ports } : {}),
+  });
+  const ports = resolved.ports;
   const needs = siblingNeeds(ctx, seen.firewall?.id);
   const plan = planSync({
     ownerUid: ctx.owner.uid,
@@ -40,6 +47,7 @@ export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer
     ...(settings.firewallName !== undefined ? { firewallName: settings.firewallName } : {}),
     ...(seen.firewall ? { firewall: seen.firewall } : {}),
     ports,
+    portsFrom: resolved.from,
     sources: settings.sources,
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,

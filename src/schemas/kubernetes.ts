@@ -72,11 +72,12 @@ const ServicePortSchema = Type.Object({
   protocol: Type.Optional(Type.String()),
 });
 
-/** The Service fields read: its type (only ClusterIP services are routed) and its ports. */
+/** The Service fields read: its type (only ClusterIP services are routed), its ports and selector. */
 export const ServiceSchema = KubeObject(
   Type.Object({
     type: Type.Optional(Type.String()),
     ports: Type.Optional(Type.Array(ServicePortSchema)),
+    selector: Type.Optional(Type.Union([StringMap, Type.Null()])),
   }),
   Type.Unknown(),
 );
@@ -91,6 +92,8 @@ const EndpointSchema = Type.Object({
   addresses: Type.Optional(Type.Array(Type.String())),
   conditions: Type.Optional(EndpointConditionsSchema),
   nodeName: Type.Optional(Type.String()),
+  /** The Pod behind the endpoint (`kind: Pod`), when the endpoints controller names it. */
+  targetRef: Type.Optional(Type.Object({ kind: Type.Optional(Type.String()), name: Type.Optional(Type.String()), namespace: Type.Optional(Type.String()) })),
 });
 const EndpointPortSchema = Type.Object({
   name: Type.Optional(Type.String()),
@@ -108,6 +111,27 @@ export const EndpointSliceSchema = Type.Object({
   ports: Type.Optional(Type.Union([Type.Array(EndpointPortSchema), Type.Null()])),
 });
 export type EndpointSlice = Static<typeof EndpointSliceSchema>;
+
+const ContainerPortSchema = Type.Object({
+  name: Type.Optional(Type.String()),
+  containerPort: Type.Integer(),
+  hostPort: Type.Optional(Type.Integer()),
+  protocol: Type.Optional(Type.String()),
+});
+
+/**
+ * The Pod fields read to find node-facing ports: `hostNetwork`, where it runs, and the
+ * containers' ports (`hostPort` is what the node accepts for a `containerPort`).
+ */
+export const PodSchema = KubeObject(
+  Type.Object({
+    nodeName: Type.Optional(Type.String()),
+    hostNetwork: Type.Optional(Type.Boolean()),
+    containers: Type.Optional(Type.Array(Type.Object({ name: Type.Optional(Type.String()), ports: Type.Optional(Type.Array(ContainerPortSchema)) }))),
+  }),
+  Type.Unknown(),
+);
+export type Pod = Static<typeof PodSchema>;
 
 /** A Secret: only `data` (base64) and `stringData` are read, never logged. */
 export const SecretSchema = Type.Object({

@@ -6,7 +6,7 @@
  * fails the whole call on Metacontroller's side.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { EndpointSliceSchema, LabelSelectorSchema, NodeSchema, SecretSchema, ServiceSchema } from './kubernetes.js';
+import { EndpointSliceSchema, LabelSelectorSchema, NodeSchema, PodSchema, SecretSchema, ServiceSchema } from './kubernetes.js';
 import { RoutedIPIssuerSchema, RoutedIPSchema, RoutedIPStatusSchema } from './routed-ip.js';
 
 /** Keys of the `related` groups, as Metacontroller builds them (`<Kind>.<apiVersion>`). */
@@ -17,6 +17,7 @@ export const RELATED = {
   secrets: 'Secret.v1',
   issuers: 'RoutedIPIssuer.routedip.io/v1alpha1',
   routedIPs: 'RoutedIP.routedip.io/v1alpha1',
+  pods: 'Pod.v1',
 } as const;
 
 const group = <T extends Parameters<typeof Type.Record>[1]>(item: T) =>
@@ -30,6 +31,7 @@ export const RelatedSchema = Type.Object({
   [RELATED.secrets]: group(SecretSchema),
   [RELATED.issuers]: group(RoutedIPIssuerSchema),
   [RELATED.routedIPs]: group(RoutedIPSchema),
+  [RELATED.pods]: group(PodSchema),
 });
 export type Related = Static<typeof RelatedSchema>;
 

@@ -58,7 +58,17 @@ export type RoutedIPIssuerSpec = Static<typeof RoutedIPIssuerSpecSchema>;
 export const RoutedIPIssuerSchema = KubeObject(RoutedIPIssuerSpecSchema, Type.Unknown());
 export type RoutedIPIssuerObject = Static<typeof RoutedIPIssuerSchema>;
 
-/** RoutedIP `spec`. */
+/** One explicit node-facing port of `spec.ports` (Kubernetes spelling of the protocol). */
+export const NodePortSpecSchema = Type.Object(
+  {
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    protocol: Type.Optional(Type.Union([Type.Literal('TCP'), Type.Literal('UDP')])),
+  },
+  { additionalProperties: false },
+);
+export type NodePortSpec = Static<typeof NodePortSpecSchema>;
+
+/** RoutedIP `spec`. `ports` overrides the node-facing ports found from the Service. */
 export const RoutedIPSpecSchema = Type.Object({
   issuerRef: Type.Object({
     name: Type.String({ minLength: 1 }),
@@ -67,6 +77,7 @@ export const RoutedIPSpecSchema = Type.Object({
   address: Type.Optional(Type.String()),
   serviceRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) })),
   nodeSelector: Type.Optional(LabelSelectorSchema),
+  ports: Type.Optional(Type.Array(NodePortSpecSchema, { maxItems: 64 })),
 });
 export type RoutedIPSpec = Static<typeof RoutedIPSpecSchema>;
 

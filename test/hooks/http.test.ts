@@ -130,12 +130,15 @@ t.test('customize: rules depend on the spec only and name what sync reads', asyn
       { apiVersion: 'v1', resource: 'secrets', namespace: 'ingress', labelSelector: { matchExpressions: [{ key: 'routedip.io/issuer', operator: 'Exists' }] } },
       { apiVersion: 'v1', resource: 'services', namespace: 'ingress', names: ['ingress-nginx'] },
       { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices', namespace: 'ingress', labelSelector: { matchLabels: { 'kubernetes.io/service-name': 'ingress-nginx' } } },
+      { apiVersion: 'v1', resource: 'pods', namespace: 'ingress' },
       { apiVersion: 'v1', resource: 'nodes', labelSelector: { matchLabels: { ingress: 'true' } } },
       { apiVersion: 'routedip.io/v1alpha1', resource: 'routedips' },
     ],
   });
   const withStatus = await w.app.inject({ method: 'POST', url: '/customize', payload: { parent: { ...w.parent, status: { address: '1.2.3.4' }, metadata: { ...w.parent.metadata, labels: { a: 'b' } } } } });
   t.equal(withStatus.payload, res.payload, 'labels and status do not change the answer');
+  const explicit = await w.app.inject({ method: 'POST', url: '/customize', payload: { parent: { ...w.parent, spec: { ...w.parent.spec!, ports: [{ port: 443 }] } } } });
+  t.notOk(explicit.json().relatedResources.some((r: { resource: string }) => r.resource === 'pods'), 'spec.ports set: no Pods needed');
 });
 
 t.test('probes, metrics, and an invalid issuer spec reported as a condition', async (t) => {

@@ -4,7 +4,8 @@
  */
 import t from 'tap';
 import { IssuerRateLimitError, IssuerUnavailableError } from '../../src/issuers/errors.js';
-import { notReady, withTaint } from '../fixtures/k8s.js';
+import { endpointSlice, notReady, pod, withTaint } from '../fixtures/k8s.js';
+import { sync } from '../helpers/app.js';
 import { ACCOUNT, condition, FIREWALL, ScriptedWorld } from './world.js';
 
 t.test('FirstRound: IP created and assigned, firewall steps in the availability order', async (t) => {
@@ -265,4 +266,21 @@ t.test('narrowing firewallSourceRanges closes the sources this RoutedIP opened, 
   w.cloud.clearCalls();
   await w.sync();
   t.same(w.writeMethods(), [], 'converged: no further writes');
+});
+
+t.test("hostPort ingress (Traefik: containerPort 8000/8443, hostPort 80/443): the firewall opens 80/443 (issue 8 item 2)", async (t) => {
+  const w = new ScriptedWorld();
+  w.ports = [8000, 8443];
+  const traefik = (n: string) => pod(`traefik-${n}`, n, [{ containerPort: 8000, hostPort: 80 }, { containerPort: 8443, hostPort: 443 }]);
+  await w.start(t);
+  const request = () => w.request({
+    endpointSlices: [endpointSlice('ingress-nginx', w.endpointsOn.map((nodeName) => ({ nodeName, pod: `traefik-${nodeName}` })), w.ports)],
+    pods: w.endpointsOn.map(traefik),
+  });
+  const res = await sync(w.app, request());
+  t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'not the container ports 8000/8443');
+  t.match(res.body.status.steps.find((s) => s.name === 'FindRoutedIPPorts')?.detail, 'tcp/80,tcp/443 (from pods)');
+  w.parent = { ...w.parent, spec: { ...w.parent.spec!, ports: [{ port: 443 }] }, status: res.body.status };
+  await sync(w.app, request());
+  t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [443], 'spec.ports overrides: exactly those');
 });

@@ -126,6 +126,12 @@ t.test('RoutedIP: address and issuerRef are fixed at creation', async (t) => {
   t.match(problems(routedIP({ issuerRef: undefined })), [/must have required property 'issuerRef'/]);
 });
 
+t.test('RoutedIP: spec.ports are node-facing TCP/UDP ports', async (t) => {
+  t.same(problems(routedIP({ ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] })), []);
+  t.match(problems(routedIP({ ports: [{ port: 0 }] })), [/must be >= 1/]);
+  t.match(problems(routedIP({ ports: [{ port: 80, protocol: 'SCTP' }] })), [/must be equal to one of the allowed values/]);
+});
+
 t.test('RoutedIP: nodeSelector expressions are well formed', async (t) => {
   const sel = (e: Json) => problems(routedIP({ nodeSelector: { matchExpressions: [e] } }));
   t.same(sel({ key: 'a', operator: 'In', values: ['x'] }), []);
