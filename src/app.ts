@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IssuerRegistry } from './issuers/registry.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { AJV_FORMATS, KUBERNETES_KEYWORDS } from './schemas/formats.js';
 import { customizeRoutes } from './hooks/customize.js';
 import { healthRoutes } from './hooks/health.js';
 import { syncRoutes } from './hooks/sync.js';
@@ -54,7 +55,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logger: typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, hooks: { logMethod: redactingLogMethod(redactor) } } : (options.logger ?? false),
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
     // Requests are whole Kubernetes objects: keep every field, never coerce a wrong type into a right one.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // The schemas carry the CRDs' Kubernetes annotations and formats (one source of truth): ajv
+    // must know them to compile the schemas, and checks the formats as the API server does.
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, keywords: [...KUBERNETES_KEYWORDS], formats: { ...AJV_FORMATS } },
+    },
     // `__proto__` and `constructor` are valid Secret data keys: a delivered Secret may carry
     // them, so they are dropped while parsing (no pollution) rather than failing the whole call.
     onProtoPoisoning: 'remove',

@@ -5,7 +5,8 @@
  */
 import type { EndpointSlice, Node, Pod, Secret, Service } from '../schemas/kubernetes.js';
 import { RELATED, type SyncRequest } from '../schemas/metacontroller.js';
-import type { RoutedIPIssuerSpec, RoutedIPObject } from '../schemas/routed-ip.js';
+import { schemaProblem } from '../schemas/check.js';
+import { RoutedIPIssuerSpecSchema, type RoutedIPIssuerSpec, type RoutedIPObject, type SiblingRoutedIP } from '../schemas/routed-ip.js';
 import type { ProviderName, RoutedIPOwner } from '../issuers/issuer.js';
 import { readStatusHint, type StatusHint } from './hints.js';
 
@@ -58,18 +59,18 @@ const PROVIDERS: readonly ProviderName[] = ['digitalocean', 'aws', 'memory'];
 const inNamespace = <T extends { metadata: { namespace?: string } }>(group: Record<string, T> | undefined, ns: string): T[] =>
   Object.values(group ?? {}).filter((o) => (o.metadata.namespace ?? ns) === ns);
 
-/** Validates an issuer spec; the first problem found is returned. */
-export function issuerSettings(namespace: string, name: string, spec: RoutedIPIssuerSpec | undefined): IssuerSettings | ConfigProblem {
-  if (!spec) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} has no spec` };
+/** Validates an issuer spec against the CRD's schema and rules; the first problem found is returned. */
+export function issuerSettings(namespace: string, name: string, raw: unknown): IssuerSettings | ConfigProblem {
+  if (raw === undefined || raw === null) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} has no spec` };
+  const invalid = schemaProblem(RoutedIPIssuerSpecSchema, raw, 'spec');
+  if (invalid !== undefined) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name}: ${invalid}` };
+  const spec = raw as RoutedIPIssuerSpec;
   const blocks = PROVIDERS.filter((p) => spec[p] !== undefined);
   const provider = blocks[0];
   if (blocks.length !== 1 || provider === undefined) {
     return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} must set exactly one of digitalocean, aws, memory (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
   }
   const policy = spec.routedIPReclaimPolicy ?? 'Retain';
-  if (policy !== 'Retain' && policy !== 'Delete') {
-    return { reason: 'InvalidIssuerSpec', message: `routedIPReclaimPolicy must be Retain or Delete, not ${JSON.stringify(policy)}` };
-  }
   const sources = [...new Set(spec.firewallSourceRanges ?? DEFAULT_SOURCE_RANGES)].sort();
   if (sources.length === 0) return { reason: 'InvalidIssuerSpec', message: 'firewallSourceRanges must not be empty' };
   const region = provider === 'digitalocean' ? spec.digitalocean?.region : provider === 'aws' ? spec.aws?.region : undefined;
@@ -107,7 +108,7 @@ export function buildContext(request: SyncRequest): SyncContext {
   const slices = serviceName === undefined ? [] : inNamespace(related[RELATED.endpointSlices], ns).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName);
   const podGroup = serviceName === undefined ? undefined : related[RELATED.pods];
   const pods = podGroup === undefined ? undefined : inNamespace(podGroup, ns);
-  const isSelf = (o: RoutedIPObject) =>
+  const isSelf = (o: SiblingRoutedIP) =>
     o.metadata.uid !== undefined && parent.metadata.uid !== undefined ? o.metadata.uid === parent.metadata.uid : o.metadata.name === parent.metadata.name && (o.metadata.namespace ?? ns) === ns;
   const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => ({ ...readStatusHint(o.status), ...(o.spec?.address ? { specAddress: o.spec.address } : {}) }));
   return {

@@ -32,17 +32,27 @@ export const KubeObject = <S extends TSchema, T extends TSchema>(spec: S, status
   });
 
 /** `metav1.LabelSelectorRequirement`. */
-export const LabelSelectorRequirementSchema = Type.Object({
-  key: Type.String({ minLength: 1 }),
-  operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')]),
-  values: Type.Optional(Type.Array(Type.String())),
-});
+export const LabelSelectorRequirementSchema = Type.Object(
+  {
+    key: Type.String({ minLength: 1, maxLength: 317 }),
+    operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')]),
+    values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 256 })),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+        message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
+      },
+    ],
+  },
+);
 
 /** `metav1.LabelSelector`, as used by RoutedIP `spec.nodeSelector` and customize rules. */
 export const LabelSelectorSchema = Type.Object(
   {
-    matchLabels: Type.Optional(StringMap),
-    matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema)),
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: 64 })),
+    matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema, { maxItems: 64 })),
   },
   { additionalProperties: false },
 );

@@ -7,7 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { EndpointSliceSchema, LabelSelectorSchema, NodeSchema, PodSchema, SecretSchema, ServiceSchema } from './kubernetes.js';
-import { RoutedIPIssuerSchema, RoutedIPSchema, RoutedIPStatusSchema } from './routed-ip.js';
+import { DeliveredIssuerSchema, RoutedIPSchema, RoutedIPStatusSchema, SiblingRoutedIPSchema } from './routed-ip.js';
 
 /** Keys of the `related` groups, as Metacontroller builds them (`<Kind>.<apiVersion>`). */
 export const RELATED = {
@@ -29,8 +29,8 @@ export const RelatedSchema = Type.Object({
   [RELATED.services]: group(ServiceSchema),
   [RELATED.endpointSlices]: group(EndpointSliceSchema),
   [RELATED.secrets]: group(SecretSchema),
-  [RELATED.issuers]: group(RoutedIPIssuerSchema),
-  [RELATED.routedIPs]: group(RoutedIPSchema),
+  [RELATED.issuers]: group(DeliveredIssuerSchema),
+  [RELATED.routedIPs]: group(SiblingRoutedIPSchema),
   [RELATED.pods]: group(PodSchema),
 });
 export type Related = Static<typeof RelatedSchema>;

@@ -1,12 +1,16 @@
 /**
- * RoutedIP and RoutedIPIssuer (group `routedip.io`, version `v1alpha1`) as TypeBox schemas.
+ * RoutedIP and RoutedIPIssuer (group `routedip.io`, version `v1alpha1`) as TypeBox schemas: THE
+ * source of truth for both the service and the API server. Every limit the CRDs state (lengths,
+ * item counts, patterns, formats, CEL rules, descriptions) is written here; `npm run manifests`
+ * derives the CRDs in `manifests/crds/` from these schemas (src/schemas/crds.ts), and a test fails
+ * when the committed YAML is not what the generator writes. To change a field: edit it here, run
+ * `npm run manifests`, commit both.
  *
- * These schemas check types only. Semantic rules (exactly one provider block, a known reclaim
- * policy, a Secret that exists) are checked by `reconcile/validate.ts` and reported as status
- * conditions, because an invalid spec must produce a clear condition, not an HTTP error.
- * The CRDs in `manifests/crds/` carry the same shapes; `test/manifests/crds.test.ts` keeps them equal.
+ * Semantic rules the CEL rules cannot see (a Secret that exists and is labelled, which provider is
+ * allowed where) are checked by the reconcile layer and reported as status conditions.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import './formats.js';
 import { KubeObject, LabelSelectorSchema } from './kubernetes.js';
 
 /** API group and version of both kinds. */
@@ -16,47 +20,153 @@ export const API_VERSION = `${API_GROUP}/v1alpha1`;
 /** Label a credentials Secret must carry to be delivered to the service (any value). */
 export const ISSUER_SECRET_LABEL = 'routedip.io/issuer';
 
+/** A CEL rule of the API server (`x-kubernetes-validations`), carried by the schema it guards. */
+export interface CelRule {
+  readonly rule: string;
+  readonly message: string;
+}
+const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
+const immutable = (message: string) => cel({ rule: 'self == oldSelf', message });
+
+/** A Kubernetes object name (DNS-1123 subdomain), as Secrets and issuers are named. */
+const ObjectName = (description?: string) =>
+  Type.String({
+    ...(description ? { description } : {}),
+    minLength: 1,
+    maxLength: 253,
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  });
+
+/** Cloud firewall names: what AWS allows for security groups (DigitalOcean allows fewer). */
+const FIREWALL_NAME = {
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[A-Za-z0-9]([A-Za-z0-9 ._:/()#,@+=&;{}!$*\\[\\]-]*[A-Za-z0-9._:/()#,@+=&;{}!$*\\[\\]-])?$',
+} as const;
+
+/** An API endpoint override (tests, compatible APIs); the operator's allowlist decides if it is used. */
+const Endpoint = (description: string) => Type.String({ description, maxLength: 2048, pattern: '^https?://[^\\s]+$' });
+
 const SecretKeyRefSchema = Type.Object({
-  name: Type.String({ minLength: 1 }),
-  key: Type.Optional(Type.String({ minLength: 1 })),
+  name: ObjectName(),
+  key: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' })),
 });
 
 /** `spec.digitalocean`: Reserved IPv4 + Cloud Firewalls. */
-export const DigitalOceanIssuerSpecSchema = Type.Object({
-  region: Type.String({ minLength: 1 }),
-  tokenSecretRef: SecretKeyRefSchema,
-  endpoint: Type.Optional(Type.String()),
-});
+export const DigitalOceanIssuerSpecSchema = Type.Object(
+  {
+    region: Type.String({
+      description: 'The region slug, e.g. nyc3. Immutable.',
+      minLength: 1,
+      maxLength: 16,
+      pattern: '^[a-z0-9]+$',
+      ...immutable('spec.digitalocean.region is immutable (the IPs of this issuer live there); create a new issuer'),
+    }),
+    tokenSecretRef: Type.Object(SecretKeyRefSchema.properties, {
+      description:
+        "A Secret labelled routedip.io/issuer holding the API token (key default token), in the issuer's namespace (the operator's namespace for a ClusterRoutedIPIssuer).",
+    }),
+    endpoint: Type.Optional(
+      Endpoint('API base URL (tests, compatible APIs). Default https://api.digitalocean.com/v2. Used only when the operator allows its host (ISSUER_ENDPOINT_HOSTS).'),
+    ),
+  },
+  { description: 'DigitalOcean Reserved IPv4 and Cloud Firewalls.' },
+);
 export type DigitalOceanIssuerSpec = Static<typeof DigitalOceanIssuerSpecSchema>;
 
-/** `spec.aws`: Elastic IP (VPC) + a security group. No Secret = the SDK's default chain. */
-export const AwsIssuerSpecSchema = Type.Object({
-  region: Type.String({ minLength: 1 }),
-  credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) })),
-  endpoint: Type.Optional(Type.String()),
-});
+/** `spec.aws`: Elastic IP (VPC) + a security group. No Secret = ambient credentials, where allowed. */
+export const AwsIssuerSpecSchema = Type.Object(
+  {
+    region: Type.String({
+      description: 'The region, e.g. us-east-1. Immutable.',
+      minLength: 1,
+      maxLength: 32,
+      pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$',
+      ...immutable('spec.aws.region is immutable (the IPs of this issuer live there); create a new issuer'),
+    }),
+    credentialsSecretRef: Type.Optional(
+      Type.Object(
+        { name: ObjectName() },
+        {
+          description:
+            "A Secret labelled routedip.io/issuer with keys accessKeyId, secretAccessKey and optionally sessionToken, in the issuer's namespace (the operator's namespace for a ClusterRoutedIPIssuer). Absent = the operator's ambient identity (IRSA, instance role): always allowed for a ClusterRoutedIPIssuer, for a RoutedIPIssuer only in the namespaces of ISSUER_AMBIENT_CREDENTIALS_NAMESPACES.",
+        },
+      ),
+    ),
+    endpoint: Type.Optional(Endpoint('EC2 endpoint URL (tests, compatible APIs). Default the region\'s endpoint. Used only when the operator allows its host (ISSUER_ENDPOINT_HOSTS).')),
+  },
+  { description: 'AWS Elastic IP (VPC) and a security group.' },
+);
 export type AwsIssuerSpec = Static<typeof AwsIssuerSpecSchema>;
 
 /** `spec.memory`: the in-process simulated cloud (demos and tests). */
-export const MemoryIssuerSpecSchema = Type.Object({
-  firewalls: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-});
+export const MemoryIssuerSpecSchema = Type.Object(
+  {
+    firewalls: Type.Optional(
+      Type.Array(Type.String(FIREWALL_NAME), { description: 'Firewalls that exist in the simulated account.', maxItems: 64 }),
+    ),
+  },
+  { description: 'The in-process simulated cloud, for demos and tests only (the operator may switch it off: MEMORY_PROVIDER).' },
+);
 export type MemoryIssuerSpec = Static<typeof MemoryIssuerSpecSchema>;
 
-/** RoutedIPIssuer `spec`. */
-export const RoutedIPIssuerSpecSchema = Type.Object({
-  routedIPReclaimPolicy: Type.Optional(Type.String()),
-  routedIPFirewallName: Type.Optional(Type.String()),
-  firewallSourceRanges: Type.Optional(Type.Array(Type.String())),
-  dryRun: Type.Optional(Type.Boolean()),
-  digitalocean: Type.Optional(DigitalOceanIssuerSpecSchema),
-  aws: Type.Optional(AwsIssuerSpecSchema),
-  memory: Type.Optional(MemoryIssuerSpecSchema),
+/** The reclaim policies: what DeleteRoutedIP does. */
+export const ReclaimPolicySchema = Type.Union([Type.Literal('Retain'), Type.Literal('Delete')], {
+  description:
+    'What deleting a RoutedIP does to the cloud. Retain leaves everything; Delete unassigns and releases an IP the operator created and removes the firewall rules and nodes it added.',
+  default: 'Retain',
 });
+
+/** RoutedIPIssuer and ClusterRoutedIPIssuer `spec`. */
+export const RoutedIPIssuerSpecSchema = Type.Object(
+  {
+    routedIPReclaimPolicy: Type.Optional(ReclaimPolicySchema),
+    routedIPFirewallName: Type.Optional(
+      Type.String({
+        description:
+          'The cloud firewall (DigitalOcean Cloud Firewall, AWS security group) to keep in step. It must exist: it is never created. Absent = no firewall management. Letters, digits, spaces and ._:/()#,@+=&;{}!$*[]- (what AWS allows; DigitalOcean allows fewer), no leading or trailing space.',
+        ...FIREWALL_NAME,
+      }),
+    ),
+    firewallSourceRanges: Type.Optional(
+      Type.Array(Type.String({ format: 'cidr', maxLength: 43 }), {
+        description: 'Source CIDRs (IPv4 or IPv6) of the managed inbound rules. Default 0.0.0.0/0 and ::/0.',
+        minItems: 1,
+        maxItems: 64,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    dryRun: Type.Optional(Type.Boolean({ description: 'Plan and report in status, never mutate the cloud.', default: false })),
+    digitalocean: Type.Optional(DigitalOceanIssuerSpecSchema),
+    aws: Type.Optional(AwsIssuerSpecSchema),
+    memory: Type.Optional(MemoryIssuerSpecSchema),
+  },
+  cel(
+    { rule: '[has(self.digitalocean), has(self.aws), has(self.memory)].filter(p, p).size() == 1', message: 'exactly one of spec.digitalocean, spec.aws or spec.memory must be set' },
+    {
+      rule: 'has(self.digitalocean) == has(oldSelf.digitalocean) && has(self.aws) == has(oldSelf.aws) && has(self.memory) == has(oldSelf.memory)',
+      message:
+        'the provider (digitalocean, aws or memory) cannot be changed: the RoutedIPs of this issuer would lose track of their cloud IPs; create a new issuer instead',
+    },
+    {
+      rule: '!has(oldSelf.routedIPFirewallName) || (has(self.routedIPFirewallName) && self.routedIPFirewallName == oldSelf.routedIPFirewallName)',
+      message:
+        'spec.routedIPFirewallName cannot be changed or removed once set: the rules and nodes the RoutedIPs added to that firewall would be orphaned. Delete the RoutedIPs (reclaim policy Delete cleans the firewall), then create a new RoutedIPIssuer',
+    },
+  ),
+);
 export type RoutedIPIssuerSpec = Static<typeof RoutedIPIssuerSpecSchema>;
 
 export const RoutedIPIssuerSchema = KubeObject(RoutedIPIssuerSpecSchema, Type.Unknown());
 export type RoutedIPIssuerObject = Static<typeof RoutedIPIssuerSchema>;
+
+/**
+ * An issuer as delivered in `related`: its spec is checked against RoutedIPIssuerSpecSchema by
+ * the reconcile layer, so an issuer stored before a rule existed gives its RoutedIPs a condition
+ * naming the field (InvalidIssuerSpec), not an HTTP 400 that leaves them without status.
+ */
+export const DeliveredIssuerSchema = KubeObject(Type.Unknown(), Type.Unknown());
+export type DeliveredIssuer = Static<typeof DeliveredIssuerSchema>;
 
 /** One explicit node-facing port of `spec.ports` (Kubernetes spelling of the protocol). */
 export const NodePortSpecSchema = Type.Object(
@@ -69,17 +179,60 @@ export const NodePortSpecSchema = Type.Object(
 export type NodePortSpec = Static<typeof NodePortSpecSchema>;
 
 /** RoutedIP `spec`. `ports` overrides the node-facing ports found from the Service. */
-export const RoutedIPSpecSchema = Type.Object({
-  issuerRef: Type.Object({
-    name: Type.String({ minLength: 1 }),
-    kind: Type.Optional(Type.Union([Type.Literal('RoutedIPIssuer'), Type.Literal('ClusterRoutedIPIssuer')])),
+export const RoutedIPSpecSchema = Type.Object(
+  {
+    issuerRef: Type.Object(
+      {
+        name: ObjectName(),
+        kind: Type.Optional(Type.Union([Type.Literal('RoutedIPIssuer'), Type.Literal('ClusterRoutedIPIssuer')], { description: 'RoutedIPIssuer (default, same namespace) or ClusterRoutedIPIssuer.' })),
+      },
+      {
+        description: 'The RoutedIPIssuer in the same namespace. Immutable.',
+        ...immutable('spec.issuerRef is immutable: the IP lives in the issuer\'s cloud account; create a new RoutedIP to use another issuer'),
+      },
+    ),
+    address: Type.Optional(
+      Type.String({
+        description:
+          'Recover or adopt this existing IPv4 address; it is never created, and a Delete reclaim policy only unassigns it. Absent = the operator creates the IP. Immutable.',
+        format: 'ipv4',
+        maxLength: 15,
+        ...immutable('spec.address is immutable; create a new RoutedIP for another address'),
+      }),
+    ),
+    serviceRef: Type.Optional(
+      Type.Object(
+        { name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$' }) },
+        { description: 'A ClusterIP Service in the same namespace whose ready endpoints decide the eligible nodes and whose ports the firewall opens.' },
+      ),
+    ),
+    nodeSelector: Type.Optional(
+      Type.Object(LabelSelectorSchema.properties, {
+        additionalProperties: false,
+        description: 'A label selector that further restricts the eligible nodes.',
+        'x-kubernetes-map-type': 'atomic',
+      }),
+    ),
+    ports: Type.Optional(
+      Type.Array(NodePortSpecSchema, {
+        maxItems: 64,
+        description: 'Explicit node-facing ports to open; overrides the ports found from the Service (hostPort, hostNetwork or EndpointSlice ports).',
+      }),
+    ),
+  },
+  cel({
+    rule: 'has(self.address) == has(oldSelf.address)',
+    message:
+      'spec.address cannot be added or removed after creation: switching between an IP the operator created and an adopted one would orphan a cloud IP; create a new RoutedIP instead',
   }),
-  address: Type.Optional(Type.String()),
-  serviceRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) })),
-  nodeSelector: Type.Optional(LabelSelectorSchema),
-  ports: Type.Optional(Type.Array(NodePortSpecSchema, { maxItems: 64 })),
-});
+);
 export type RoutedIPSpec = Static<typeof RoutedIPSpecSchema>;
+/**
+ * Longest step detail or condition message, in characters. The status carries about a dozen of
+ * them; with this bound and the Kubernetes name limits the whole status stays far below etcd's
+ * object limit (test/schemas/status-bound.test.ts measures it at the CRD maxima).
+ */
+export const STATUS_TEXT_MAX = 1024;
 
 /** Outcome of one step of the last plan. */
 export const StepOutcomeSchema = Type.Union([
@@ -92,7 +245,7 @@ export type StepOutcome = Static<typeof StepOutcomeSchema>;
 
 /** One step of the last plan, as reported in `status.steps`. */
 export const StepStatusSchema = Type.Object(
-  { name: Type.String(), outcome: StepOutcomeSchema, detail: Type.String() },
+  { name: Type.String(), outcome: StepOutcomeSchema, detail: Type.String({ maxLength: STATUS_TEXT_MAX }) },
   { additionalProperties: false },
 );
 export type StepStatus = Static<typeof StepStatusSchema>;
@@ -103,7 +256,7 @@ export const ConditionSchema = Type.Object(
     type: Type.String(),
     status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
     reason: Type.String(),
-    message: Type.String(),
+    message: Type.String({ maxLength: STATUS_TEXT_MAX }),
     lastTransitionTime: Type.String(),
     observedGeneration: Type.Integer(),
   },
@@ -151,14 +304,18 @@ export const FirewallStatusSchema = Type.Object(
     addedPorts: Type.Array(AddedPortSchema),
     addedNodes: Type.Array(Type.String()),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'The firewall found, what this RoutedIP needs from it (ports, nodes) and what it added (addedPorts, addedNodes): the only entries it may ever remove.',
+  },
 );
 export type FirewallStatus = Static<typeof FirewallStatusSchema>;
 
 /** `status.pendingAction`: an asynchronous cloud action the next sync polls. */
 export const PendingActionSchema = Type.Object(
   { id: Type.String(), type: Type.String(), node: Type.Optional(Type.String()) },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'An asynchronous cloud action in progress; the next sync polls it.' },
 );
 export type PendingActionStatus = Static<typeof PendingActionSchema>;
 
@@ -171,14 +328,18 @@ export const RoutedIPStatusSchema = Type.Object(
     observedGeneration: Type.Optional(Type.Integer()),
     address: Type.Optional(Type.String()),
     provider: Type.Optional(Type.String()),
-    node: Type.Optional(Type.String()),
-    electedNode: Type.Optional(Type.String()),
+    node: Type.Optional(Type.String({ description: 'The node that holds the IP, as observed in the cloud.' })),
+    electedNode: Type.Optional(Type.String({ description: 'The node the IP should be on.' })),
     firewall: Type.Optional(FirewallStatusSchema),
     pendingAction: Type.Optional(PendingActionSchema),
-    steps: Type.Array(StepStatusSchema),
-    conditions: Type.Array(ConditionSchema),
+    steps: Type.Array(StepStatusSchema, { description: 'The last plan, each step with its outcome.' }),
+    conditions: Type.Array(ConditionSchema, {
+      description: 'Ready, IPAllocated, Assigned, FirewallReady, IssuerReady.',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Returned whole by the service on every sync; see PRODUCT.md "Status".' },
 );
 export type RoutedIPStatus = Static<typeof RoutedIPStatusSchema>;
 
@@ -204,3 +365,10 @@ export const RoutedIPIssuerStatusSchema = Type.Object(
   { additionalProperties: false },
 );
 export type RoutedIPIssuerStatus = Static<typeof RoutedIPIssuerStatusSchema>;
+
+/**
+ * Another RoutedIP, as delivered in `related`: only its status hint and `spec.address` are read,
+ * so nothing else of it is checked — one odd RoutedIP must not fail every other RoutedIP's sync.
+ */
+export const SiblingRoutedIPSchema = KubeObject(Type.Object({ address: Type.Optional(Type.String()) }), Type.Unknown());
+export type SiblingRoutedIP = Static<typeof SiblingRoutedIPSchema>;

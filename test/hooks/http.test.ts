@@ -8,6 +8,7 @@ import { reconcile } from '../../src/reconcile/index.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { SyncResponseSchema } from '../../src/schemas/metacontroller.js';
+import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
 import { node, secret, withLabels } from '../fixtures/k8s.js';
 import { condition, ScriptedWorld } from './world.js';
 
@@ -143,7 +144,7 @@ t.test('customize: rules depend on the spec only and name what sync reads', asyn
 
 t.test('probes, metrics, and an invalid issuer spec reported as a condition', async (t) => {
   const w = new ScriptedWorld();
-  w.issuerSpec = { routedIPReclaimPolicy: 'Sometimes', memory: {} };
+  w.issuerSpec = { routedIPReclaimPolicy: 'Sometimes', memory: {} } as unknown as RoutedIPIssuerSpec;
   await w.start(t);
   const res = await w.sync();
   t.equal(res.statusCode, 200);

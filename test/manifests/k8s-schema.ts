@@ -5,13 +5,13 @@
  * - `celViolations` runs the schema's `x-kubernetes-validations` rules with a real CEL evaluator.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { evaluate } from '@marcbachmann/cel-js';
 import { parseAllDocuments } from 'yaml';
+import { isCIDR } from '../../src/schemas/formats.js';
 
 /** Repository root (this file is test/manifests/k8s-schema.ts). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,14 +78,6 @@ export function toJsonSchema(schema: Json): Json {
   return out;
 }
 
-/** Go's `net.ParseCIDR` acceptance: an IPv4 or IPv6 address, a slash and a prefix length in range. */
-export function isCIDR(value: string): boolean {
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(value);
-  if (!match) return false;
-  const family = isIP(match[1] ?? '');
-  const bits = Number(match[2]);
-  return family !== 0 && bits <= (family === 4 ? 32 : 128);
-}
 
 /** A Go `time.Duration` string as Metacontroller's `timeout` takes it (`10s`, `1m30s`, `500ms`). */
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
