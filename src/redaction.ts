@@ -1,6 +1,7 @@
 /**
- * The one redaction step. Every string that leaves the service — the status of a hook answer,
- * a log line, the /metrics text — passes through a `Redactor`, which removes:
+ * The one redaction step. Every free-form string that leaves the service — the status of a hook
+ * answer, a log line — passes through a `Redactor` (/metrics carries none: its labels are closed
+ * sets, see docs/security.md), which removes:
  *   - the values of the credentials in use (each Secret value delivered with the call, the
  *     operator's own ambient credentials and hook token), in clear, base64 and base64url form;
  *   - bearer and basic authorization material, SigV4 material (the Authorization header's
