@@ -4,22 +4,45 @@
  */
 import type { LabelSelector } from '../schemas/kubernetes.js';
 
-/** True when `labels` satisfy `selector`. */
+/** A requirement with its values as a set: a selector is matched against thousands of nodes. */
+interface Requirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values: ReadonlySet<string>;
+}
+
+const compiled = new WeakMap<LabelSelector, { labels: [string, string][]; requirements: Requirement[] }>();
+
+/** The selector's pairs and value sets, built once per selector object. */
+function compile(selector: LabelSelector) {
+  let c = compiled.get(selector);
+  if (!c) {
+    c = {
+      labels: Object.entries(selector.matchLabels ?? {}),
+      requirements: (selector.matchExpressions ?? []).map((r) => ({ key: r.key, operator: r.operator, values: new Set(r.values ?? []) })),
+    };
+    compiled.set(selector, c);
+  }
+  return c;
+}
+
+/** True when `labels` satisfy `selector`. Linear in the selector's size, whatever its value lists. */
 export function matchesSelector(labels: Readonly<Record<string, string>> | undefined, selector: LabelSelector | undefined): boolean {
   if (!selector) return true;
   const have = labels ?? {};
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (have[key] !== value) return false;
+  const { labels: pairs, requirements } = compile(selector);
+  for (const [key, value] of pairs) {
+    if (!Object.hasOwn(have, key) || have[key] !== value) return false;
   }
-  for (const req of selector.matchExpressions ?? []) {
+  for (const req of requirements) {
     const present = Object.hasOwn(have, req.key);
-    const values = req.values ?? [];
+    const values = req.values;
     switch (req.operator) {
       case 'In':
-        if (!present || !values.includes(have[req.key] as string)) return false;
+        if (!present || !values.has(have[req.key] as string)) return false;
         break;
       case 'NotIn':
-        if (present && values.includes(have[req.key] as string)) return false;
+        if (present && values.has(have[req.key] as string)) return false;
         break;
       case 'Exists':
         if (!present) return false;

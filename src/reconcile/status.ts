@@ -7,7 +7,7 @@ import type { IssuerError } from '../issuers/errors.js';
 import type { ObservedFirewall, PendingAction } from '../issuers/issuer.js';
 import { PortSources, type FirewallPlan } from '../plan/firewall.js';
 import { sortPorts } from '../plan/ports.js';
-import type { FirewallPort, FirewallStatus, RoutedIPStatus, StepStatus } from '../schemas/routed-ip.js';
+import { STATUS_TEXT_MAX, type FirewallPort, type FirewallStatus, type RoutedIPStatus, type StepStatus } from '../schemas/routed-ip.js';
 import { buildConditions, isFalse, isTrue, type ConditionType, type ConditionValue } from './conditions.js';
 import type { StatusHint } from './hints.js';
 
@@ -47,6 +47,20 @@ export function firewallStatus(f: FirewallOutcome): FirewallStatus {
   };
 }
 
+/**
+ * `text` cut to STATUS_TEXT_MAX characters (ending in `…` when cut), never inside a surrogate
+ * pair. Every step detail and condition message goes through it: a detail listing 5,000 nodes or
+ * a cloud's long answer must not push the status towards etcd's object limit. Deterministic, and
+ * transition times depend on the status only, so a cut message never causes a hot loop.
+ */
+export function clip(text: string): string {
+  if (text.length <= STATUS_TEXT_MAX) return text;
+  let end = STATUS_TEXT_MAX - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 /** The facts a status is made of. */
 export interface StatusFacts {
   readonly generation: number;
@@ -70,7 +84,7 @@ export function assembleStatus(f: StatusFacts): RoutedIPStatus {
   const blocking = (['IPAllocated', 'Assigned', 'FirewallReady', 'IssuerReady'] as const).find((t) => c[t].status !== 'True');
   const ready: ConditionValue =
     f.notReady ?? (blocking === undefined ? isTrue('Ready', `${f.address} is on ${f.node}`) : isFalse(c[blocking].reason, c[blocking].message));
-  const conditions = buildConditions({ Ready: ready, ...c }, f.previous.conditions, f.now, f.generation);
+  const conditions = buildConditions({ Ready: ready, ...c }, f.previous.conditions, f.now, f.generation).map((x) => ({ ...x, message: clip(x.message) }));
   return {
     observedGeneration: f.generation,
     ...(f.address !== undefined ? { address: f.address } : {}),
@@ -79,7 +93,7 @@ export function assembleStatus(f: StatusFacts): RoutedIPStatus {
     ...(f.electedNode !== undefined ? { electedNode: f.electedNode } : {}),
     ...(f.firewall ? { firewall: f.firewall } : {}),
     ...(f.pendingAction ? { pendingAction: { id: f.pendingAction.id, type: f.pendingAction.type, ...(f.pendingAction.target !== undefined ? { node: f.pendingAction.target } : {}) } } : {}),
-    steps: [...f.steps],
+    steps: f.steps.map((s) => ({ ...s, detail: clip(s.detail) })),
     conditions,
   };
 }

@@ -36,7 +36,9 @@ export async function findReservedIP(client: DigitalOceanClient, region: string,
     if (known && known.region.slug === region) return known;
   }
   const inRegion = (await client.listReservedIPs()).filter((r) => r.region.slug === region && !foreign.has(r.ip));
-  const on = (id: string) => inRegion.find((r) => r.droplet !== null && String(r.droplet.id) === id);
+  const byDroplet = new Map<string, (typeof inRegion)[number]>();
+  for (const r of inRegion) if (r.droplet !== null && !byDroplet.has(String(r.droplet.id))) byDroplet.set(String(r.droplet.id), r);
+  const on = (id: string) => byDroplet.get(id);
   const elected = query.lastElected ? on(query.lastElected.id) : undefined;
   if (elected) return elected;
   // A create whose answer was lost is `locked` with no Droplet until its assign completes. The

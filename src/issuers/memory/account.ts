@@ -21,6 +21,8 @@ export class MemoryAccount {
   ipLimit: number;
   private readonly ips = new Map<string, MemoryIP>();
   private readonly firewalls = new Map<string, MemoryFirewall>();
+  /** Firewall name → id (names are unique in an account): lookups stay O(1) per name. */
+  private readonly firewallIds = new Map<string, string>();
   private ipSerial = 0;
   private firewallSerial = 0;
 
@@ -90,7 +92,8 @@ export class MemoryAccount {
 
   /** The firewall named `name`, if any. */
   firewallByName(name: string): MemoryFirewall | undefined {
-    const fw = [...this.firewalls.values()].sort(byId).find((f) => f.name === name);
+    const id = this.firewallIds.get(name);
+    const fw = id === undefined ? undefined : this.firewalls.get(id);
     return fw && structuredClone(fw);
   }
 
@@ -100,13 +103,17 @@ export class MemoryAccount {
     if (existing) return done(existing, false);
     const fw: MemoryFirewall = { id: `fw-${++this.firewallSerial}`, name, rules: [], nodes: [] };
     this.firewalls.set(fw.id, fw);
+    this.firewallIds.set(name, fw.id);
     return done(structuredClone(fw), true);
   }
 
   /** Deletes the firewall `name` (test seeding: a firewall removed out of band). */
   deleteFirewall(name: string): Applied<void> {
     const fw = this.firewallByName(name);
-    if (fw) this.firewalls.delete(fw.id);
+    if (fw) {
+      this.firewalls.delete(fw.id);
+      this.firewallIds.delete(name);
+    }
     return done(undefined, fw !== undefined);
   }
 
@@ -129,8 +136,9 @@ export class MemoryAccount {
     const fw = this.firewall(firewallId);
     let changed = false;
     for (const rule of rules.map(validRule)) {
+      const closing = new Set(rule.sources);
       for (const stored of fw.rules.filter((r) => samePort(r, rule))) {
-        const kept = stored.sources.filter((s) => !rule.sources.includes(s));
+        const kept = stored.sources.filter((s) => !closing.has(s));
         changed ||= kept.length !== stored.sources.length;
         stored.sources = kept;
       }
