@@ -8,7 +8,7 @@
 import axios, { isAxiosError, type AxiosResponse } from 'axios';
 import { modules } from 'dots-wrapper';
 import { mapDigitalOceanError } from './errors.js';
-import type { RateBudget } from './rate-limit.js';
+import type { RateBudget } from '../rate-budget.js';
 
 /** `region` of any DigitalOcean object. */
 export interface DORegion {

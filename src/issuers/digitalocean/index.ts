@@ -13,7 +13,7 @@ import type { IssuerFactory } from '../registry.js';
 import { readSecretKey } from '../secrets.js';
 import { createDigitalOceanClient } from './client.js';
 import { DigitalOceanIssuer } from './issuer.js';
-import { RateBudget } from './rate-limit.js';
+import { RateBudget } from '../rate-budget.js';
 
 export { DigitalOceanIssuer } from './issuer.js';
 export type { DigitalOceanClient } from './client.js';

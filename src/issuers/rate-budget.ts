@@ -1,13 +1,14 @@
 /**
- * A per-token DigitalOcean request budget, read from the answers' `ratelimit-remaining`,
- * `ratelimit-reset` and `retry-after` headers. DigitalOcean counts requests per token (250 per
- * minute, 5,000 per hour, a sliding window) and dots-wrapper never retries, so this is the one
- * place that decides to stop calling: once the API answered 429, or the remaining budget fell
- * to the reserve, every call is refused with `IssuerRateLimitError` until the window allows
+ * A per-token request budget, read from the answers' `ratelimit-remaining`, `ratelimit-reset`
+ * and `retry-after` headers, shared by the clouds that send them: DigitalOcean counts requests
+ * per token (250 per minute, 5,000 per hour, a sliding window), Hetzner Cloud per project (3,600
+ * per hour, a bucket refilled by one request per second). Neither client retries, so this is the
+ * one place that decides to stop calling: once the API answered 429, or the remaining budget
+ * fell to the reserve, every call is refused with `IssuerRateLimitError` until the window allows
  * calls again. The hook then answers 429 with `Retry-After`: Metacontroller backs off instead of
- * the issuer looping.
+ * the issuer looping. Keep one budget per token hash for the whole process.
  */
-import { IssuerRateLimitError } from '../errors.js';
+import { IssuerRateLimitError } from './errors.js';
 
 /** Options of a budget. */
 export interface RateBudgetOptions {
@@ -15,6 +16,14 @@ export interface RateBudgetOptions {
   readonly reserve: number;
   /** Clock in milliseconds (tests). */
   readonly now: () => number;
+  /** The cloud's name in messages. Default `DigitalOcean`. */
+  readonly cloud?: string;
+  /**
+   * Requests the bucket regains per second, when it refills steadily (Hetzner: 1). Then
+   * `ratelimit-reset` is when the bucket is *full*, and a budget at the reserve waits only until
+   * it is above the reserve again, never longer than the reset.
+   */
+  readonly refillPerSecond?: number;
 }
 
 /** Header values as axios exposes them (lower-case names). */
@@ -28,7 +37,7 @@ const int = (v: unknown): number | undefined => {
 /** When nothing says how long to wait. */
 const FALLBACK_WAIT_MS = 60_000;
 
-/** The budget of one token. Keep one per token hash for the whole process. */
+/** The budget of one token. */
 export class RateBudget {
   private blockedUntil = 0;
   private reason = '';
@@ -47,13 +56,20 @@ export class RateBudget {
     const remaining = int(headers?.['ratelimit-remaining']);
     const resetMs = (int(headers?.['ratelimit-reset']) ?? 0) * 1000;
     const retryAfterMs = (int(headers?.['retry-after']) ?? 0) * 1000;
+    const cloud = this.options.cloud ?? 'DigitalOcean';
+    const refill = this.options.refillPerSecond;
+    /** When `needed` more requests are available again, bounded by the reset. */
+    const refilled = (needed: number): number => {
+      const full = resetMs > now ? resetMs : now + FALLBACK_WAIT_MS;
+      return refill === undefined ? full : Math.min(full, now + Math.ceil(needed / refill) * 1000);
+    };
     if (status === 429) {
-      const until = retryAfterMs > 0 ? now + retryAfterMs : resetMs > now ? resetMs : now + FALLBACK_WAIT_MS;
-      this.block(until, 'DigitalOcean API rate limit exceeded (HTTP 429)');
+      const until = retryAfterMs > 0 ? now + retryAfterMs : refilled(this.options.reserve + 1);
+      this.block(until, `${cloud} API rate limit exceeded (HTTP 429)`);
       return new IssuerRateLimitError(this.reason, (this.blockedUntil - now) / 1000);
     }
     if (remaining !== undefined && remaining <= this.options.reserve) {
-      this.block(resetMs > now ? resetMs : now + FALLBACK_WAIT_MS, `DigitalOcean API rate budget nearly spent (ratelimit-remaining at or below ${this.options.reserve})`);
+      this.block(refilled(this.options.reserve + 1 - remaining), `${cloud} API rate budget nearly spent (ratelimit-remaining at or below ${this.options.reserve})`);
     }
     return undefined;
   }

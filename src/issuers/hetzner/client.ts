@@ -1,0 +1,185 @@
+/**
+ * The narrow Hetzner Cloud client the issuer uses: the few calls on Floating IPs, Firewalls,
+ * their actions and servers, over undici (already a dependency: no SDK for a dozen calls).
+ * Every call passes the per-token rate budget first and feeds it the answer's `RateLimit-*`
+ * headers; every answer is checked against the TypeBox schemas of `schemas.ts`; every failure
+ * leaves as an `IssuerError`. There is no retry here: a 429 or a spent budget stops the hook
+ * (answered 429 with `Retry-After`), and every other failure is retried by the next sync.
+ */
+import type { TSchema, Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { request } from 'undici';
+import { IssuerUnavailableError } from '../errors.js';
+import type { RateBudget } from '../rate-budget.js';
+import { mapHetznerError } from './errors.js';
+import {
+  HActionSchema,
+  HErrorSchema,
+  HFirewallSchema,
+  HFloatingIPSchema,
+  HMetaSchema,
+  HServerSchema,
+  type HAction,
+  type HFirewall,
+  type HFloatingIP,
+  type HRule,
+  type HServer,
+} from './schemas.js';
+
+/** What `createFloatingIP` sends. */
+export interface CreateFloatingIP {
+  readonly type: 'ipv4';
+  readonly name: string;
+  readonly description: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly server: number;
+}
+
+/** The calls the issuer makes. Reads of a missing object resolve `undefined`. */
+export interface HetznerClient {
+  getServer(id: number): Promise<HServer | undefined>;
+  /** Every Floating IP, or those matching a label selector. */
+  listFloatingIPs(labelSelector?: string): Promise<HFloatingIP[]>;
+  getFloatingIP(id: number): Promise<HFloatingIP | undefined>;
+  /** Creates a Floating IP on a server; `action` is its assign, usually still running. */
+  createFloatingIP(body: CreateFloatingIP): Promise<{ floatingIP: HFloatingIP; action?: HAction }>;
+  assignFloatingIP(id: number, server: number): Promise<HAction>;
+  unassignFloatingIP(id: number): Promise<HAction>;
+  /** Deletes a Floating IP; one already gone is not an error. */
+  deleteFloatingIP(id: number): Promise<void>;
+  /** Running actions of a Floating IP, newest first; `undefined` when the IP is gone. */
+  runningFloatingIPActions(id: number): Promise<HAction[] | undefined>;
+  /** Firewalls named exactly `name` (names are unique per project: zero or one). */
+  firewallsNamed(name: string): Promise<HFirewall[]>;
+  getFirewall(id: number): Promise<HFirewall | undefined>;
+  /** Running actions of a Firewall (rules or resources still being applied). */
+  runningFirewallActions(id: number): Promise<HAction[]>;
+  /** Replaces every rule of the Firewall (`set_rules`). */
+  setRules(id: number, rules: readonly HRule[]): Promise<HAction[]>;
+  /** Applies the Firewall to servers; a server it is already applied to is not an error. */
+  applyToServers(id: number, servers: readonly number[]): Promise<HAction[]>;
+  /** Removes the Firewall from servers; one it is not applied to is not an error. */
+  removeFromServers(id: number, servers: readonly number[]): Promise<HAction[]>;
+}
+
+/** How to reach the API. */
+export interface ClientOptions {
+  readonly token: string;
+  /** Base URL including `/v1`; `https://api.hetzner.cloud/v1` by default. */
+  readonly endpoint?: string;
+  readonly requestTimeoutMs: number;
+  readonly budget: RateBudget;
+}
+
+/** Hetzner's API base. */
+export const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
+const PER_PAGE = 50;
+/** Bounds every listing (50 × 20 objects); a project beyond that is reported, not looped over. */
+const MAX_PAGES = 20;
+
+interface CallOptions<S extends TSchema> {
+  readonly body?: unknown;
+  readonly query?: ReadonlyArray<readonly [string, string]>;
+  /** The answer's schema (absent: no body expected). */
+  readonly schema?: S;
+  /** Error codes that mean "already so" and resolve `undefined`. */
+  readonly already?: readonly string[];
+  /** Resolve `undefined` on 404. */
+  readonly missingOk?: boolean;
+}
+
+const ActionsBody = Type.Object({ actions: Type.Array(HActionSchema) });
+const ActionBody = Type.Object({ action: HActionSchema });
+const ListActions = Type.Object({ actions: Type.Array(HActionSchema), meta: HMetaSchema });
+
+/** Builds the client. */
+export function createHetznerClient(options: ClientOptions): HetznerClient {
+  const base = (options.endpoint ?? HETZNER_ENDPOINT).replace(/\/+$/, '');
+  const { budget } = options;
+
+  async function call<S extends TSchema>(what: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions<S> = {}): Promise<Static<S> | undefined> {
+    budget.check();
+    const qs = opts.query && opts.query.length > 0 ? `?${new URLSearchParams(opts.query as Array<[string, string]>).toString()}` : '';
+    let status: number;
+    let headers: Record<string, unknown>;
+    let text: string;
+    try {
+      const res = await request(`${base}${path}${qs}`, {
+        method,
+        headers: { authorization: `Bearer ${options.token}`, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        headersTimeout: options.requestTimeoutMs,
+        bodyTimeout: options.requestTimeoutMs,
+      });
+      status = res.statusCode;
+      headers = res.headers;
+      text = await res.body.text();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      throw new IssuerUnavailableError(`${what}: no answer from the Hetzner Cloud API (${typeof code === 'string' ? code : 'network error'})`, 'CloudUnreachable');
+    }
+    const limited = budget.observe(status, headers);
+    if (limited) throw limited;
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new IssuerUnavailableError(`${what}: HTTP ${status} with a body that is not JSON`, 'CloudUnavailable');
+    }
+    if (status >= 400) {
+      const failure = Value.Check(HErrorSchema, json) ? { status, code: json.error.code, message: json.error.message } : { status, code: '', message: '' };
+      if (opts.already?.includes(failure.code)) return undefined;
+      if (status === 404 && opts.missingOk) return undefined;
+      throw mapHetznerError(failure, what);
+    }
+    if (!opts.schema) return undefined;
+    if (!Value.Check(opts.schema, json)) {
+      const first = [...Value.Errors(opts.schema, json)][0];
+      throw new IssuerUnavailableError(`${what}: unexpected answer from Hetzner Cloud (${first ? `${first.path || '/'}: ${first.message}` : 'invalid'})`, 'CloudUnavailable');
+    }
+    return json as Static<S>;
+  }
+
+  async function all<T extends TSchema>(what: string, path: string, key: string, item: T, query: ReadonlyArray<readonly [string, string]> = []): Promise<Array<Static<T>>> {
+    const schema = Type.Object({ [key]: Type.Array(item), meta: HMetaSchema });
+    const out: Array<Static<T>> = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const data = (await call(what, 'GET', path, { schema, query: [...query, ['page', String(page)], ['per_page', String(PER_PAGE)]] })) as Record<string, unknown> & { meta: Static<typeof HMetaSchema> };
+      out.push(...(data[key] as Array<Static<T>>));
+      if (data.meta.pagination.next_page === null) return out;
+    }
+    throw new IssuerUnavailableError(`${what}: more than ${MAX_PAGES * PER_PAGE} objects; narrow the project`, 'TooManyObjects');
+  }
+
+  const running = async (what: string, path: string, missingOk: boolean) =>
+    (await call(what, 'GET', path, { schema: ListActions, missingOk, query: [['status', 'running'], ['sort', 'id:desc'], ['per_page', String(PER_PAGE)]] }))?.actions;
+
+  return {
+    getServer: async (id) => (await call(`read server ${id}`, 'GET', `/servers/${id}`, { schema: Type.Object({ server: HServerSchema }), missingOk: true }))?.server,
+    listFloatingIPs: (selector) => all(selector ? `list Floating IPs labelled ${selector}` : 'list Floating IPs', '/floating_ips', 'floating_ips', HFloatingIPSchema, selector ? [['label_selector', selector]] : []),
+    getFloatingIP: async (id) => (await call(`read Floating IP ${id}`, 'GET', `/floating_ips/${id}`, { schema: Type.Object({ floating_ip: HFloatingIPSchema }), missingOk: true }))?.floating_ip,
+    createFloatingIP: async (body) => {
+      const schema = Type.Object({ floating_ip: HFloatingIPSchema, action: Type.Optional(Type.Union([HActionSchema, Type.Null()])) });
+      const data = (await call(`create a Floating IP on server ${body.server}`, 'POST', '/floating_ips', { schema, body }))!;
+      return { floatingIP: data.floating_ip, ...(data.action ? { action: data.action } : {}) };
+    },
+    assignFloatingIP: async (id, server) => (await call(`assign Floating IP ${id} to server ${server}`, 'POST', `/floating_ips/${id}/actions/assign`, { schema: ActionBody, body: { server } }))!.action,
+    unassignFloatingIP: async (id) => (await call(`unassign Floating IP ${id}`, 'POST', `/floating_ips/${id}/actions/unassign`, { schema: ActionBody }))!.action,
+    // A 404 resolves like the 204: either way the IP is not there any more.
+    deleteFloatingIP: async (id) => (await call(`delete Floating IP ${id}`, 'DELETE', `/floating_ips/${id}`, { missingOk: true }), undefined),
+    runningFloatingIPActions: (id) => running(`list running actions of Floating IP ${id}`, `/floating_ips/${id}/actions`, true),
+    firewallsNamed: (name) => all(`find firewall ${name}`, '/firewalls', 'firewalls', HFirewallSchema, [['name', name]]),
+    getFirewall: async (id) => (await call(`read firewall ${id}`, 'GET', `/firewalls/${id}`, { schema: Type.Object({ firewall: HFirewallSchema }), missingOk: true }))?.firewall,
+    runningFirewallActions: async (id) => (await running(`list running actions of firewall ${id}`, `/firewalls/${id}/actions`, false)) ?? [],
+    setRules: async (id, rules) => (await call(`set the rules of firewall ${id}`, 'POST', `/firewalls/${id}/actions/set_rules`, { schema: ActionsBody, body: { rules } }))!.actions,
+    applyToServers: async (id, servers) =>
+      (await call(`apply firewall ${id} to servers ${servers.join(',')}`, 'POST', `/firewalls/${id}/actions/apply_to_resources`, {
+        schema: ActionsBody, already: ['firewall_already_applied'], body: { apply_to: servers.map((s) => ({ type: 'server', server: { id: s } })) },
+      }))?.actions ?? [],
+    removeFromServers: async (id, servers) =>
+      (await call(`remove firewall ${id} from servers ${servers.join(',')}`, 'POST', `/firewalls/${id}/actions/remove_from_resources`, {
+        schema: ActionsBody, already: ['firewall_already_removed'], body: { remove_from: servers.map((s) => ({ type: 'server', server: { id: s } })) },
+      }))?.actions ?? [],
+  };
+}
