@@ -14,7 +14,7 @@ import type { FirewallPort } from '../schemas/routed-ip.js';
 import type { Node } from '../schemas/kubernetes.js';
 
 /** Provider names, as the keys of the RoutedIPIssuer spec blocks. */
-export type ProviderName = 'memory' | 'digitalocean' | 'aws';
+export type ProviderName = 'memory' | 'digitalocean' | 'aws' | 'hetzner';
 
 /** Identifies a RoutedIP in the cloud (tags, descriptions, logs). `uid` is the Kubernetes UID. */
 export interface RoutedIPOwner {
@@ -27,7 +27,7 @@ export interface RoutedIPOwner {
 export interface NodeTarget {
   /** Kubernetes node name. */
   readonly node: string;
-  /** Cloud id: droplet id (`"123"`), EC2 instance id (`"i-…"`), node name for `memory`. */
+  /** Cloud id: droplet id (`"123"`), EC2 instance id (`"i-…"`), Hetzner server id, node name for `memory`. */
   readonly id: string;
   /** Availability zone, when the providerID carries one (AWS). */
   readonly zone?: string;

@@ -14,6 +14,7 @@ import { MemoryCloud } from './memory/cloud.js';
 import { createMemoryIssuer } from './memory/issuer.js';
 import { createDigitalOceanIssuerFactory, type DigitalOceanFactoryOptions } from './digitalocean/index.js';
 import { createAwsIssuerFactory, type AwsFactoryOptions } from './aws/index.js';
+import { createHetznerIssuerFactory, type HetznerFactoryOptions } from './hetzner/index.js';
 
 /** What a factory gets: the issuer object and the Secrets of its namespace that were delivered. */
 export interface IssuerContext {
@@ -37,6 +38,7 @@ export interface RegistryOptions {
   readonly memoryCloud?: MemoryCloud;
   readonly digitalocean?: DigitalOceanFactoryOptions;
   readonly aws?: AwsFactoryOptions;
+  readonly hetzner?: HetznerFactoryOptions;
 }
 
 /** The registry with every provider this build ships. */
@@ -46,5 +48,6 @@ export function createIssuerRegistry(options: RegistryOptions = {}): IssuerRegis
     memory: (context) => createMemoryIssuer(memoryCloud, context),
     digitalocean: createDigitalOceanIssuerFactory(options.digitalocean),
     aws: createAwsIssuerFactory(options.aws),
+    hetzner: createHetznerIssuerFactory(options.hetzner),
   };
 }

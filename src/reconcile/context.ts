@@ -54,7 +54,7 @@ export interface SiblingHint extends StatusHint {
   readonly specAddress?: string;
 }
 
-const PROVIDERS: readonly ProviderName[] = ['digitalocean', 'aws', 'memory'];
+const PROVIDERS: readonly ProviderName[] = ['digitalocean', 'aws', 'hetzner', 'memory'];
 
 const inNamespace = <T extends { metadata: { namespace?: string } }>(group: Record<string, T> | undefined, ns: string): T[] =>
   Object.values(group ?? {}).filter((o) => (o.metadata.namespace ?? ns) === ns);
@@ -68,12 +68,13 @@ export function issuerSettings(namespace: string, name: string, raw: unknown): I
   const blocks = PROVIDERS.filter((p) => spec[p] !== undefined);
   const provider = blocks[0];
   if (blocks.length !== 1 || provider === undefined) {
-    return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} must set exactly one of digitalocean, aws, memory (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
+    return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} must set exactly one of ${PROVIDERS.join(', ')} (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
   }
   const policy = spec.routedIPReclaimPolicy ?? 'Retain';
   const sources = [...new Set(spec.firewallSourceRanges ?? DEFAULT_SOURCE_RANGES)].sort();
   if (sources.length === 0) return { reason: 'InvalidIssuerSpec', message: 'firewallSourceRanges must not be empty' };
-  const region = provider === 'digitalocean' ? spec.digitalocean?.region : provider === 'aws' ? spec.aws?.region : undefined;
+  // Hetzner's cloud-controller-manager puts the location in topology.kubernetes.io/region.
+  const region = provider === 'digitalocean' ? spec.digitalocean?.region : provider === 'aws' ? spec.aws?.region : provider === 'hetzner' ? spec.hetzner?.location : undefined;
   const firewallName = spec.routedIPFirewallName === '' ? undefined : spec.routedIPFirewallName;
   return {
     namespace,

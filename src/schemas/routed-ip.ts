@@ -99,6 +99,28 @@ export const AwsIssuerSpecSchema = Type.Object(
 );
 export type AwsIssuerSpec = Static<typeof AwsIssuerSpecSchema>;
 
+/** `spec.hetzner`: Hetzner Cloud Floating IPv4 + Hetzner Cloud Firewalls in one location. */
+export const HetznerIssuerSpecSchema = Type.Object(
+  {
+    location: Type.String({
+      description: 'The location name, e.g. fsn1. Only servers in this location are eligible. Immutable.',
+      minLength: 1,
+      maxLength: 16,
+      pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
+      ...immutable('spec.hetzner.location is immutable (the IPs of this issuer live there); create a new issuer'),
+    }),
+    tokenSecretRef: Type.Object(SecretKeyRefSchema.properties, {
+      description:
+        "A Secret labelled routedip.io/issuer holding a Read & Write API token of the project (key default token), in the issuer's namespace (the operator's namespace for a ClusterRoutedIPIssuer).",
+    }),
+    endpoint: Type.Optional(
+      Endpoint('API base URL (tests, compatible APIs). Default https://api.hetzner.cloud/v1. Used only when the operator allows its host (ISSUER_ENDPOINT_HOSTS).'),
+    ),
+  },
+  { description: 'Hetzner Cloud Floating IPv4 and Hetzner Cloud Firewalls.' },
+);
+export type HetznerIssuerSpec = Static<typeof HetznerIssuerSpecSchema>;
+
 /** `spec.memory`: the in-process simulated cloud (demos and tests). */
 export const MemoryIssuerSpecSchema = Type.Object(
   {
@@ -124,7 +146,7 @@ export const RoutedIPIssuerSpecSchema = Type.Object(
     routedIPFirewallName: Type.Optional(
       Type.String({
         description:
-          'The cloud firewall (DigitalOcean Cloud Firewall, AWS security group) to keep in step. It must exist: it is never created. Absent = no firewall management. Letters, digits, spaces and ._:/()#,@+=&;{}!$*[]- (what AWS allows; DigitalOcean allows fewer), no leading or trailing space.',
+          'The cloud firewall (DigitalOcean Cloud Firewall, AWS security group, Hetzner Cloud Firewall) to keep in step. It must exist: it is never created. Absent = no firewall management. Letters, digits, spaces and ._:/()#,@+=&;{}!$*[]- (what AWS allows; DigitalOcean allows fewer), no leading or trailing space.',
         ...FIREWALL_NAME,
       }),
     ),
@@ -139,14 +161,18 @@ export const RoutedIPIssuerSpecSchema = Type.Object(
     dryRun: Type.Optional(Type.Boolean({ description: 'Plan and report in status, never mutate the cloud.', default: false })),
     digitalocean: Type.Optional(DigitalOceanIssuerSpecSchema),
     aws: Type.Optional(AwsIssuerSpecSchema),
+    hetzner: Type.Optional(HetznerIssuerSpecSchema),
     memory: Type.Optional(MemoryIssuerSpecSchema),
   },
   cel(
-    { rule: '[has(self.digitalocean), has(self.aws), has(self.memory)].filter(p, p).size() == 1', message: 'exactly one of spec.digitalocean, spec.aws or spec.memory must be set' },
     {
-      rule: 'has(self.digitalocean) == has(oldSelf.digitalocean) && has(self.aws) == has(oldSelf.aws) && has(self.memory) == has(oldSelf.memory)',
+      rule: '[has(self.digitalocean), has(self.aws), has(self.hetzner), has(self.memory)].filter(p, p).size() == 1',
+      message: 'exactly one of spec.digitalocean, spec.aws, spec.hetzner or spec.memory must be set',
+    },
+    {
+      rule: 'has(self.digitalocean) == has(oldSelf.digitalocean) && has(self.aws) == has(oldSelf.aws) && has(self.hetzner) == has(oldSelf.hetzner) && has(self.memory) == has(oldSelf.memory)',
       message:
-        'the provider (digitalocean, aws or memory) cannot be changed: the RoutedIPs of this issuer would lose track of their cloud IPs; create a new issuer instead',
+        'the provider (digitalocean, aws, hetzner or memory) cannot be changed: the RoutedIPs of this issuer would lose track of their cloud IPs; create a new issuer instead',
     },
     {
       rule: '!has(oldSelf.routedIPFirewallName) || (has(self.routedIPFirewallName) && self.routedIPFirewallName == oldSelf.routedIPFirewallName)',

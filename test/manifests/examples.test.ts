@@ -34,16 +34,16 @@ t.test('every RoutedIP and RoutedIPIssuer example is accepted', async (t) => {
 });
 
 t.test('there is one issuer example per provider, each referring to a labelled Secret', async (t) => {
-  const providers = issuerExamples.map((e) => ['digitalocean', 'aws', 'memory'].filter((p) => p in e.doc.spec)).flat().sort();
-  t.same(providers, ['aws', 'digitalocean', 'memory']);
+  const providers = issuerExamples.map((e) => ['digitalocean', 'aws', 'hetzner', 'memory'].filter((p) => p in e.doc.spec)).flat().sort();
+  t.same(providers, ['aws', 'digitalocean', 'hetzner', 'memory']);
   const secrets = examples.filter((e) => e.doc.kind === 'Secret');
   for (const { doc } of issuerExamples) {
-    const ref = doc.spec.digitalocean?.tokenSecretRef?.name ?? doc.spec.aws?.credentialsSecretRef?.name;
+    const ref = doc.spec.digitalocean?.tokenSecretRef?.name ?? doc.spec.hetzner?.tokenSecretRef?.name ?? doc.spec.aws?.credentialsSecretRef?.name;
     if (!ref) continue;
     const secret = secrets.find((s) => s.doc.metadata.name === ref && s.doc.metadata.namespace === doc.metadata.namespace);
     t.ok(secret, `${doc.metadata.name}: Secret ${ref} is in the examples`);
     t.ok(secret?.doc.metadata.labels?.[ISSUER_SECRET_LABEL], `${ref} carries ${ISSUER_SECRET_LABEL}`);
-    const key = doc.spec.digitalocean?.tokenSecretRef?.key;
+    const key = doc.spec.digitalocean?.tokenSecretRef?.key ?? doc.spec.hetzner?.tokenSecretRef?.key;
     if (key) t.ok(key in (secret?.doc.stringData ?? {}), `${ref} has key ${key}`);
   }
 });
@@ -64,7 +64,7 @@ const routedIP = (spec: Json = {}) => ({ apiVersion: 'routedip.io/v1alpha1', kin
 t.test('RoutedIPIssuer: exactly one provider block', async (t) => {
   const two = doIssuer();
   two.spec.memory = {};
-  t.match(problems(two), [/exactly one of spec.digitalocean, spec.aws or spec.memory/]);
+  t.match(problems(two), [/exactly one of spec.digitalocean, spec.aws, spec.hetzner or spec.memory/]);
   t.match(problems({ ...memoryIssuer(), spec: { dryRun: true } }), [/exactly one of/]);
   t.same(problems(memoryIssuer()), []);
 });
@@ -93,7 +93,7 @@ t.test('RoutedIPIssuer: the provider and the region never change', async (t) => 
   moved.spec.digitalocean.region = 'ams3';
   t.match(problems(moved, old), [/spec.digitalocean.region is immutable/]);
   const switched = memoryIssuer();
-  t.match(problems(switched, old), [/the provider \(digitalocean, aws or memory\) cannot be changed/]);
+  t.match(problems(switched, old), [/the provider \(digitalocean, aws, hetzner or memory\) cannot be changed/]);
   const tuned = doIssuer();
   tuned.spec.dryRun = true;
   tuned.spec.routedIPReclaimPolicy = 'Delete';

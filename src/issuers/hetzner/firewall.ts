@@ -1,0 +1,76 @@
+/**
+ * Rules of a Hetzner Cloud Firewall. `set_rules` replaces every rule at once, so each change is a
+ * read-modify-write: under the Firewall's lock, the Firewall is read again, only rules carrying
+ * this RoutedIP's mark (`description`) are changed or added, every other rule is sent back
+ * exactly as read, and nothing is sent when nothing changes. Two RoutedIPs sharing a Firewall
+ * therefore never drop each other's rules, however their syncs interleave in this process.
+ */
+import { IssuerQuotaError } from '../errors.js';
+import type { FirewallRule, RoutedIPOwner } from '../issuer.js';
+import type { HetznerClient } from './client.js';
+import type { KeyedLock } from './lock.js';
+import { portOf, ruleMark } from './mapping.js';
+import type { HAction, HRule } from './schemas.js';
+
+/** The Firewall rule limit (`set_rules_request.rules.maxItems`). */
+const MAX_RULES = 50;
+
+const samePort = (rule: HRule, r: FirewallRule): boolean => {
+  const p = portOf(rule);
+  return p !== undefined && p.protocol === r.protocol && p.port === r.port;
+};
+
+/** What a rule change needs. */
+export interface RuleWrite {
+  readonly client: HetznerClient;
+  readonly lock: KeyedLock;
+  /** Lock key of the Firewall (account + id). */
+  readonly lockKey: string;
+  readonly firewallId: number;
+  readonly owner: RoutedIPOwner;
+}
+
+/** Re-reads the rules, lets `change` compute the next list, writes it when it differs. */
+async function rewrite(w: RuleWrite, change: (rules: readonly HRule[]) => HRule[]): Promise<HAction[]> {
+  return w.lock.run(w.lockKey, async () => {
+    const fresh = await w.client.getFirewall(w.firewallId);
+    if (!fresh) return [];
+    const next = change(fresh.rules);
+    if (JSON.stringify(next) === JSON.stringify(fresh.rules)) return [];
+    if (next.length > MAX_RULES) {
+      throw new IssuerQuotaError(`firewall ${fresh.name} would need ${next.length} rules; Hetzner allows ${MAX_RULES}`, 'FirewallRuleLimit');
+    }
+    return w.client.setRules(w.firewallId, next);
+  });
+}
+
+/** AddRoutedIPFirewallPort: adds the sources not allowed yet on each port, in rules marked ours. */
+export function addRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<HAction[]> {
+  const mark = ruleMark(w.owner);
+  return rewrite(w, (current) => {
+    const next = [...current];
+    for (const r of rules) {
+      const allowed = new Set(next.filter((rule) => samePort(rule, r)).flatMap((rule) => rule.source_ips ?? []));
+      const missing = r.sources.filter((s) => !allowed.has(s));
+      if (missing.length === 0) continue;
+      const i = next.findIndex((rule) => rule.description === mark && samePort(rule, r));
+      const ours = next[i];
+      if (ours) next[i] = { ...ours, source_ips: [...(ours.source_ips ?? []), ...missing] };
+      else next.push({ description: mark, direction: 'in', port: String(r.port), protocol: r.protocol, source_ips: missing, destination_ips: [] });
+    }
+    return next;
+  });
+}
+
+/** DeleteRoutedIPFirewallPort: removes the sources from rules marked ours; an emptied rule goes. */
+export function deleteRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<HAction[]> {
+  const mark = ruleMark(w.owner);
+  return rewrite(w, (current) =>
+    current.flatMap((rule) => {
+      const gone = new Set(rules.filter((r) => rule.description === mark && samePort(rule, r)).flatMap((r) => r.sources));
+      if (gone.size === 0) return [rule];
+      const left = (rule.source_ips ?? []).filter((s) => !gone.has(s));
+      return left.length === 0 ? [] : [{ ...rule, source_ips: left }];
+    }),
+  );
+}

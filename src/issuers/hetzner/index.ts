@@ -1,0 +1,69 @@
+/**
+ * The Hetzner Cloud issuer factory: reads the token from the Secret named by
+ * `spec.hetzner.tokenSecretRef` (key `token` by default), builds the client and the issuer.
+ *
+ * The factory is built once per process. It keeps, per token (keyed by a SHA-256 prefix of it;
+ * the token itself is never a key, logged or put in a message), one rate budget — Hetzner counts
+ * 3,600 requests per hour per project, refilled by one per second, and every hook call made with
+ * the token shares what the `RateLimit-*` headers said — and one lock that serializes rule
+ * rewrites per Firewall.
+ */
+import { createHash } from 'node:crypto';
+import { IssuerInvalidError } from '../errors.js';
+import { RateBudget } from '../rate-budget.js';
+import type { IssuerFactory } from '../registry.js';
+import { readSecretKey } from '../secrets.js';
+import { createHetznerClient } from './client.js';
+import { HetznerIssuer } from './issuer.js';
+import { createKeyedLock } from './lock.js';
+
+export { HetznerIssuer } from './issuer.js';
+export type { HetznerClient } from './client.js';
+
+/** Options of the hetzner issuer factory (tests and tuning). */
+export interface HetznerFactoryOptions {
+  /** Per-request timeout, well below Metacontroller's hook timeout (10 s by default). Default 5000. */
+  readonly requestTimeoutMs?: number;
+  /** Calls stop once `RateLimit-Remaining` is at or below this. Default 20 (of 3,600 an hour). */
+  readonly rateLimitReserve?: number;
+  /** Clock in milliseconds for the rate budget (tests). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_RESERVE = 20;
+
+/** A short, non-reversible key for a token. */
+const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+/** Builds the hetzner issuer factory. */
+export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}): IssuerFactory {
+  const budgets = new Map<string, RateBudget>();
+  const lock = createKeyedLock();
+  const now = options.now ?? Date.now;
+  return (context) => {
+    const spec = context.spec.hetzner;
+    if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no hetzner block`, 'InvalidIssuerSpec');
+    const ref = spec.tokenSecretRef;
+    const token = readSecretKey(context.secrets, context.namespace, ref.name, ref.key ?? 'token');
+    const key = tokenKey(token);
+    let budget = budgets.get(key);
+    if (!budget) {
+      budget = new RateBudget({ reserve: options.rateLimitReserve ?? DEFAULT_RESERVE, now, cloud: 'Hetzner Cloud', refillPerSecond: 1 });
+      budgets.set(key, budget);
+    }
+    const client = createHetznerClient({
+      token,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      budget,
+      ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint } : {}),
+    });
+    const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'hetzner' });
+    return new HetznerIssuer(client, {
+      location: spec.location,
+      lock,
+      account: key,
+      onActionError: (a) => logger.warn({ action: a.id, command: a.command, code: a.error?.code }, 'Hetzner Cloud action failed; the step will be retried'),
+    });
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * The Hetzner Cloud issuer: Floating IPs (IPv4) + Hetzner Cloud Firewalls, over the narrow
+ * client of `client.ts`. One instance serves one hook call; the only state it keeps is what it
+ * learnt in this call about Firewall changes still being applied, so an IP is never pointed at a
+ * server before the Firewall protects it.
+ *
+ * Ownership: a created Floating IP carries the label `routedip.io/uid=<RoutedIP UID>` and the
+ * unique name `routedip-<uid>`, both set by the create call itself, so it is found again by label
+ * selector whatever happened to the create's answer or to the status, and a repeated create is
+ * refused by the name instead of making a second IP. Only labelled IPs are ever deleted; one
+ * with `protection.delete` is reported, never unprotected.
+ *
+ * Asynchronous actions: assign and unassign answer with an action, usually `running`; it is
+ * returned as pending, the core records it and resyncs, and the next call reports the IP's
+ * running action again until it finished. The IP's `server` changes only then.
+ */
+import type { Node } from '../../schemas/kubernetes.js';
+import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
+import type { ActionResult, FindRoutedIPQuery, FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer, RoutedIPOwner } from '../issuer.js';
+import type { HetznerClient } from './client.js';
+import { addRules, deleteRules, type RuleWrite } from './firewall.js';
+import type { KeyedLock } from './lock.js';
+import {
+  floatingIPName,
+  idNumber,
+  MANAGED_LABEL,
+  MANAGED_VALUE,
+  observedFirewall,
+  ownerSelector,
+  pendingActionOf,
+  serverIdFromProviderID,
+  UID_LABEL,
+  uidLabelValue,
+} from './mapping.js';
+import type { HAction, HFloatingIP } from './schemas.js';
+
+/** What the issuer needs besides the client. */
+export interface HetznerIssuerOptions {
+  readonly location: string;
+  /** Serializes rule rewrites per Firewall across hook calls of this process. */
+  readonly lock: KeyedLock;
+  /** Names the account in lock keys (a hash of the token, never the token). */
+  readonly account: string;
+  /** Called when a polled action ended in error (logged; the step is simply retried). */
+  readonly onActionError?: (action: HAction) => void;
+}
+
+const DONE = { done: true } as const;
+
+/** A write's action as the contract's result; an errored action is a retryable failure. */
+function actionResult(action: HAction | undefined): ActionResult {
+  if (!action || action.status === 'success') return DONE;
+  if (action.status === 'error') {
+    const why = action.error ? `${action.error.code}: ${action.error.message}` : 'no detail';
+    throw new IssuerBusyError(`Hetzner Cloud action ${action.id} (${action.command}) failed (${why}); it will be retried`, 'ActionErrored');
+  }
+  return { done: false, action: pendingActionOf(action) };
+}
+
+/** Implements `RoutedIPIssuer` for one location of one Hetzner Cloud project. */
+export class HetznerIssuer implements RoutedIPIssuer {
+  readonly provider = 'hetzner' as const;
+  /** Servers with a Firewall change still running, as seen during this call. */
+  private readonly firewallPending = new Set<string>();
+  /** A Firewall's rules are still being applied (to every server it protects). */
+  private rulesPending = false;
+
+  constructor(private readonly client: HetznerClient, private readonly options: HetznerIssuerOptions) {}
+
+  nodeTarget(node: Node): NodeTarget | undefined {
+    const id = serverIdFromProviderID(node.spec?.providerID);
+    return id === undefined ? undefined : { node: node.metadata.name, id };
+  }
+
+  /** The contract's view of a Floating IP, with its newest running action; undefined once gone. */
+  private async observe(fip: HFloatingIP): Promise<ObservedRoutedIP | undefined> {
+    const running = await this.client.runningFloatingIPActions(fip.id);
+    if (running === undefined) return undefined;
+    const newest = running[0];
+    return { address: fip.ip, id: String(fip.id), ...(fip.server !== null ? { holder: String(fip.server) } : {}), ...(newest ? { pendingAction: pendingActionOf(newest) } : {}) };
+  }
+
+  async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
+    if (query.address !== undefined) {
+      const adopted = (await this.client.listFloatingIPs()).find((f) => f.ip === query.address);
+      if (!adopted) throw new IssuerNotFoundError(`Floating IP ${query.address} (spec.address) does not exist in this project`, 'AddressNotFound');
+      return this.observe(adopted);
+    }
+    const foreign = new Set(query.foreignAddresses);
+    const uid = uidLabelValue(query.owner);
+    const mine = (await this.client.listFloatingIPs(ownerSelector(query.owner)))
+      .filter((f) => f.labels[UID_LABEL] === uid && !foreign.has(f.ip))
+      // Assigned first, then the oldest: a deterministic pick should two ever carry our label.
+      .sort((a, b) => Number(b.server !== null) - Number(a.server !== null) || a.id - b.id);
+    return mine[0] && this.observe(mine[0]);
+  }
+
+  /** Reads the target server: it must exist, be in the issuer's location and be protected already. */
+  private async serverFor(node: NodeTarget): Promise<number> {
+    const id = idNumber(node.id);
+    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid server id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    const server = await this.client.getServer(id);
+    if (!server) throw new IssuerNotFoundError(`server ${id} of node ${node.node} does not exist`, 'ServerNotFound', true);
+    if (server.location.name !== this.options.location) {
+      throw new IssuerInvalidError(`server ${id} of node ${node.node} is in location ${server.location.name}, not in the issuer's location ${this.options.location}`, 'NodeInWrongRegion');
+    }
+    if (this.rulesPending || this.firewallPending.has(node.id)) {
+      throw new IssuerBusyError(`the firewall is still being applied to server ${id}; waiting before pointing the IP at it`, 'FirewallChangePending');
+    }
+    return id;
+  }
+
+  async createRoutedIP(owner: RoutedIPOwner, node: NodeTarget): Promise<ObservedRoutedIP> {
+    const server = await this.serverFor(node);
+    let created: { floatingIP: HFloatingIP; action?: HAction };
+    try {
+      created = await this.client.createFloatingIP({
+        type: 'ipv4',
+        name: floatingIPName(owner),
+        description: `RoutedIP ${owner.namespace}/${owner.name}`,
+        labels: { [UID_LABEL]: uidLabelValue(owner), [MANAGED_LABEL]: MANAGED_VALUE },
+        server,
+      });
+    } catch (err) {
+      if ((err as { reason?: string }).reason !== 'NameTaken') throw err;
+      // Our name is taken: a create whose answer was lost, or a concurrent sync. Take that IP.
+      const existing = await this.findRoutedIP({ owner, nodes: [], foreignAddresses: [] });
+      if (existing) return existing;
+      throw new IssuerInvalidError(`a Floating IP named ${floatingIPName(owner)} exists but does not carry ${UID_LABEL}=${uidLabelValue(owner)}; rename or delete it`, 'NameTaken');
+    }
+    const { floatingIP, action } = created;
+    const result = actionResult(action);
+    return {
+      address: floatingIP.ip,
+      id: String(floatingIP.id),
+      ...(floatingIP.server !== null ? { holder: String(floatingIP.server) } : {}),
+      ...(result.done ? {} : { pendingAction: result.action }),
+    };
+  }
+
+  async assignRoutedIP(ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    if (ip.holder === node.id) return DONE;
+    const server = await this.serverFor(node);
+    return actionResult(await this.client.assignFloatingIP(this.fipId(ip), server));
+  }
+
+  async unassignRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    if (ip.holder === undefined) return DONE;
+    try {
+      return actionResult(await this.client.unassignFloatingIP(this.fipId(ip)));
+    } catch (err) {
+      if ((err as { reason?: string }).reason === 'NotFound') return DONE;
+      throw err;
+    }
+  }
+
+  /**
+   * DeleteRoutedIP: deletes a Floating IP this operator created (it carries our UID label). An
+   * unlabelled one (an adopted `spec.address`) is refused whatever the caller thinks; one with
+   * `protection.delete` is reported and left alone (the operator never changes protection).
+   */
+  async releaseRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult> {
+    if (ip.pendingAction) return { done: false, action: ip.pendingAction };
+    const fresh = await this.client.getFloatingIP(this.fipId(ip));
+    if (!fresh) return DONE;
+    if (fresh.labels[UID_LABEL] === undefined) {
+      throw new IssuerInvalidError(`refusing to delete Floating IP ${fresh.ip}: it carries no ${UID_LABEL} label, so this operator did not create it`, 'AddressNotOwned');
+    }
+    if (fresh.protection.delete) {
+      throw new IssuerInvalidError(`Floating IP ${fresh.ip} has delete protection: the operator leaves it in place; disable the protection to let the RoutedIP be deleted`, 'DeleteProtected');
+    }
+    await this.client.deleteFloatingIP(fresh.id);
+    return DONE;
+  }
+
+  private fipId(ip: ObservedRoutedIP): number {
+    const id = idNumber(ip.id);
+    if (id === undefined) throw new IssuerInvalidError(`Floating IP ${ip.address} has no valid id (${JSON.stringify(ip.id)})`, 'InvalidAddress');
+    return id;
+  }
+
+  /** Notes what running actions say is not applied yet. */
+  private notePending(actions: readonly HAction[]): void {
+    for (const a of actions) {
+      if (a.status === 'error') this.options.onActionError?.(a);
+      if (a.status !== 'running') continue;
+      if (a.command === 'set_firewall_rules') this.rulesPending = true;
+      for (const r of a.resources) if (r.type === 'server' && a.command !== 'remove_firewall') this.firewallPending.add(String(r.id));
+    }
+  }
+
+  async findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
+    const matches = (await this.client.firewallsNamed(name)).filter((f) => f.name === name);
+    if (matches.length > 1) throw new IssuerInvalidError(`${matches.length} firewalls are named ${name}; rename all but one`, 'FirewallNameAmbiguous');
+    const fw = matches[0];
+    if (!fw) return undefined;
+    this.notePending(await this.client.runningFirewallActions(fw.id));
+    return observedFirewall(fw, owner);
+  }
+
+  private firewallId(firewall: ObservedFirewall): number {
+    const id = idNumber(firewall.id);
+    if (id === undefined) throw new IssuerInvalidError(`firewall ${firewall.name} has no valid id`, 'InvalidFirewall');
+    return id;
+  }
+
+  private ruleWrite(firewall: ObservedFirewall, owner: RoutedIPOwner): RuleWrite {
+    const firewallId = this.firewallId(firewall);
+    return { client: this.client, lock: this.options.lock, lockKey: `${this.options.account}/firewall/${firewallId}`, firewallId, owner };
+  }
+
+  async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
+    if (rules.length > 0) this.notePending(await addRules(this.ruleWrite(firewall, owner), rules));
+  }
+
+  async deleteRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
+    if (rules.length > 0) await deleteRules(this.ruleWrite(firewall, owner), rules);
+  }
+
+  async addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void> {
+    const server = idNumber(node.id);
+    if (server === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid server id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    this.notePending(await this.client.applyToServers(this.firewallId(firewall), [server]));
+  }
+
+  /** Removes only a direct application: a label selector that matches the server is never touched. */
+  async deleteRoutedIPFirewallNode(firewall: ObservedFirewall, nodeId: string): Promise<void> {
+    const server = idNumber(nodeId);
+    if (server === undefined) return;
+    await this.client.removeFromServers(this.firewallId(firewall), [server]);
+  }
+}
