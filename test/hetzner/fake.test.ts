@@ -39,11 +39,11 @@ t.test('a running action locks the Floating IP; the server changes when it finis
   const action = await client.assignFloatingIP(fip.id, 102);
   t.equal(action.status, 'running');
   t.equal(await reason(client.unassignFloatingIP(fip.id)), 'CloudBusy');
-  t.same((await client.runningFloatingIPActions(fip.id))?.map((a) => a.id), [action.id]);
+  t.same((await client.recentFloatingIPActions(fip.id))?.map((a) => [a.id, a.status]), [[action.id, 'running']]);
   t.equal((await client.getFloatingIP(fip.id))?.server, null, 'not moved while the action runs');
   t.equal((await client.getFloatingIP(fip.id))?.server, 102, 'assigned once the action finished');
-  t.same(await client.runningFloatingIPActions(fip.id), []);
-  t.equal(await client.runningFloatingIPActions(999_999), undefined, 'a gone IP');
+  t.same((await client.recentFloatingIPActions(fip.id))?.map((a) => a.status), ['success']);
+  t.equal(await client.recentFloatingIPActions(999_999), undefined, 'a gone IP');
 });
 
 t.test('delete protection is refused with a clear reason', async (t) => {

@@ -48,8 +48,8 @@ export interface HetznerClient {
   unassignFloatingIP(id: number): Promise<HAction>;
   /** Deletes a Floating IP; one already gone is not an error. */
   deleteFloatingIP(id: number): Promise<void>;
-  /** Running actions of a Floating IP, newest first; `undefined` when the IP is gone. */
-  runningFloatingIPActions(id: number): Promise<HAction[] | undefined>;
+  /** The newest actions of a Floating IP (a few), newest first; `undefined` when the IP is gone. */
+  recentFloatingIPActions(id: number): Promise<HAction[] | undefined>;
   /** Firewalls named exactly `name` (names are unique per project: zero or one). */
   firewallsNamed(name: string): Promise<HFirewall[]>;
   getFirewall(id: number): Promise<HFirewall | undefined>;
@@ -77,6 +77,8 @@ export const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 const PER_PAGE = 50;
 /** Bounds every listing (50 × 20 objects); a project beyond that is reported, not looped over. */
 const MAX_PAGES = 20;
+/** How many of a Floating IP's newest actions are read: the newest decides. */
+const RECENT_ACTIONS = 5;
 
 interface CallOptions<S extends TSchema> {
   readonly body?: unknown;
@@ -152,8 +154,8 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
     throw new IssuerUnavailableError(`${what}: more than ${MAX_PAGES * PER_PAGE} objects; narrow the project`, 'TooManyObjects');
   }
 
-  const running = async (what: string, path: string, missingOk: boolean) =>
-    (await call(what, 'GET', path, { schema: ListActions, missingOk, query: [['status', 'running'], ['sort', 'id:desc'], ['per_page', String(PER_PAGE)]] }))?.actions;
+  const actions = async (what: string, path: string, query: ReadonlyArray<readonly [string, string]>) =>
+    (await call(what, 'GET', path, { schema: ListActions, missingOk: true, query: [...query, ['sort', 'id:desc']] }))?.actions;
 
   return {
     getServer: async (id) => (await call(`read server ${id}`, 'GET', `/servers/${id}`, { schema: Type.Object({ server: HServerSchema }), missingOk: true }))?.server,
@@ -168,10 +170,10 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
     unassignFloatingIP: async (id) => (await call(`unassign Floating IP ${id}`, 'POST', `/floating_ips/${id}/actions/unassign`, { schema: ActionBody }))!.action,
     // A 404 resolves like the 204: either way the IP is not there any more.
     deleteFloatingIP: async (id) => (await call(`delete Floating IP ${id}`, 'DELETE', `/floating_ips/${id}`, { missingOk: true }), undefined),
-    runningFloatingIPActions: (id) => running(`list running actions of Floating IP ${id}`, `/floating_ips/${id}/actions`, true),
+    recentFloatingIPActions: (id) => actions(`list actions of Floating IP ${id}`, `/floating_ips/${id}/actions`, [['per_page', String(RECENT_ACTIONS)]]),
     firewallsNamed: (name) => all(`find firewall ${name}`, '/firewalls', 'firewalls', HFirewallSchema, [['name', name]]),
     getFirewall: async (id) => (await call(`read firewall ${id}`, 'GET', `/firewalls/${id}`, { schema: Type.Object({ firewall: HFirewallSchema }), missingOk: true }))?.firewall,
-    runningFirewallActions: async (id) => (await running(`list running actions of firewall ${id}`, `/firewalls/${id}/actions`, false)) ?? [],
+    runningFirewallActions: async (id) => (await actions(`list running actions of firewall ${id}`, `/firewalls/${id}/actions`, [['status', 'running'], ['per_page', String(PER_PAGE)]])) ?? [],
     setRules: async (id, rules) => (await call(`set the rules of firewall ${id}`, 'POST', `/firewalls/${id}/actions/set_rules`, { schema: ActionsBody, body: { rules } }))!.actions,
     applyToServers: async (id, servers) =>
       (await call(`apply firewall ${id} to servers ${servers.join(',')}`, 'POST', `/firewalls/${id}/actions/apply_to_resources`, {

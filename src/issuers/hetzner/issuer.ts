@@ -72,12 +72,22 @@ export class HetznerIssuer implements RoutedIPIssuer {
     return id === undefined ? undefined : { node: node.metadata.name, id };
   }
 
-  /** The contract's view of a Floating IP, with its newest running action; undefined once gone. */
+  /**
+   * The contract's view of a Floating IP; undefined once gone. Its actions are read after the IP
+   * itself, so they are the fresher view: a running one is the pending action, and the newest
+   * successful assign/unassign says where the IP points even when the IP was read a moment
+   * before that action finished (otherwise a finished move would look undone and be repeated).
+   */
   private async observe(fip: HFloatingIP): Promise<ObservedRoutedIP | undefined> {
-    const running = await this.client.runningFloatingIPActions(fip.id);
-    if (running === undefined) return undefined;
-    const newest = running[0];
-    return { address: fip.ip, id: String(fip.id), ...(fip.server !== null ? { holder: String(fip.server) } : {}), ...(newest ? { pendingAction: pendingActionOf(newest) } : {}) };
+    const actions = await this.client.recentFloatingIPActions(fip.id);
+    if (actions === undefined) return undefined;
+    const newest = actions[0];
+    const base = { address: fip.ip, id: String(fip.id) };
+    if (newest?.status === 'running') return { ...base, ...(fip.server !== null ? { holder: String(fip.server) } : {}), pendingAction: pendingActionOf(newest) };
+    let holder = fip.server !== null ? String(fip.server) : undefined;
+    if (newest?.status === 'success' && newest.command === 'assign_floating_ip') holder = newest.resources.find((r) => r.type === 'server')?.id.toString() ?? holder;
+    if (newest?.status === 'success' && newest.command === 'unassign_floating_ip') holder = undefined;
+    return { ...base, ...(holder !== undefined ? { holder } : {}) };
   }
 
   async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {

@@ -30,8 +30,10 @@ export interface Fault {
   readonly status?: number;
   readonly code?: string;
   readonly message?: string;
-  /** Wait this long before answering. */
+  /** Wait this long before handling the request. */
   readonly delayMs?: number;
+  /** Handle the request at once, then wait this long before answering (a stale read). */
+  readonly answerDelayMs?: number;
   /** Handle the request, then destroy the socket without answering. */
   readonly lose?: boolean;
   /** How many requests it applies to (default 1). */
@@ -182,6 +184,7 @@ export class FakeHetzner {
       res.socket?.destroy();
       return;
     }
+    if (fault?.answerDelayMs) await sleep(fault.answerDelayMs);
     send(status, out);
     if (method === 'GET') this.model.tick();
   }
