@@ -76,12 +76,12 @@ export function protectedServers(fw: HFirewall): string[] {
 /**
  * The Firewall as the contract sees it: inbound single-port TCP/UDP rules merged per (protocol,
  * port) with their sources; port ranges, ICMP/ESP/GRE and outbound rules are someone else's and
- * invisible here (and kept byte for byte by every write). `ownedPorts` are the ports of rules
- * carrying `owner`'s mark in their description.
+ * invisible here (and kept byte for byte by every write). `owned` are the rules
+ * carrying `owner`'s mark in their description, with their sources.
  */
 export function observedFirewall(fw: HFirewall, owner: RoutedIPOwner): ObservedFirewall {
   const merged = new Map<string, { port: FirewallPort; sources: Set<string> }>();
-  const owned = new Map<string, FirewallPort>();
+  const owned = new Map<string, { port: FirewallPort; sources: Set<string> }>();
   for (const rule of fw.rules) {
     const port = portOf(rule);
     if (!port) continue;
@@ -89,9 +89,13 @@ export function observedFirewall(fw: HFirewall, owner: RoutedIPOwner): ObservedF
     const entry = merged.get(key) ?? { port, sources: new Set<string>() };
     for (const s of rule.source_ips ?? []) entry.sources.add(s);
     merged.set(key, entry);
-    if (rule.description === ruleMark(owner)) owned.set(key, port);
+    if (rule.description === ruleMark(owner)) {
+      const mine = owned.get(key) ?? { port, sources: new Set<string>() };
+      for (const s of rule.source_ips ?? []) mine.sources.add(s);
+      owned.set(key, mine);
+    }
   }
   const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
-  const rules: FirewallRule[] = [...merged.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
-  return { id: String(fw.id), name: fw.name, rules, nodes: protectedServers(fw), ownedPorts: [...owned.values()].sort(byPort) };
+  const flatten = (m: typeof merged): FirewallRule[] => [...m.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
+  return { id: String(fw.id), name: fw.name, rules: flatten(merged), nodes: protectedServers(fw), owned: flatten(owned) };
 }
