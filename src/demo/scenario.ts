@@ -12,7 +12,7 @@ export const DEMO_ISSUER = { namespace: NS, name: 'edge' } as const;
 /** Builds the cluster; `node(name)` gives each node's providerID and labels for the cloud in use. */
 export function demoCluster(
   issuerName: string,
-  provider: Pick<RoutedIPIssuerSpec, 'memory' | 'digitalocean' | 'aws'>,
+  provider: Pick<RoutedIPIssuerSpec, 'memory' | 'digitalocean' | 'aws' | 'hetzner'>,
   node: (name: string) => { name: string; providerID?: string; labels?: Record<string, string> },
   secrets: Secret[] = [],
 ): DemoCluster {
