@@ -7,9 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
-import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, node, routedIP, withProviderID, type World } from '../fixtures/k8s.js';
-import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { buildTestApp, testClock, type Teardown } from '../helpers/app.js';
+import { condition, HookWorld } from '../helpers/hook-world.js';
 import type { ModelOptions } from '../fakes/digitalocean/model.js';
 import type { FakeDigitalOcean } from '../fakes/digitalocean/server.js';
 import { startFake, tokenSecret, type FakeTap } from './helpers.js';
@@ -21,7 +22,7 @@ export const BASTION = 150;
 export const FOREIGN_RULE = { protocol: 'tcp', ports: '22', sources: { addresses: ['10.0.0.0/8'] } };
 
 /** A mutable scripted world around one fake account. */
-export class DigitalOceanWorld {
+export class DigitalOceanWorld extends HookWorld {
   fake!: FakeDigitalOcean;
   readonly clock = testClock();
   nodes: Node[] = [101, 102, 103].map((id, i) => node(`n${i + 1}`, withProviderID(`digitalocean://${id}`)));
@@ -66,45 +67,13 @@ export class DigitalOceanWorld {
     return ingressRequest({ parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn }, { secrets: this.secrets, ...extra });
   }
 
-  /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */
-  async sync(): Promise<HookAnswer> {
-    const answer = await sync(this.app, this.request());
-    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
-    return answer;
-  }
-
-  /** Syncs until Ready=True (at most `max` calls); returns every answer. */
-  async syncUntilReady(max = 8): Promise<HookAnswer[]> {
-    const answers: HookAnswer[] = [];
-    for (let i = 0; i < max; i++) {
-      const a = await this.sync();
-      answers.push(a);
-      if (a.statusCode === 200 && condition(a.body.status, 'Ready')?.status === 'True') return answers;
-    }
-    throw new Error(`not Ready after ${max} syncs: ${JSON.stringify(this.parent.status)}`);
-  }
-
-  /** POST /finalize (deletionTimestamp set) and feed the status back. */
-  async finalize(): Promise<HookAnswer> {
-    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, deletionTimestamp: '2026-11-23T12:00:00Z' } };
-    const answer = await finalize(this.app, this.request());
-    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
-    return answer;
-  }
-
-  /** Current status. */
-  get status(): RoutedIPStatus {
-    return this.parent.status as RoutedIPStatus;
-  }
-
   /** The firewall as the fake holds it. */
   get firewall() {
     return this.fake.model.firewallByName(FIREWALL)!;
   }
 }
 
-/** The condition `type` of a status. */
-export const condition = (status: RoutedIPStatus | undefined, type: string) => status?.conditions.find((c) => c.type === type);
+export { condition };
 
 /** The droplet id of node `nX` (`n1` → 101). */
 export const dropletOf = (nodeName: string | undefined) => (nodeName === undefined ? undefined : 100 + Number(nodeName.slice(1)));

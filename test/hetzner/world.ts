@@ -9,9 +9,10 @@
 import type { FastifyInstance } from 'fastify';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
-import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, node, notReady, routedIP, withLabels, withProviderID, type World } from '../fixtures/k8s.js';
-import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { buildTestApp, testClock, type Teardown } from '../helpers/app.js';
+import { condition, HookWorld } from '../helpers/hook-world.js';
 import type { ModelOptions } from '../fakes/hetzner/model.js';
 import type { FakeHetzner } from '../fakes/hetzner/server.js';
 import { startFake, tokenSecret } from './helpers.js';
@@ -27,7 +28,7 @@ export const FOREIGN_RULES = [
 ];
 
 /** A mutable scripted world around one fake project. */
-export class HetznerWorld {
+export class HetznerWorld extends HookWorld {
   fake!: FakeHetzner;
   readonly clock = testClock();
   nodes: Node[] = [101, 102, 103].map((id, i) =>
@@ -45,6 +46,7 @@ export class HetznerWorld {
   others: HetznerWorld[] = [];
 
   constructor(name = 'public') {
+    super();
     this.parent = routedIP(name, { serviceRef: { name: 'ingress-nginx' } });
   }
 
@@ -85,43 +87,6 @@ export class HetznerWorld {
     );
   }
 
-  /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */
-  async sync(): Promise<HookAnswer> {
-    const answer = await sync(this.app, this.request());
-    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
-    return answer;
-  }
-
-  /** Syncs until Ready=True (at most `max` calls); returns every answer. */
-  async syncUntilReady(max = 8): Promise<HookAnswer[]> {
-    const answers: HookAnswer[] = [];
-    for (let i = 0; i < max; i++) {
-      const a = await this.sync();
-      answers.push(a);
-      if (a.statusCode === 200 && condition(a.body.status, 'Ready')?.status === 'True') return answers;
-    }
-    throw new Error(`not Ready after ${max} syncs: ${JSON.stringify(this.parent.status)}`);
-  }
-
-  /** POST /finalize (deletionTimestamp set) and feed the status back. */
-  async finalize(): Promise<HookAnswer> {
-    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, deletionTimestamp: '2026-11-23T12:00:00Z' } };
-    const answer = await finalize(this.app, this.request());
-    if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
-    return answer;
-  }
-
-  /** Finalizes until `finalized: true` (at most `max` calls); returns every answer. */
-  async finalizeUntilDone(max = 8): Promise<HookAnswer[]> {
-    const answers: HookAnswer[] = [];
-    for (let i = 0; i < max; i++) {
-      const a = await this.finalize();
-      answers.push(a);
-      if (a.body.finalized === true) return answers;
-    }
-    return answers;
-  }
-
   /** Marks the node holding the IP NotReady. */
   failHolder(): string {
     const old = this.status.node!;
@@ -132,10 +97,6 @@ export class HetznerWorld {
       return copy;
     });
     return old;
-  }
-
-  get status(): RoutedIPStatus {
-    return this.parent.status as RoutedIPStatus;
   }
 
   /** The Firewall as the fake holds it. */
@@ -149,8 +110,7 @@ export class HetznerWorld {
   }
 }
 
-/** The condition `type` of a status. */
-export const condition = (status: RoutedIPStatus | undefined, type: string) => status?.conditions.find((c) => c.type === type);
+export { condition };
 
 /** The server id of node `nX` (`n1` → 101). */
 export const serverOf = (nodeName: string | undefined) => (nodeName === undefined ? undefined : 100 + Number(nodeName.slice(1)));

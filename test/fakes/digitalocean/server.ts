@@ -10,12 +10,14 @@
  * socket is destroyed before the answer). `calls` logs every mutating request in order.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, DigitalOceanModel, type ModelOptions } from './model.js';
 import { matchOperation } from './operations.js';
 import { ROUTES } from './routes.js';
 import { DigitalOceanSpec, specAbsence } from './spec.js';
+import { LoopbackFake } from '../loopback.js';
+
+export type { LoggedCall } from '../loopback.js';
 
 /** A fault injected on an operation (by spec `operationId`). */
 export interface Fault {
@@ -30,17 +32,6 @@ export interface Fault {
   readonly lose?: boolean;
   /** How many requests it applies to (default 1). */
   times?: number;
-}
-
-/** One mutating request the fake received. */
-export interface LoggedCall {
-  readonly operation: string;
-  readonly method: string;
-  readonly path: string;
-  readonly body: unknown;
-  readonly status: number | 'lost';
-  /** When the request arrived (`Date.now()`), for end-to-end latency figures. */
-  readonly at: number;
 }
 
 /** The fake's rate-limit window (the tests move it by hand). */
@@ -64,65 +55,24 @@ let sharedSpec: DigitalOceanSpec | undefined;
 export const SPEC_ABSENT = specAbsence();
 
 /** The fake server. `start()` listens on 127.0.0.1 on a random port. */
-export class FakeDigitalOcean {
+export class FakeDigitalOcean extends LoopbackFake<Fault> {
   readonly model: DigitalOceanModel;
-  readonly violations: string[] = [];
-  readonly calls: LoggedCall[] = [];
-  /** Every request, `METHOD path`, in order. */
-  readonly requests: string[] = [];
   readonly tokens = new Set<string>(['do-test-token']);
   readonly rate: RateWindow = { limit: 250, remaining: 250, reset: Math.floor(Date.now() / 1000) + 60, retryAfter: 30 };
-  private readonly faults = new Map<string, Fault[]>();
   /** Absent in a checkout without `../shared` (see SPEC_ABSENT): then nothing is validated. */
   private readonly spec: DigitalOceanSpec | undefined;
-  private server?: http.Server;
-  private base = '';
 
   constructor(options: Partial<ModelOptions> = {}) {
+    super('/v2');
     this.model = new DigitalOceanModel(options);
     this.spec = SPEC_ABSENT === undefined ? (sharedSpec ??= new DigitalOceanSpec()) : undefined;
   }
 
-  /** The dots-wrapper `endpoint` (includes `/v2`). */
-  get endpoint(): string {
-    return this.base;
+  protected hasOperation(operationId: string): boolean {
+    return ROUTES[operationId] !== undefined;
   }
 
-  /** Injects `fault` on the operation `operationId` (e.g. `reservedIPs_create`). */
-  fault(operationId: string, fault: Fault): void {
-    if (!ROUTES[operationId]) throw new Error(`the fake has no operation ${operationId}`);
-    // The caller's object is kept (not copied) so a test can read `times` to see it was used up.
-    fault.times ??= 1;
-    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), fault]);
-  }
-
-  /** Mutating calls as `METHOD path` (for order assertions). */
-  mutations(): string[] {
-    return this.calls.map((c) => `${c.method} ${c.path}`);
-  }
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v2`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-
-  private takeFault(operation: string): Fault | undefined {
-    const list = this.faults.get(operation);
-    const f = list?.[0];
-    if (!f || !list) return undefined;
-    if (--f.times! <= 0) list.shift();
-    return f;
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -174,7 +124,7 @@ export class FakeDigitalOcean {
     let status: number;
     let out: unknown;
     try {
-      ({ status, body: out } = ROUTES[op.operationId]!(this.model, { params: op.params, query: url.searchParams, body, base: this.base }));
+      ({ status, body: out } = ROUTES[op.operationId]!(this.model, { params: op.params, query: url.searchParams, body, base: this.endpoint }));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       status = err.status;

@@ -13,13 +13,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OpenApiSpec, type Json } from '../openapi.js';
 import { ApiError, HetznerModel, type ModelOptions } from './model.js';
 import { route, ROUTES } from './routes.js';
+import { LoopbackFake } from '../loopback.js';
+
+export type { LoggedCall } from '../loopback.js';
 
 /** The description in the shared folder next to the repository. */
 export const HETZNER_SPEC_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'specs', 'hetzner', 'openapi.json');
@@ -40,15 +42,6 @@ export interface Fault {
   times?: number;
 }
 
-/** One mutating request the fake received. */
-export interface LoggedCall {
-  readonly operation: string;
-  readonly method: string;
-  readonly path: string;
-  readonly body: unknown;
-  readonly status: number | 'lost';
-}
-
 /** The project's rate-limit bucket (tests move it by hand). */
 export interface RateWindow {
   limit: number;
@@ -62,67 +55,27 @@ const loadSpec = (): OpenApiSpec | undefined =>
   existsSync(HETZNER_SPEC_PATH) ? (sharedSpec ??= new OpenApiSpec(JSON.parse(readFileSync(HETZNER_SPEC_PATH, 'utf8')) as { [k: string]: Json }, 'hetzner.json')) : undefined;
 
 /** The fake server. `start()` listens on 127.0.0.1 on a random port. */
-export class FakeHetzner {
+export class FakeHetzner extends LoopbackFake<Fault> {
   readonly model: HetznerModel;
-  readonly violations: string[] = [];
-  readonly calls: LoggedCall[] = [];
-  /** Every request, `METHOD path?query`, in order. */
-  readonly requests: string[] = [];
   readonly tokens = new Set<string>(['hcloud-test-token']);
   readonly rate: RateWindow = { limit: 3600, remaining: 3600, reset: Math.floor(Date.now() / 1000) + 3600 };
   /** Why validation is off (the spec is absent), or undefined when it is on. */
   readonly validationSkipped: string | undefined;
-  private readonly faults = new Map<string, Fault[]>();
   private readonly spec: OpenApiSpec | undefined;
-  private server?: http.Server;
-  private base = '';
 
   constructor(options: Partial<ModelOptions> = {}) {
+    super('/v1');
     this.model = new HetznerModel(options);
     this.spec = loadSpec();
     this.validationSkipped = this.spec ? undefined : `${HETZNER_SPEC_PATH} is absent: requests and answers are not validated`;
   }
 
-  /** The API base URL (includes `/v1`), as `spec.hetzner.endpoint`. */
-  get endpoint(): string {
-    return this.base;
+  protected hasOperation(operationId: string): boolean {
+    return ROUTES.some((r) => r.operationId === operationId);
   }
 
-  /** Injects `fault` on the operation `operationId` (e.g. `create_floating_ip`). */
-  fault(operationId: string, fault: Fault): void {
-    if (!ROUTES.some((r) => r.operationId === operationId)) throw new Error(`the fake has no operation ${operationId}`);
-    // The caller's object is kept so a test can read `times` to see it was used up.
-    fault.times ??= 1;
-    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), fault]);
-  }
-
-  /** Mutating calls as `METHOD path` (for order assertions). */
-  mutations(): string[] {
-    return this.calls.map((c) => `${c.method} ${c.path}`);
-  }
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-
-  private takeFault(operation: string): Fault | undefined {
-    const list = this.faults.get(operation);
-    const f = list?.[0];
-    if (!f || !list) return undefined;
-    if (--f.times! <= 0) list.shift();
-    return f;
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -167,7 +120,7 @@ export class FakeHetzner {
     const fault = this.takeFault(op.operationId);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.status !== undefined) {
-      if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault.status });
+      if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault.status, at });
       return error(fault.status, fault.code ?? 'service_error', fault.message ?? `injected ${fault.status}`);
     }
     let status: number;
@@ -179,7 +132,7 @@ export class FakeHetzner {
       status = err.status;
       out = { error: { code: err.code, message: err.message, details: null } };
     }
-    if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault?.lose ? 'lost' : status });
+    if (method !== 'GET') this.calls.push({ operation: op.operationId, method, path: url.pathname, body, status: fault?.lose ? 'lost' : status, at });
     if (fault?.lose) {
       res.socket?.destroy();
       return;

@@ -1,0 +1,78 @@
+/**
+ * What every fake cloud API on loopback shares: listening on 127.0.0.1 on an ephemeral port,
+ * closing, the logs tests assert on (spec violations, mutating calls, every request), and faults
+ * injected per operation and used up one request at a time. Subclasses parse and answer requests.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One mutating request a fake received. */
+export interface LoggedCall {
+  readonly operation: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly status: number | 'lost';
+  /** When the request arrived (`Date.now()`), for end-to-end latency figures. */
+  readonly at: number;
+}
+
+/** The base of a fake: `F` is the fault shape of that cloud. */
+export abstract class LoopbackFake<F extends { times?: number }> {
+  readonly violations: string[] = [];
+  readonly calls: LoggedCall[] = [];
+  /** Every request, in order. */
+  readonly requests: string[] = [];
+  private readonly faults = new Map<string, F[]>();
+  private server?: http.Server;
+  private base = '';
+
+  /** `pathPrefix` is the API version the base URL ends with (`/v2`, `/v1`). */
+  constructor(private readonly pathPrefix: string) {}
+
+  /** The API base URL, including the version prefix. */
+  get endpoint(): string {
+    return this.base;
+  }
+
+  /** Whether the fake implements `operationId`. */
+  protected abstract hasOperation(operationId: string): boolean;
+
+  /** Handles one request. */
+  protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+
+  /** Injects `fault` on the operation `operationId`. */
+  fault(operationId: string, fault: F): void {
+    if (!this.hasOperation(operationId)) throw new Error(`the fake has no operation ${operationId}`);
+    // The caller's object is kept (not copied) so a test can read `times` to see it was used up.
+    fault.times ??= 1;
+    this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), fault]);
+  }
+
+  /** Mutating calls as `METHOD path` (for order assertions). */
+  mutations(): string[] {
+    return this.calls.map((c) => `${c.method} ${c.path}`);
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.pathPrefix}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** The next fault armed on `operation`, used up by this request. */
+  protected takeFault(operation: string): F | undefined {
+    const list = this.faults.get(operation);
+    const f = list?.[0];
+    if (!f || !list) return undefined;
+    if (--f.times! <= 0) list.shift();
+    return f;
+  }
+}
