@@ -4,12 +4,12 @@
  */
 import t from 'tap';
 import { createHetznerClient } from '../../src/issuers/hetzner/client.js';
-import { RateBudget } from '../../src/issuers/rate-budget.js';
+import { HETZNER_REQUEST_TIMEOUT_MS, hetznerRateBudget } from '../../src/issuers/hetzner/index.js';
 import { startFake, TOKEN } from './helpers.js';
 import type { FakeHetzner } from '../fakes/hetzner/server.js';
 
 const clientFor = (fake: FakeHetzner, token = TOKEN) =>
-  createHetznerClient({ token, endpoint: fake.endpoint, requestTimeoutMs: 2_000, budget: new RateBudget({ reserve: 20, now: Date.now, cloud: 'Hetzner Cloud', refillPerSecond: 1 }) });
+  createHetznerClient({ token, endpoint: fake.endpoint, requestTimeoutMs: HETZNER_REQUEST_TIMEOUT_MS, budget: hetznerRateBudget(Date.now) });
 
 async function reason(p: Promise<unknown>): Promise<string | undefined> {
   try {

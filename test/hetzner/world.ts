@@ -15,6 +15,7 @@ import { buildTestApp, testClock, type Teardown } from '../helpers/app.js';
 import { condition, HookWorld } from '../helpers/hook-world.js';
 import type { ModelOptions } from '../fakes/hetzner/model.js';
 import type { FakeHetzner } from '../fakes/hetzner/server.js';
+import type { FakeTap } from '../digitalocean/helpers.js';
 import { startFake, tokenSecret } from './helpers.js';
 
 export const FIREWALL = 'ingress-public';
@@ -51,12 +52,12 @@ export class HetznerWorld extends HookWorld {
   }
 
   /** Starts the fake (seeded) and the app. */
-  async start(t: Teardown & { comment(...a: unknown[]): void }, options: Partial<ModelOptions> = {}): Promise<this> {
+  async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
     this.fake = await startFake(t, options);
     this.fake.model.addServer(BASTION, 'fsn1', 'bastion');
     this.fake.model.addFirewall(FIREWALL, FOREIGN_RULES, [{ type: 'server', server: { id: BASTION } }]);
     const built = await buildTestApp(t, {
-      registry: createIssuerRegistry({ hetzner: { requestTimeoutMs: 2_000, now: () => this.clock.now().getTime() } }),
+      registry: createIssuerRegistry({ hetzner: { now: () => this.clock.now().getTime() } }),
       clock: this.clock.now,
     });
     this.app = built.app;

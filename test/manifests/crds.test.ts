@@ -106,4 +106,5 @@ t.test('CEL rules are where the contract needs them, each with a message', async
   t.equal(at(iss, '/spec').length, 3, 'one provider; provider never switches; firewall name never changes once set');
   t.same(at(iss, '/spec/digitalocean/region'), ['self == oldSelf']);
   t.same(at(iss, '/spec/aws/region'), ['self == oldSelf']);
+  t.same(at(iss, '/spec/hetzner/location'), ['self == oldSelf']);
 });

@@ -33,6 +33,14 @@ const issuerCases: [string, Json][] = [
   ['a Secret key with a slash', { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 's', key: 'a/b' } } }],
   ['an unknown reclaim policy', { routedIPReclaimPolicy: 'Orphan', memory: {} }],
   ['an AWS region that is no region', { aws: { region: 'Virginia' } }],
+  ['a Hetzner location', { hetzner: { location: 'fsn1', tokenSecretRef: { name: 's', key: 'token' } } }],
+  ['a Hetzner location of 16 characters', { hetzner: { location: name(16), tokenSecretRef: { name: 's' } } }],
+  ['a Hetzner location of 17 characters', { hetzner: { location: name(17), tokenSecretRef: { name: 's' } } }],
+  ['a Hetzner location in capitals', { hetzner: { location: 'FSN1', tokenSecretRef: { name: 's' } } }],
+  ['a Hetzner location ending in a dash', { hetzner: { location: 'fsn-', tokenSecretRef: { name: 's' } } }],
+  ['a Hetzner issuer without a token Secret', { hetzner: { location: 'fsn1' } }],
+  ['a 2049-character Hetzner endpoint', { hetzner: { location: 'fsn1', tokenSecretRef: { name: 's' }, endpoint: `http://${name(2042)}` } }],
+  ['a Hetzner and a memory block', { hetzner: { location: 'fsn1', tokenSecretRef: { name: 's' } }, memory: {} }],
 ];
 
 const routedIPCases: [string, Json][] = [
@@ -58,6 +66,7 @@ t.test('an issuer past the CRD limits gets a condition naming the field, without
     ['spec.memory.firewalls', { memory: { firewalls: Array.from({ length: 20_000 }, (_, i) => `fw-${i}`) } }, 'at most 64 items'],
     ['spec.firewallSourceRanges', { memory: {}, firewallSourceRanges: Array.from({ length: 40_000 }, (_, i) => `10.${i % 256}.${i >> 8}.0/24`) }, 'at most 64 items'],
     ['spec.routedIPFirewallName', { memory: {}, routedIPFirewallName: name(100_000) }, 'at most 255 characters'],
+    ['spec.hetzner.location', { hetzner: { location: name(100_000), tokenSecretRef: { name: 's' } } }, 'at most 16 characters'],
   ] as const) {
     const w = await new ScriptedWorld().start(t);
     w.issuerSpec = spec as unknown as RoutedIPIssuerSpec;

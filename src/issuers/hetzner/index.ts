@@ -30,8 +30,13 @@ export interface HetznerFactoryOptions {
   readonly now?: () => number;
 }
 
-const DEFAULT_TIMEOUT_MS = 5_000;
+/** The production per-request timeout (tests use it too: no test may be safer than production). */
+export const HETZNER_REQUEST_TIMEOUT_MS = 5_000;
 const DEFAULT_RESERVE = 20;
+
+/** A rate budget with Hetzner's rules: one per token, refilled by one request per second. */
+export const hetznerRateBudget = (now: () => number, reserve = DEFAULT_RESERVE): RateBudget =>
+  new RateBudget({ reserve, now, cloud: 'Hetzner Cloud', refillPerSecond: 1 });
 
 /** A short, non-reversible key for a token. */
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -49,12 +54,12 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
     const key = tokenKey(token);
     let budget = budgets.get(key);
     if (!budget) {
-      budget = new RateBudget({ reserve: options.rateLimitReserve ?? DEFAULT_RESERVE, now, cloud: 'Hetzner Cloud', refillPerSecond: 1 });
+      budget = hetznerRateBudget(now, options.rateLimitReserve);
       budgets.set(key, budget);
     }
     const client = createHetznerClient({
       token,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      requestTimeoutMs: options.requestTimeoutMs ?? HETZNER_REQUEST_TIMEOUT_MS,
       budget,
       ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint } : {}),
     });
