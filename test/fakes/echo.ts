@@ -1,7 +1,8 @@
 /**
  * A hostile cloud: answers every request with an error whose text echoes what it received —
  * the request line, every header (Authorization included) and the body — in the wire format of
- * the DigitalOcean API (JSON `{id, message}`) or of EC2 (the XML error envelope). Pointing an
+ * the DigitalOcean API (JSON `{id, message}`), of Hetzner Cloud (JSON `{error: {code, message}}`)
+ * or of EC2 (the XML error envelope). Pointing an
  * issuer's `endpoint` at it proves that nothing a cloud sends back can carry our credentials
  * into status, logs or metrics. Listens on 127.0.0.1, port 0.
  */
@@ -10,13 +11,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How the echo is wrapped. */
-export type EchoFlavour = 'digitalocean' | 'aws';
+export type EchoFlavour = 'digitalocean' | 'hetzner' | 'aws';
 
 /** Where the echo goes and which answer carries it (varied by the abuse suite). */
 export interface EchoAnswer {
   /** HTTP status (DigitalOcean: 401, 403, 404, 422, 500…; EC2: 400, 401, 403, 500…). */
   readonly status: number;
-  /** EC2 only: the `<Code>`; `{echo}` is replaced by the echoed text. */
+  /** EC2's `<Code>`, Hetzner's `error.code`; `{echo}` is replaced by the echoed text. */
   readonly code?: string;
 }
 
@@ -61,6 +62,11 @@ export class EchoCloud {
     const auth = raw(h.authorization);
     const echo = `you sent ${auth} ${raw(h['x-amz-security-token'])} ${auth.replace(/^Bearer\s+/i, '')} ${Buffer.from(auth.replace(/^Bearer\s+/i, '')).toString('base64')} ${req.method} ${req.url} headers ${JSON.stringify(h)} body ${Buffer.concat(chunks).toString('utf8')}`;
     const { status, code } = this.answer;
+    if (this.flavour === 'hetzner') {
+      const body = { error: { code: (code ?? 'invalid_input').replace('{echo}', echo), message: echo, details: null } };
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     if (this.flavour === 'digitalocean') {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'unprocessable_entity', message: echo }));
       return;

@@ -1,6 +1,6 @@
 /**
  * Credentials never reach status, logs or metrics, even from a cloud that echoes every header
- * it receives back into its error messages: the real DigitalOcean and EC2 clients talk to an
+ * it receives back into its error messages: the real DigitalOcean, Hetzner Cloud and EC2 clients talk to an
  * echoing fake cloud, and the hook answers, the log lines and /metrics are searched for the
  * token, the access key id, the secret key, the session token, their base64 forms, and bearer
  * and SigV4 material. Also the redaction step on its own.
@@ -15,11 +15,13 @@ import { buildTestApp } from '../helpers/app.js';
 import { condition, ScriptedWorld } from './world.js';
 
 const DO_TOKEN = 'my-personal-do-token-0123456789abcdef';
+/** Hetzner Cloud tokens are 64 letters and digits with no recognisable prefix: only the value can find them. */
+const HCLOUD_TOKEN = 'jEheVytlAoFl7F8MqUQ7jAo2hOXASztX0123456789abcdefghijKLMNOPQRSTuv';
 const AWS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FQoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789' };
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** Every form of every credential that must never appear. */
-const NEEDLES = [DO_TOKEN, b64(DO_TOKEN), AWS.accessKeyId, AWS.secretAccessKey, AWS.sessionToken, b64(AWS.accessKeyId), b64(AWS.secretAccessKey), b64(AWS.sessionToken)];
+const NEEDLES = [DO_TOKEN, b64(DO_TOKEN), HCLOUD_TOKEN, b64(HCLOUD_TOKEN), AWS.accessKeyId, AWS.secretAccessKey, AWS.sessionToken, b64(AWS.accessKeyId), b64(AWS.secretAccessKey), b64(AWS.sessionToken)];
 const MATERIAL = [/Bearer\s+(?!\[REDACTED\])\S/i, /Signature=(?!\[REDACTED\])[0-9a-f]/i, /Credential=(?!\[REDACTED\])\w/i];
 
 async function world(t: { teardown(fn: () => unknown): void }) {
@@ -51,6 +53,38 @@ t.test('an echoing DigitalOcean API: the token reaches neither status, logs nor 
     t.same(leaks(metrics.payload), [], 'nothing in /metrics');
     if (answer.status === 422) t.match(res.payload, REDACTED, 'the echo did reach the status, redacted');
     for (const c of res.json().status.conditions as Array<{ message: string }>) t.ok(c.message.length <= MAX_MESSAGE_LENGTH + 200, 'bounded message');
+  }
+});
+
+t.test('an echoing Hetzner Cloud API: the token reaches neither status, logs nor metrics', async (t) => {
+  const answers: EchoAnswer[] = [
+    { status: 422, code: 'invalid_input' },
+    { status: 401, code: 'unauthorized' },
+    { status: 403, code: 'forbidden' },
+    { status: 404, code: 'not_found' },
+    { status: 409, code: 'uniqueness_error' },
+    { status: 500, code: 'server_error' },
+    { status: 400, code: 'bad{echo}' },
+  ];
+  for (const answer of answers) {
+    const cloud = await startEchoCloud(t, 'hetzner', answer);
+    const w = await world(t);
+    w.issuerSpec = { routedIPReclaimPolicy: 'Delete', hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: cloud.endpoint } };
+    const secrets = [secret('hcloud-api', { token: HCLOUD_TOKEN })];
+    const res = await w.app.inject({ method: 'POST', url: '/sync', payload: w.request({ secrets }) });
+    t.equal(res.statusCode, 200, `${answer.status} ${answer.code}`);
+    t.ok(cloud.seen.length > 0, 'the issuer called the echoing cloud');
+    t.equal(condition(res.json().status, 'Ready')?.status, 'False');
+    const fin = await w.app.inject({ method: 'POST', url: '/finalize', payload: { ...w.request({ secrets }), finalizing: true } });
+    const metrics = await w.app.inject({ method: 'GET', url: '/metrics' });
+    t.same(leaks(res.payload + fin.payload), [], `${answer.code}: nothing in the answers`);
+    t.same(leaks(w.logs.join('\n')), [], `${answer.code}: nothing in the logs`);
+    t.same(leaks(metrics.payload), [], 'nothing in /metrics');
+    if (answer.status === 422) t.match(res.payload, REDACTED, 'the echo did reach the status, redacted');
+    for (const c of res.json().status.conditions as Array<{ message: string; reason: string }>) {
+      t.ok(c.message.length <= MAX_MESSAGE_LENGTH + 200, 'bounded message');
+      t.match(c.reason, /^[A-Za-z][A-Za-z0-9]*$/, 'reasons stay CamelCase words');
+    }
   }
 });
 
