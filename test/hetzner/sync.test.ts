@@ -5,6 +5,7 @@
  * reset header, action errors, delete protection and credentials problems.
  */
 import t, { type Test } from 'tap';
+import { HETZNER_REQUEST_TIMEOUT_MS } from '../../src/issuers/hetzner/index.js';
 import type { Fault } from '../fakes/hetzner/server.js';
 import { TOKEN, tokenSecret } from './helpers.js';
 import { appliedServers, BASTION, condition, FIREWALL, FOREIGN_RULES, HetznerWorld, rulesOf, serverOf } from './world.js';
@@ -83,6 +84,29 @@ t.test('port change: the new rule is added before the old one (ours) is removed;
   t.same(sent[0], ['in icmp/-', 'in tcp/22', 'in tcp/443', 'in tcp/80', 'in tcp/8443', 'out udp/53'], 'first the new port');
   t.same(sent[1], ['in icmp/-', 'in tcp/22', 'in tcp/443', 'in tcp/8443', 'out udp/53'], 'then the old one goes');
   foreignKept(t, w);
+});
+
+t.test('narrowing firewallSourceRanges: the sources we opened and no longer want are closed, foreign rules stay', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 0 });
+  await w.syncUntilReady();
+  type Rule = { description: string | null; port: string | null; source_ips: string[] };
+  const ours = () => (w.firewall.rules as Rule[]).filter((r) => r.description?.startsWith('routedip:')).map((r) => `${r.port} ${[...r.source_ips].sort().join(',')}`).sort();
+  t.same(ours(), ['443 0.0.0.0/0,::/0', '80 0.0.0.0/0,::/0']);
+  w.sources = ['0.0.0.0/0'];
+  const partly = await w.sync();
+  t.same(ours(), ['443 0.0.0.0/0', '80 0.0.0.0/0'], 'the source to close leaves our rules, the rest of them stays');
+  t.equal(condition(partly.body.status, 'FirewallReady')?.reason, 'FirewallConverged');
+  w.sources = ['203.0.113.0/24'];
+  const narrowed = await w.sync();
+  t.same(ours(), ['443 203.0.113.0/24', '80 203.0.113.0/24'], 'nothing stays open to the world');
+  t.same(narrowed.body.status.firewall?.addedPorts, [
+    { protocol: 'tcp', port: 80, sources: ['203.0.113.0/24'] },
+    { protocol: 'tcp', port: 443, sources: ['203.0.113.0/24'] },
+  ]);
+  foreignKept(t, w);
+  const before = w.fake.mutations().length;
+  await w.sync();
+  t.equal(w.fake.mutations().length, before, 'converged');
 });
 
 t.test('shared firewall: two RoutedIPs syncing concurrently never lose each other\'s rules', async (t) => {
@@ -193,6 +217,20 @@ t.test('a lost create answer (and a lost status) never yields a second IP', asyn
   await w.syncUntilReady(10);
   t.equal(w.fake.model.floatingIPs.size, 1, 'exactly one Floating IP');
   t.equal(ops(w).filter((o) => o === 'create_floating_ip').length, 1, 'created once: found again by its label');
+  t.equal(w.floatingIP?.server, serverOf(w.status.node));
+});
+
+t.test('a create answered after the production request timeout: one IP, found again by its label', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 0 });
+  // The production client gives up after HETZNER_REQUEST_TIMEOUT_MS; Hetzner made the IP anyway.
+  w.fake.fault('create_floating_ip', { answerDelayMs: HETZNER_REQUEST_TIMEOUT_MS + 1_000 });
+  let slow = await w.sync();
+  for (let i = 0; i < 4 && !ops(w).includes('create_floating_ip'); i++) slow = await w.sync();
+  t.match(JSON.stringify(slow.body.status), /CloudUnreachable/, 'the timeout is reported');
+  t.equal(slow.body.status.address, undefined, 'no address known yet');
+  await w.syncUntilReady(10);
+  t.equal(w.fake.model.floatingIPs.size, 1, 'exactly one Floating IP');
+  t.equal(ops(w).filter((o) => o === 'create_floating_ip').length, 1, 'never created again');
   t.equal(w.floatingIP?.server, serverOf(w.status.node));
 });
 

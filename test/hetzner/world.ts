@@ -39,6 +39,8 @@ export class HetznerWorld extends HookWorld {
   endpointsOn: string[] = ['n1', 'n2', 'n3'];
   secrets: Secret[] = [tokenSecret()];
   policy: 'Retain' | 'Delete' = 'Delete';
+  /** `firewallSourceRanges` (absent: the default, the whole world). */
+  sources?: string[];
   address?: string;
   parent: RoutedIPObject;
   app!: FastifyInstance;
@@ -76,7 +78,12 @@ export class HetznerWorld extends HookWorld {
 
   /** The issuer spec for the current settings. */
   issuerSpec(): RoutedIPIssuerSpec {
-    return { routedIPReclaimPolicy: this.policy, routedIPFirewallName: FIREWALL, hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: this.fake.endpoint } };
+    return {
+      routedIPReclaimPolicy: this.policy,
+      routedIPFirewallName: FIREWALL,
+      ...(this.sources ? { firewallSourceRanges: this.sources } : {}),
+      hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: this.fake.endpoint },
+    };
   }
 
   /** The hook request for the current world. */
