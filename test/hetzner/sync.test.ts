@@ -136,6 +136,24 @@ t.test('shared firewall: two RoutedIPs syncing concurrently never lose each othe
   foreignKept(t, a);
 });
 
+t.test('a shared rule goes with the last RoutedIP that needs it, whoever marked it; foreign rules stay', async (t) => {
+  const a = await new HetznerWorld().start(t, { actionReads: 0 });
+  await a.syncUntilReady();
+  const b = a.join('admin');
+  await b.syncUntilReady();
+  const marks = () => (a.firewall.rules as Array<{ description: string | null; port: string | null }>).filter((r) => r.description?.startsWith('routedip:')).map((r) => `${r.description} ${r.port}`).sort();
+  t.same(marks(), ['routedip:ingress/public 443', 'routedip:ingress/public 80'], 'b needs the same ports: it adds no rule of its own');
+  t.same(b.status.firewall?.addedPorts?.map((p) => p.port), [80, 443], 'and takes over what a added');
+  t.equal((await a.finalizeUntilDone()).at(-1)?.body.finalized, true, 'a is gone');
+  t.same(marks(), ['routedip:ingress/public 443', 'routedip:ingress/public 80'], 'b still needs them');
+  t.ok(appliedServers(a).includes(serverOf(b.status.node)!), 'b\'s server stays');
+  b.others = [];
+  t.equal((await b.finalizeUntilDone()).at(-1)?.body.finalized, true, 'b is gone');
+  t.same(marks(), [], 'nothing a added stays open to the world once both are gone');
+  t.same(appliedServers(a), [BASTION], 'only the foreign server is left');
+  foreignKept(t, a);
+});
+
 t.test('a firewall applied through a label selector already contains the servers; the selector is never touched', async (t) => {
   const w = await new HetznerWorld().start(t, { actionReads: 0 });
   for (const id of [101, 102, 103]) w.fake.model.servers.get(id)!.labels.role = 'ingress';

@@ -1,15 +1,17 @@
 /**
  * Rules of a Hetzner Cloud Firewall. `set_rules` replaces every rule at once, so each change is a
  * read-modify-write: under the Firewall's lock, the Firewall is read again, only rules carrying
- * this RoutedIP's mark (`description`) are changed or added, every other rule is sent back
- * exactly as read, and nothing is sent when nothing changes. Two RoutedIPs sharing a Firewall
+ * a RoutedIP mark (`description`) are changed or added — rules are added under this RoutedIP's
+ * mark; sources are removed from this RoutedIP's rules or from a sibling's it took over as the last
+ * one needing them (the plan decides which pairs) — every other rule is sent back exactly as
+ * read, and nothing is sent when nothing changes. Two RoutedIPs sharing a Firewall
  * therefore never drop each other's rules, however their syncs interleave in this process.
  */
 import { IssuerQuotaError } from '../errors.js';
 import type { FirewallRule, RoutedIPOwner } from '../issuer.js';
 import type { HetznerClient } from './client.js';
 import type { KeyedLock } from './lock.js';
-import { portOf, ruleMark } from './mapping.js';
+import { isMark, portOf, ruleMark } from './mapping.js';
 import type { HAction, HRule } from './schemas.js';
 
 /** The Firewall rule limit (`set_rules_request.rules.maxItems`). */
@@ -62,12 +64,15 @@ export function addRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<
   });
 }
 
-/** DeleteRoutedIPFirewallPort: removes the sources from rules marked ours; an emptied rule goes. */
+/**
+ * DeleteRoutedIPFirewallPort: removes the sources from rules carrying a RoutedIP mark (ours, or a
+ * sibling's whose pair this RoutedIP took over as the last one needing it); an emptied rule goes.
+ * A rule without a mark (a person's, another tool's) is never changed.
+ */
 export function deleteRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<HAction[]> {
-  const mark = ruleMark(w.owner);
   return rewrite(w, (current) =>
     current.flatMap((rule) => {
-      const gone = new Set(rules.filter((r) => rule.description === mark && samePort(rule, r)).flatMap((r) => r.sources));
+      const gone = new Set(rules.filter((r) => isMark(rule.description) && samePort(rule, r)).flatMap((r) => r.sources));
       if (gone.size === 0) return [rule];
       const left = (rule.source_ips ?? []).filter((s) => !gone.has(s));
       return left.length === 0 ? [] : [{ ...rule, source_ips: left }];

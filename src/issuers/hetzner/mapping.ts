@@ -45,8 +45,13 @@ export const ownerSelector = (owner: RoutedIPOwner): string => `${UID_LABEL}=${u
 /** The Floating IP name for `owner`: unique per project, so a repeated create is refused. */
 export const floatingIPName = (owner: RoutedIPOwner): string => `routedip-${uidLabelValue(owner)}`;
 
+const MARK_PREFIX = 'routedip:';
+
 /** Description put on every Firewall rule a RoutedIP adds: its ownership mark. */
-export const ruleMark = (owner: { namespace: string; name: string }): string => `routedip:${owner.namespace}/${owner.name}`;
+export const ruleMark = (owner: { namespace: string; name: string }): string => `${MARK_PREFIX}${owner.namespace}/${owner.name}`;
+
+/** Whether a rule carries some RoutedIP's mark (a rule without one is never changed). */
+export const isMark = (description: string | null | undefined): boolean => description?.startsWith(MARK_PREFIX) === true;
 
 /** Action command on the wire → the contract's verb. */
 export function pendingActionOf(action: HAction): PendingAction {
