@@ -8,9 +8,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateNetworkInterfaceCommand,
   CreateSecurityGroupCommand,
-  DescribeAddressesCommand,
   DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -22,6 +20,7 @@ import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, node, routedIP, secret, withProviderID, type World } from '../fixtures/k8s.js';
 import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { heldAddresses } from './holders.js';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, type Ec2Peer } from './peers.js';
 
 export const FIREWALL = 'ingress-public';
@@ -136,19 +135,12 @@ export class AwsWorld {
 
   /** Every Elastic IP: address, holder node name, tags. */
   async addresses(): Promise<Array<{ publicIp: string; node?: string; tags: Record<string, string> }>> {
-    const out = await this.peer.admin.send(new DescribeAddressesCommand({}));
     const nodeOf = new Map([...this.instances].map(([n, id]) => [id, n]));
-    // moto reports only the interface for an association by interface: resolve it to its instance.
-    const enis = await this.peer.admin.send(new DescribeNetworkInterfacesCommand({}));
-    const instanceOfEni = new Map((enis.NetworkInterfaces ?? []).map((e) => [e.NetworkInterfaceId, e.Attachment?.InstanceId]));
-    return (out.Addresses ?? []).map((a) => {
-      const instance = a.InstanceId || (a.NetworkInterfaceId ? instanceOfEni.get(a.NetworkInterfaceId) : undefined);
-      return {
-        publicIp: a.PublicIp ?? '',
-        ...(instance ? { node: nodeOf.get(instance) ?? instance } : {}),
-        tags: Object.fromEntries((a.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
-      };
-    }).sort((a, b) => a.publicIp.localeCompare(b.publicIp));
+    return (await heldAddresses(this.peer.admin)).map((a) => ({
+      publicIp: a.publicIp,
+      ...(a.instanceId ? { node: nodeOf.get(a.instanceId) ?? a.instanceId } : {}),
+      tags: a.tags,
+    })).sort((a, b) => a.publicIp.localeCompare(b.publicIp));
   }
 
   /** The firewall's ingress ranges as `proto/port cidr [description]`, sorted. */
