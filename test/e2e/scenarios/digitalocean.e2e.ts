@@ -5,7 +5,8 @@
  * Prints the failover figure: from the Node condition change to the assign call at the cloud.
  */
 import t from 'tap';
-import { FakeDigitalOcean, SPEC_ABSENT } from '../../fakes/digitalocean/server.js';
+import { SPEC_ABSENT, type FakeDigitalOcean } from '../../fakes/digitalocean/server.js';
+import { startDigitalOceanAccount, type DigitalOceanAccount } from '../digitalocean-account.js';
 import { connect, eventually } from '../kube.js';
 import { condition, issuer, routedIP, secret } from '../objects.js';
 import { Runbook } from '../runbook.js';
@@ -17,22 +18,19 @@ if (kube) {
   const droplets: Record<string, number> = { 'do-a': 301, 'do-b': 302, 'do-c': 303 };
   const nodes = Object.keys(droplets);
   const BASTION = 399;
-  const FOREIGN = { protocol: 'tcp', ports: '22', sources: { addresses: ['10.0.0.0/8'] } };
   const token = 'do-e2e-token';
+  const SECRETS_FINALIZER = 'metacontroller.io/decoratorcontroller-routedip-secrets';
+  let account: DigitalOceanAccount;
   let fake: FakeDigitalOcean;
-  let firewallId = '';
   const dropletOf = (node: string) => droplets[node];
-  const holderDroplet = (ip: string) => fake.model.reservedIPs.get(ip)?.dropletId ?? null;
-  const firewall = () => fake.model.firewalls.get(firewallId)!;
+  const holderDroplet = (ip: string) => account.holderDroplet(ip);
+  const firewall = () => account.firewall();
   const doIssuer = (name: string, policy: 'Retain' | 'Delete') =>
     issuer(ns, name, { routedIPReclaimPolicy: policy, routedIPFirewallName: 'ingress-public', digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api', key: 'token' }, endpoint: fake.endpoint } });
 
   t.before(async () => {
-    fake = await new FakeDigitalOcean().start();
-    fake.tokens.add(token);
-    for (const [name, id] of Object.entries(droplets)) fake.model.addDroplet(id, 'nyc3', name);
-    fake.model.addDroplet(BASTION, 'nyc3', 'bastion');
-    firewallId = fake.model.addFirewall('ingress-public', { dropletIds: [BASTION], inbound: [FOREIGN] });
+    account = await startDigitalOceanAccount(token, droplets, BASTION);
+    fake = account.fake;
     await run.begin(nodes, (n) => `digitalocean://${droplets[n]}`, { 'topology.kubernetes.io/region': 'nyc3' });
     await run.serve('ingress-nginx', [{ port: 80, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }], nodes);
     await run.apply(secret(ns, 'do-api', { token }));
@@ -79,8 +77,12 @@ if (kube) {
     t.equal(condition(await run.routedIP('public'), 'Ready')?.status, 'True');
   });
 
-  t.test('the token Secret is deleted: the status says so; restored, it recovers', async (t) => {
-    await kube.delete('Secret', ns, 'do-api');
+  t.test('the token Secret is released (label removed) and deleted: the status says so; restored, it recovers', async (t) => {
+    // Removing the label is the user's way to let a held Secret go (routedip-secrets finalize).
+    await kube.patch('Secret', ns, 'do-api', { metadata: { labels: { 'routedip.io/issuer': null } } });
+    await eventually('the Secret released by routedip-secrets', async () =>
+      ((await kube.get('Secret', ns, 'do-api'))?.metadata.finalizers ?? []).includes(SECRETS_FINALIZER) ? undefined : true);
+    await run.deleteAndWait('Secret', 'do-api');
     const broken = await run.until('public', 'IssuerReady=False', (r) => condition(r, 'IssuerReady')?.status === 'False');
     t.match(condition(broken, 'IssuerReady')?.message, /do-api/, String(condition(broken, 'IssuerReady')?.message));
     t.match(broken.status.address, /^\d+\.\d+\.\d+\.\d+$/, 'the address is carried forward');
@@ -99,15 +101,24 @@ if (kube) {
     t.equal(holderDroplet(existing), null, 'and is unassigned');
   });
 
-  t.test('Delete on the last RoutedIP: finalized, the cloud back as it was', async (t) => {
+  t.test('Delete on the last RoutedIP while its token Secret is being deleted: the Secret is held until the cloud is clean', async (t) => {
     const rip = await run.routedIP('public');
+    const finalizes = (await kube.hookCalls())['secret/finalize'] ?? 0;
+    await kube.delete('Secret', ns, 'do-api');
+    await eventually('routedip-secrets to finalize the deleted Secret', async () => (((await kube.hookCalls())['secret/finalize'] ?? 0) > finalizes ? true : undefined));
+    const held = await kube.get('Secret', ns, 'do-api');
+    t.ok(held?.metadata.deletionTimestamp, 'the Secret is being deleted');
+    t.ok(held?.metadata.finalizers?.includes(SECRETS_FINALIZER), `held by ${SECRETS_FINALIZER} while RoutedIP public needs it`);
     await run.deleteAndWait('RoutedIP', 'public');
-    t.notOk(fake.model.reservedIPs.has(rip.status.address), 'released');
+    t.notOk(fake.model.reservedIPs.has(rip.status.address), 'released with the held token');
     t.same(firewall().dropletIds, [BASTION]);
     t.same(firewall().inbound.map((r) => `${r.protocol}/${r.ports}`), ['tcp/22']);
+    await run.deleteAndWait('Secret', 'do-api');
+    t.pass('the Secret went once no RoutedIP needed it');
   });
 
   t.test('Retain: the RoutedIP goes, its address and firewall entries stay', async (t) => {
+    await run.apply(secret(ns, 'do-api', { token }));
     await run.apply(doIssuer('do-retain', 'Retain'));
     await run.apply(routedIP(ns, 'kept', { issuerRef: { name: 'do-retain' }, serviceRef: { name: 'ingress-nginx' } }));
     const rip = await run.ready('kept');
