@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 /** Versions the suite runs (etcd must be >= 3.5.13 for kube-apiserver's watch progress). */
 export const VERSIONS = { etcd: 'v3.6.16', kubernetes: 'v1.36.3' } as const;
 
-/** Paths of the three binaries. */
+/** Paths of the binaries. */
 export interface Binaries {
   readonly etcd: string;
   readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
   readonly metacontroller: string;
 }
 
@@ -45,7 +46,7 @@ const onPath = (command: string, args: string[]) => spawnSync(command, args, { s
 export function missing(s: Sources): string[] {
   const out: string[] = [];
   if (!existsSync(path.join(s.metacontroller, 'pkg', 'cmd', 'metacontroller'))) out.push(`Metacontroller's source (${s.metacontroller})`);
-  if (!onPath('go', ['version'])) out.push('Go (the `go` command, >= 1.26.4) to build etcd, kube-apiserver and Metacontroller');
+  if (!onPath('go', ['version'])) out.push('Go (the `go` command, >= 1.26.4) to build etcd, kube-apiserver, kube-controller-manager and Metacontroller');
   if (!onPath('kubectl', ['version', '--client'])) out.push('kubectl');
   return out;
 }
@@ -67,6 +68,7 @@ export function buildBinaries(s: Sources): Binaries {
   return {
     etcd: path.join(s.cache, `etcd-${VERSIONS.etcd}`),
     kubeApiserver: path.join(s.cache, `kube-apiserver-${VERSIONS.kubernetes}`),
+    kubeControllerManager: path.join(s.cache, `kube-controller-manager-${VERSIONS.kubernetes}`),
     metacontroller: path.join(s.cache, `metacontroller-${metacontrollerCommit(s).slice(0, 12)}`),
   };
 }

@@ -1,8 +1,10 @@
 /**
- * The e2e cluster on loopback: etcd, kube-apiserver (token auth, RBAC, no other control-plane
- * component: there is no kubelet, scheduler or kube-controller-manager), the RoutedIP service
- * as its production entry point (`node dist/server.js`), and Metacontroller running outside the
- * cluster with a kubeconfig. `startCluster` starts them in order and returns a handle whose
+ * The e2e cluster on loopback: etcd, kube-apiserver (token auth, RBAC), kube-controller-manager
+ * with only the namespace and garbage-collector controllers (namespace deletion, ownerReference
+ * cascades; no kubelet, scheduler, node-lifecycle or endpoint-slice controller, so the scenarios
+ * set Node status and write EndpointSlices themselves), the RoutedIP service as its production
+ * entry point (`node dist/server.js`), and Metacontroller running outside the cluster with a
+ * kubeconfig. `startCluster` starts them in order and returns a handle whose
  * `stop` ends every process it started, newest first.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -26,6 +28,8 @@ export interface ClusterInfo {
   readonly hookToken: string;
   /** The Composite/DecoratorControllers applied, `Kind/name`, hooks pointed at the service. */
   readonly controllers: string[];
+  /** The kube-controller-manager controllers running. */
+  readonly kubeControllers: readonly string[];
   readonly logDir: string;
 }
 
@@ -105,6 +109,21 @@ async function startService(repoRoot: string, hookToken: string, logDir: string,
   return { process: p, url };
 }
 
+/** kube-controller-manager's controllers here: namespace deletion and ownerReference cascades. */
+export const KUBE_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'] as const;
+
+/** Starts kube-controller-manager (no serving port: nothing needs its metrics or health). */
+async function startControllerManager(bin: string, kubeconfigFile: string, logDir: string): Promise<Started> {
+  const p = start('kube-controller-manager', bin, [
+    `--kubeconfig=${kubeconfigFile}`, `--controllers=${KUBE_CONTROLLERS.join(',')}`,
+    '--leader-elect=false', '--secure-port=0',
+  ], { logDir });
+  // It logs each controller as it starts; the namespace controller is the one scenarios wait for.
+  await waitFor('kube-controller-manager to start the namespace controller', async () =>
+    (/Start[^\n]*namespace/i.test(p.tail(200_000)) ? true : undefined), { timeoutMs: 120_000, everyMs: 500, process: p });
+  return p;
+}
+
 function kubeconfig(file: string, server: string, token: string): void {
   writeFileSync(file, [
     'apiVersion: v1', 'kind: Config', 'current-context: e2e',
@@ -156,6 +175,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     log(`kube-apiserver ready at ${api.url} in ${Date.now() - t0} ms; service at ${service.url}`);
 
     t0 = Date.now();
+    processes.push(await startControllerManager(binaries.kubeControllerManager, kubeconfigFile, logDir));
+    log(`kube-controller-manager (${KUBE_CONTROLLERS.join(', ')}) started in ${Date.now() - t0} ms`);
+
+    t0 = Date.now();
     const controllers = await applyManifests({ repoRoot: options.repoRoot, kubeconfig: kubeconfigFile, metacontrollerCrds: options.metacontrollerCrds, serviceUrl: service.url, hookToken });
     log(`applied Metacontroller's CRDs, manifests/ and ${controllers.join(', ')} in ${Date.now() - t0} ms`);
 
@@ -164,7 +187,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ], { logDir, env: { ...process.env, KUBECONFIG: kubeconfigFile } });
     processes.push(mc);
 
-    const info: ClusterInfo = { apiServer: api.url, token, kubeconfig: kubeconfigFile, serviceUrl: service.url, hookToken, controllers, logDir };
+    const info: ClusterInfo = { apiServer: api.url, token, kubeconfig: kubeconfigFile, serviceUrl: service.url, hookToken, controllers, kubeControllers: KUBE_CONTROLLERS, logDir };
     writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(info, null, 2));
     return { info, processes, stop };
   } catch (err) {
