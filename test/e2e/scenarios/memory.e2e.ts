@@ -12,7 +12,7 @@ import { isController } from '../harness/manifests.js';
 import { connect, type Json } from '../kube.js';
 import { crdStatusSchema, hasFirewallPorts, portKeys, prunedPaths, schemaErrors } from '../shape.js';
 import { RoutedIPStatusSchema } from '../../../src/schemas/routed-ip.js';
-import { condition, issuer, routedIP } from '../objects.js';
+import { condition, issuer, routedIP, STALE_PARENT_BUG } from '../objects.js';
 import { Runbook } from '../runbook.js';
 
 const kube = connect(t);
@@ -110,10 +110,7 @@ if (kube) {
     await run.changePorts('ingress-nginx', [{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'UDP' }]);
     const wanted = [{ protocol: 'tcp', port: 443 }, { protocol: 'udp', port: 443 }] as const;
     const rip = await run.until('public', 'firewall ports tcp/443 udp/443', (r) => hasFirewallPorts(r, wanted) && condition(r, 'Ready')?.status === 'True');
-    // Known product bug: a sync that Metacontroller runs on a stale parent (its informer has not
-    // seen the previous status write yet) answers addedPorts/addedNodes = [], losing the
-    // ownership record, so tcp/80 stays open. Reproduced in the e2e; not fixed here (reported).
-    t.same(portKeys(rip.status.firewall.addedPorts), ['tcp/443', 'udp/443'], 'tcp/80 was closed again', { todo: 'ownership record lost on a stale parent status' });
+    t.same(portKeys(rip.status.firewall.addedPorts), ['tcp/443', 'udp/443'], 'tcp/80 was closed again', STALE_PARENT_BUG);
   });
 
   t.test('nothing changes: no controller calls the service in a loop', async (t) => {
