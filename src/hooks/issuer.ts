@@ -9,19 +9,24 @@ import { Type } from '@sinclair/typebox';
 import { CustomizeFor } from '../schemas/decorator.js';
 import { CustomizeResponseSchema, ErrorResponseSchema, RELATED } from '../schemas/metacontroller.js';
 import { SecretSchema } from '../schemas/kubernetes.js';
-import { API_VERSION, ISSUER_SECRET_LABEL, RoutedIPIssuerSchema, RoutedIPIssuerStatusSchema, RoutedIPSchema } from '../schemas/routed-ip.js';
+import { API_VERSION, DeliveredIssuerSchema, ISSUER_SECRET_LABEL, RoutedIPIssuerStatusSchema } from '../schemas/routed-ip.js';
+import { DeliveredRoutedIPSchema } from '../schemas/delivered.js';
 import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf } from '../plan/issuer-status.js';
 import { isFalse, isUnknown } from '../reconcile/conditions.js';
 import { checkIssuer, issuerStatus, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
 import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
 
+/**
+ * The issuer's spec, and the related RoutedIPs' specs, are read by the reconcile layer: an
+ * invalid stored spec gets Ready=False InvalidSpec naming the field, never a 400.
+ */
 const IssuerSyncRequestSchema = Type.Object({
   controller: Type.Optional(Type.Unknown()),
-  parent: RoutedIPIssuerSchema,
+  parent: DeliveredIssuerSchema,
   children: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   related: Type.Optional(
     Type.Object({
-      [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)),
+      [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), DeliveredRoutedIPSchema)),
       [RELATED.secrets]: Type.Optional(Type.Record(Type.String(), SecretSchema)),
     }),
   ),
@@ -68,7 +73,7 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDe
       return { status, children: [], resyncAfterSeconds: ISSUER_CHECK_SECONDS };
     });
   }
-  app.post('/issuer/customize', { schema: { body: CustomizeFor(RoutedIPIssuerSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {
+  app.post('/issuer/customize', { schema: { body: CustomizeFor(DeliveredIssuerSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {
     const namespace = request.body.parent.metadata.namespace ?? 'default';
     return {
       relatedResources: [

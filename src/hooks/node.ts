@@ -8,14 +8,18 @@ import { Type } from '@sinclair/typebox';
 import { CustomizeFor, DecoratorRequest, DecoratorResponseSchema, type DecoratorResponse } from '../schemas/decorator.js';
 import { NodeSchema } from '../schemas/kubernetes.js';
 import { CustomizeResponseSchema, RELATED } from '../schemas/metacontroller.js';
-import { API_VERSION, RoutedIPSchema } from '../schemas/routed-ip.js';
+import { API_VERSION } from '../schemas/routed-ip.js';
+import { DeliveredRoutedIPSchema } from '../schemas/delivered.js';
 import { holderMarks, type HeldRoutedIP } from '../plan/holder.js';
 import { readStatusHint } from '../reconcile/hints.js';
 
-/** Node decorator request: the Node and every RoutedIP of the cluster. */
+/**
+ * Node decorator request: the Node and every RoutedIP of the cluster. Only the RoutedIPs'
+ * status hints are read, so one with an invalid stored spec must not fail every Node's sync.
+ */
 export const NodeSyncRequestSchema = DecoratorRequest(
   NodeSchema,
-  Type.Object({ [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)) }),
+  Type.Object({ [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), DeliveredRoutedIPSchema)) }),
 );
 
 /** Registers POST /node/sync and POST /node/customize. */

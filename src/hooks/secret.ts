@@ -10,14 +10,16 @@ import { Type } from '@sinclair/typebox';
 import { CustomizeFor, DecoratorRequest, DecoratorResponseSchema, type DecoratorResponse } from '../schemas/decorator.js';
 import { SecretSchema } from '../schemas/kubernetes.js';
 import { CustomizeResponseSchema, RELATED } from '../schemas/metacontroller.js';
-import { API_VERSION, ISSUER_SECRET_LABEL, RoutedIPIssuerSchema, RoutedIPSchema } from '../schemas/routed-ip.js';
+import { API_VERSION, DeliveredIssuerSchema, ISSUER_SECRET_LABEL } from '../schemas/routed-ip.js';
+import { DeliveredRoutedIPSchema } from '../schemas/delivered.js';
 import { HOLD_RECHECK_SECONDS, routedIPsNeedingSecret } from '../plan/issuer-status.js';
 
 const SecretSyncRequestSchema = DecoratorRequest(
   SecretSchema,
   Type.Object({
-    [RELATED.issuers]: Type.Optional(Type.Record(Type.String(), RoutedIPIssuerSchema)),
-    [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)),
+    // Read leniently: one issuer or RoutedIP with an invalid stored spec must not fail the hold.
+    [RELATED.issuers]: Type.Optional(Type.Record(Type.String(), DeliveredIssuerSchema)),
+    [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), DeliveredRoutedIPSchema)),
   }),
 );
 
@@ -29,7 +31,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const namespace = secret.metadata.namespace ?? 'default';
     // Label removed while the Secret stays: the user released it on purpose.
     if (!secret.metadata.deletionTimestamp && secret.metadata.labels?.[ISSUER_SECRET_LABEL] === undefined) return { attachments: [], finalized: true };
-    const issuers = Object.values(request.body.related?.[RELATED.issuers] ?? {}).map((i) => ({ namespace: i.metadata.namespace ?? namespace, name: i.metadata.name, ...(i.spec ? { spec: i.spec } : {}) }));
+    const issuers = Object.values(request.body.related?.[RELATED.issuers] ?? {}).map((i) => ({ namespace: i.metadata.namespace ?? namespace, name: i.metadata.name, ...(i.spec !== undefined ? { spec: i.spec } : {}) }));
     const users = routedIPsNeedingSecret(namespace, secret.metadata.name, issuers, Object.values(request.body.related?.[RELATED.routedIPs] ?? {}));
     if (users.length > 0) request.log.info({ secret: `${namespace}/${secret.metadata.name}`, users: users.length }, 'credentials Secret kept for the RoutedIPs still using it');
     return { attachments: [], ...(users.length > 0 ? { resyncAfterSeconds: HOLD_RECHECK_SECONDS } : {}), finalized: users.length === 0 };

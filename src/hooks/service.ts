@@ -12,13 +12,17 @@ import { CustomizeFor, DecoratorRequest, DecoratorResponseSchema, type Decorator
 import { ServiceSchema } from '../schemas/kubernetes.js';
 import { CustomizeResponseSchema, RELATED } from '../schemas/metacontroller.js';
 import { API_VERSION, RoutedIPSchema, type RoutedIPObject } from '../schemas/routed-ip.js';
+import { DeliveredRoutedIPSchema } from '../schemas/delivered.js';
 import { decorateService } from '../plan/service-routedip.js';
 import { readStatusHint } from '../reconcile/hints.js';
 
-/** Service decorator request: the Service, its RoutedIP attachment, and the RoutedIP of its name. */
+/**
+ * Service decorator request: the Service, its RoutedIP attachment, and the RoutedIP of its name
+ * (only its uid is read, so its spec is not checked).
+ */
 export const ServiceSyncRequestSchema = DecoratorRequest(
   ServiceSchema,
-  Type.Object({ [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), RoutedIPSchema)) }),
+  Type.Object({ [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), DeliveredRoutedIPSchema)) }),
 );
 
 const asRoutedIP = (o: unknown): RoutedIPObject | undefined => (Value.Check(RoutedIPSchema, o) ? o : undefined);

@@ -4,7 +4,7 @@
  * Secret — may go. An issuer or Secret is held while any RoutedIP that needs it still exists,
  * deleting ones included: their finalize needs the issuer and its credentials to clean the cloud.
  */
-import type { RoutedIPIssuerSpec, RoutedIPObject } from '../schemas/routed-ip.js';
+import { issuerRefOf, type DeliveredRoutedIP } from '../schemas/delivered.js';
 
 /** Seconds between re-checks while a deleted issuer or Secret waits for its RoutedIPs (their deletion also re-syncs). */
 export const HOLD_RECHECK_SECONDS = 30;
@@ -12,19 +12,26 @@ export const HOLD_RECHECK_SECONDS = 30;
 /** Seconds between credential checks of a usable issuer (the check is cached as long). */
 export const ISSUER_CHECK_SECONDS = 300;
 
-/** True when `routedIP` refers to the namespaced issuer `namespace/name`. */
-export function usesIssuer(routedIP: RoutedIPObject, namespace: string, name: string): boolean {
-  const ref = routedIP.spec?.issuerRef;
-  return (routedIP.metadata.namespace ?? namespace) === namespace && ref?.name === name && (ref.kind ?? 'RoutedIPIssuer') === 'RoutedIPIssuer';
+/**
+ * True when `routedIP` refers to the namespaced issuer `namespace/name`. Read from a valid
+ * issuerRef only: a RoutedIP whose issuerRef is invalid can use no issuer.
+ */
+export function usesIssuer(routedIP: DeliveredRoutedIP, namespace: string, name: string): boolean {
+  const ref = issuerRefOf(routedIP.spec);
+  return (routedIP.metadata.namespace ?? namespace) === namespace && ref?.name === name && ref.kind === 'RoutedIPIssuer';
 }
 
 /** `namespace/name` of the RoutedIPs using the issuer, sorted. */
-export function routedIPsOf(routedIPs: readonly RoutedIPObject[], namespace: string, name: string): string[] {
+export function routedIPsOf(routedIPs: readonly DeliveredRoutedIP[], namespace: string, name: string): string[] {
   return routedIPs.filter((r) => usesIssuer(r, namespace, name)).map((r) => `${r.metadata.namespace ?? namespace}/${r.metadata.name}`).sort();
 }
 
-/** Names of the Secrets an issuer spec refers to (any `*SecretRef.name` of its provider block). */
-export function secretsOf(spec: RoutedIPIssuerSpec | undefined): string[] {
+/**
+ * Names of the Secrets an issuer spec refers to (any `*SecretRef.name` of its provider block).
+ * Read leniently from any spec, valid or not: a Secret is held while anything may need it.
+ */
+export function secretsOf(spec: unknown): string[] {
+  if (spec === null || typeof spec !== 'object') return [];
   const names = new Set<string>();
   for (const block of Object.values(spec ?? {})) {
     if (block === null || typeof block !== 'object' || Array.isArray(block)) continue;
@@ -40,14 +47,14 @@ export function secretsOf(spec: RoutedIPIssuerSpec | undefined): string[] {
 export interface IssuerRef {
   readonly namespace: string;
   readonly name: string;
-  readonly spec?: RoutedIPIssuerSpec;
+  readonly spec?: unknown;
 }
 
 /**
  * The RoutedIPs that need Secret `namespace/secret`: those using an issuer of that namespace
  * whose spec names the Secret. Sorted `namespace/name`.
  */
-export function routedIPsNeedingSecret(namespace: string, secret: string, issuers: readonly IssuerRef[], routedIPs: readonly RoutedIPObject[]): string[] {
+export function routedIPsNeedingSecret(namespace: string, secret: string, issuers: readonly IssuerRef[], routedIPs: readonly DeliveredRoutedIP[]): string[] {
   const users = issuers.filter((i) => i.namespace === namespace && secretsOf(i.spec).includes(secret));
   return [...new Set(users.flatMap((i) => routedIPsOf(routedIPs, i.namespace, i.name)))].sort();
 }

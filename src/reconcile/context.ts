@@ -6,7 +6,8 @@
 import type { EndpointSlice, Node, Pod, Secret, Service } from '../schemas/kubernetes.js';
 import { RELATED, type SyncRequest } from '../schemas/metacontroller.js';
 import { schemaProblem } from '../schemas/check.js';
-import { RoutedIPIssuerSpecSchema, type RoutedIPIssuerSpec, type RoutedIPObject, type SiblingRoutedIP } from '../schemas/routed-ip.js';
+import { RoutedIPIssuerSpecSchema, type RoutedIPIssuerSpec, type RoutedIPSpec } from '../schemas/routed-ip.js';
+import { readRoutedIPSpec, type DeliveredRoutedIP } from '../schemas/delivered.js';
 import type { ProviderName, RoutedIPOwner } from '../issuers/issuer.js';
 import { readStatusHint, type StatusHint } from './hints.js';
 
@@ -34,7 +35,15 @@ export interface IssuerSettings {
 
 /** Everything one hook call is about. */
 export interface SyncContext {
-  readonly parent: RoutedIPObject;
+  /**
+   * The RoutedIP. Its `spec` is the valid spec; when the stored spec violates the schema it holds
+   * only the valid fields (and is absent without a valid issuerRef), and `specProblem` says why.
+   */
+  readonly parent: DeliveredRoutedIP & { readonly spec?: RoutedIPSpec };
+  /** The stored spec violates the schema: sync does nothing but say so (InvalidSpec). */
+  readonly specProblem?: ConfigProblem;
+  /** The spec names an address to adopt (even an unreadable one): finalize never releases it. */
+  readonly adopts: boolean;
   readonly owner: RoutedIPOwner;
   readonly generation: number;
   readonly previous: StatusHint;
@@ -91,14 +100,19 @@ export function issuerSettings(namespace: string, name: string, raw: unknown): I
 
 /** Builds the context of one call. */
 export function buildContext(request: SyncRequest): SyncContext {
-  const parent = request.parent;
+  const read = readRoutedIPSpec(request.parent.spec);
+  const { issuerRef, ...rest } = read.validParts;
+  const validSpec: RoutedIPSpec | undefined = read.spec ?? (issuerRef ? { ...rest, issuerRef } : undefined);
+  const { spec: _stored, ...object } = request.parent;
+  const parent: SyncContext['parent'] = validSpec ? { ...object, spec: validSpec } : object;
+  const specProblem: ConfigProblem | undefined = read.problem === undefined ? undefined : { reason: 'InvalidSpec', message: `RoutedIP ${read.problem}` };
   const ns = parent.metadata.namespace ?? 'default';
   const owner: RoutedIPOwner = { namespace: ns, name: parent.metadata.name, uid: parent.metadata.uid ?? `${ns}/${parent.metadata.name}` };
   const related = request.related ?? {};
   const issuerName = parent.spec?.issuerRef.name;
   const issuerObject = inNamespace(related[RELATED.issuers], ns).find((i) => i.metadata.name === issuerName);
   const issuer: IssuerSettings | ConfigProblem = !parent.spec
-    ? { reason: 'InvalidSpec', message: 'RoutedIP has no spec' }
+    ? (specProblem ?? { reason: 'InvalidSpec', message: 'RoutedIP spec: required' })
     : parent.spec.issuerRef.kind === 'ClusterRoutedIPIssuer'
       ? { reason: 'IssuerKindNotSupported', message: `ClusterRoutedIPIssuer ${issuerName} is not supported by this version of the service` }
       : !issuerObject
@@ -109,11 +123,16 @@ export function buildContext(request: SyncRequest): SyncContext {
   const slices = serviceName === undefined ? [] : inNamespace(related[RELATED.endpointSlices], ns).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName);
   const podGroup = serviceName === undefined ? undefined : related[RELATED.pods];
   const pods = podGroup === undefined ? undefined : inNamespace(podGroup, ns);
-  const isSelf = (o: SiblingRoutedIP) =>
+  const isSelf = (o: DeliveredRoutedIP) =>
     o.metadata.uid !== undefined && parent.metadata.uid !== undefined ? o.metadata.uid === parent.metadata.uid : o.metadata.name === parent.metadata.name && (o.metadata.namespace ?? ns) === ns;
-  const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => ({ ...readStatusHint(o.status), ...(o.spec?.address ? { specAddress: o.spec.address } : {}) }));
+  const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => {
+    const address = readRoutedIPSpec(o.spec).validParts.address;
+    return { ...readStatusHint(o.status), ...(address ? { specAddress: address } : {}) };
+  });
   return {
     parent,
+    ...(specProblem ? { specProblem } : {}),
+    adopts: read.adopts,
     owner,
     generation: parent.metadata.generation ?? 0,
     previous: readStatusHint(parent.status),

@@ -23,7 +23,7 @@ const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): Fi
   const needs = siblingNeeds(ctx, seen.firewall?.id);
   return planFinalize({
     ...(seen.ip ? { ip: seen.ip } : {}),
-    adopted: Boolean(ctx.parent.spec?.address),
+    adopted: ctx.adopts,
     ...(settings.firewallName !== undefined ? { firewallName: settings.firewallName } : {}),
     ...(seen.firewall ? { firewall: seen.firewall } : {}),
     sources: settings.sources,

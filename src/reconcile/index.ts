@@ -8,13 +8,42 @@ import { IssuerError } from '../issuers/errors.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { SyncRequest } from '../schemas/metacontroller.js';
 import { FINALIZE_STEPS, SYNC_STEPS, type StepName } from '../plan/steps.js';
-import { buildContext, isProblem, type ConfigProblem } from './context.js';
+import { buildContext, isProblem, type ConfigProblem, type SyncContext } from './context.js';
 import { runFinalize } from './finalize.js';
 import { carriedForward, configProblem, type Outcome, type RunDeps } from './outcome.js';
 import { runSync } from './sync.js';
 
 /** Name of the finalizer Metacontroller puts on RoutedIPs (CompositeController `routedip`). */
 export const FINALIZER = 'metacontroller.io/compositecontroller-routedip';
+
+/**
+ * What a RoutedIP's previous status says it may hold in a cloud: an address, a node, an action in
+ * progress, firewall entries it added. Empty when none (a RoutedIP that never got past InvalidSpec).
+ */
+function recordedHoldings(ctx: SyncContext): string[] {
+  const p = ctx.previous;
+  const held: string[] = [];
+  if (p.address !== undefined) held.push(`address ${p.address}`);
+  if (p.node !== undefined) held.push(`node ${p.node}`);
+  if (p.pendingAction) held.push(`action ${p.pendingAction.id}`);
+  if (p.firewall && (p.firewall.addedPorts.length > 0 || p.firewall.addedNodes.length > 0)) held.push(`entries in firewall ${p.firewall.name}`);
+  return held;
+}
+
+/**
+ * Finalize of a RoutedIP whose spec has no valid issuerRef: no cloud can be reached. Nothing to
+ * clean means the status records nothing this RoutedIP could hold; then the deletion finishes.
+ * Otherwise it waits, saying what is held and how to let go (the status is the only record).
+ */
+function invalidSpecFinalize(ctx: SyncContext, problem: ConfigProblem, now: Date): Outcome {
+  const held = recordedHoldings(ctx);
+  const message =
+    held.length === 0
+      ? `${problem.message}; nothing was allocated for it, so the deletion completes`
+      : `${problem.message}; the status records ${held.join(', ')}: deletion waits until the spec is valid, or remove the finalizer ${FINALIZER} to abandon them`;
+  const outcome = configProblem(ctx, FINALIZE_STEPS, { reason: problem.reason, message }, now);
+  return { ...outcome, finalized: held.length === 0 };
+}
 
 /** Dependencies of the reconcile layer. */
 export interface ReconcileDeps extends RunDeps {
@@ -33,6 +62,13 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
     return finalizing ? { ...outcome, finalized: false } : outcome;
   };
 
+  if (ctx.specProblem) {
+    // Sync does nothing for an invalid spec. Finalize goes on when the issuer is still known
+    // (it needs only issuerRef, and `adopts` keeps an adopted IP from being released); without
+    // an issuer nothing can be cleaned, so it may only finish when nothing was ever recorded.
+    if (!finalizing) return blocked(ctx.specProblem);
+    if (!ctx.parent.spec) return invalidSpecFinalize(ctx, ctx.specProblem, now);
+  }
   if (isProblem(ctx.issuer)) return blocked(ctx.issuer);
   const settings = ctx.issuer;
   const factory = deps.registry[settings.provider];

@@ -10,11 +10,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { Secret } from '../schemas/kubernetes.js';
-import type { RoutedIPIssuerObject, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
+import type { DeliveredIssuer, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
 import { ISSUER_CHECK_SECONDS, secretsOf } from '../plan/issuer-status.js';
 import { conditionList, isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
 import { issuerSettings, isProblem } from './context.js';
 import { readStatusHint } from './hints.js';
+import { clip } from './status.js';
 
 /** Condition types of an issuer, in reported order. */
 export const ISSUER_CONDITION_TYPES = ['Ready', 'FirewallFound'] as const;
@@ -54,7 +55,7 @@ export interface IssuerStatusDeps {
 }
 
 /** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
-function cacheKey(issuer: RoutedIPIssuerObject, secrets: ReadonlyMap<string, Secret>): string {
+function cacheKey(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>): string {
   const digest = createHash('sha256');
   for (const name of secretsOf(issuer.spec)) digest.update(`${name}\u0000${JSON.stringify(secrets.get(name)?.data ?? null)}\u0000${JSON.stringify(secrets.get(name)?.stringData ?? null)}\u0000`);
   return `${issuer.metadata.namespace}/${issuer.metadata.name}/${issuer.metadata.uid ?? ''}/${issuer.metadata.generation ?? 0}/${digest.digest('hex')}`;
@@ -63,10 +64,11 @@ function cacheKey(issuer: RoutedIPIssuerObject, secrets: ReadonlyMap<string, Sec
 const notChecked = (why: string): ConditionValue => isUnknown('NotChecked', why);
 
 /** Runs (or reuses) the credential check of `issuer`. Never throws for cloud or spec problems. */
-export async function checkIssuer(issuer: RoutedIPIssuerObject, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps): Promise<IssuerCheck> {
+export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps): Promise<IssuerCheck> {
   const namespace = issuer.metadata.namespace ?? 'default';
   const settings = issuerSettings(namespace, issuer.metadata.name, issuer.spec);
-  if (isProblem(settings)) return { conditions: { Ready: isFalse(settings.reason, settings.message), FirewallFound: notChecked('the spec is invalid') } };
+  // The issuer is the parent here: its own invalid spec is InvalidSpec, as for a RoutedIP.
+  if (isProblem(settings)) return { conditions: { Ready: isFalse(settings.reason === 'InvalidIssuerSpec' ? 'InvalidSpec' : settings.reason, settings.message), FirewallFound: notChecked('the spec is invalid') } };
   const factory = deps.registry[settings.provider];
   const provider = settings.provider;
   if (!factory) return { provider, conditions: { Ready: isFalse('ProviderNotAvailable', `provider ${provider} is not available in this service`), FirewallFound: notChecked('no provider') } };
@@ -104,12 +106,12 @@ export async function checkIssuer(issuer: RoutedIPIssuerObject, secrets: Readonl
 }
 
 /** The complete issuer status. */
-export function issuerStatus(issuer: RoutedIPIssuerObject, provider: string | undefined, users: number, conditions: IssuerConditions, now: Date): RoutedIPIssuerStatus {
+export function issuerStatus(issuer: DeliveredIssuer, provider: string | undefined, users: number, conditions: IssuerConditions, now: Date): RoutedIPIssuerStatus {
   const generation = issuer.metadata.generation ?? 0;
   return {
     observedGeneration: generation,
     ...(provider !== undefined ? { provider } : {}),
     routedIPs: users,
-    conditions: conditionList(ISSUER_CONDITION_TYPES, conditions, readStatusHint(issuer.status).conditions, now, generation),
+    conditions: conditionList(ISSUER_CONDITION_TYPES, conditions, readStatusHint(issuer.status).conditions, now, generation).map((c) => ({ ...c, message: clip(c.message) })),
   };
 }

@@ -3,7 +3,8 @@
  * the RoutedIP's spec only, because Metacontroller caches it per (uid, generation).
  */
 import type { RelatedResourceRule } from '../schemas/metacontroller.js';
-import { API_VERSION, ISSUER_SECRET_LABEL, type RoutedIPObject } from '../schemas/routed-ip.js';
+import { API_VERSION, ISSUER_SECRET_LABEL } from '../schemas/routed-ip.js';
+import { readRoutedIPSpec, type DeliveredRoutedIP } from '../schemas/delivered.js';
 
 /**
  * Related rules for `parent`:
@@ -14,10 +15,12 @@ import { API_VERSION, ISSUER_SECRET_LABEL, type RoutedIPObject } from '../schema
  *   Service), whose hostNetwork / hostPort give the node-facing ports;
  * - Nodes matching `spec.nodeSelector` (all Nodes without one);
  * - every RoutedIP, so sharing a firewall or spreading over nodes takes the others into account.
+ * A spec that violates the schema is read for its valid fields only: the sync that follows
+ * reports it (InvalidSpec), and customize must answer all the same.
  */
-export function relatedResources(parent: RoutedIPObject): RelatedResourceRule[] {
+export function relatedResources(parent: DeliveredRoutedIP): RelatedResourceRule[] {
   const namespace = parent.metadata.namespace ?? 'default';
-  const spec = parent.spec;
+  const spec = readRoutedIPSpec(parent.spec).validParts;
   const rules: RelatedResourceRule[] = [];
   if (spec?.issuerRef?.name) {
     rules.push({ apiVersion: API_VERSION, resource: 'routedipissuers', namespace, names: [spec.issuerRef.name] });

@@ -7,7 +7,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { EndpointSliceSchema, LabelSelectorSchema, NodeSchema, PodSchema, SecretSchema, ServiceSchema } from './kubernetes.js';
-import { DeliveredIssuerSchema, RoutedIPSchema, RoutedIPStatusSchema, SiblingRoutedIPSchema } from './routed-ip.js';
+import { DeliveredRoutedIPSchema } from './delivered.js';
+import { DeliveredIssuerSchema, RoutedIPStatusSchema } from './routed-ip.js';
 
 /** Keys of the `related` groups, as Metacontroller builds them (`<Kind>.<apiVersion>`). */
 export const RELATED = {
@@ -30,15 +31,19 @@ export const RelatedSchema = Type.Object({
   [RELATED.endpointSlices]: group(EndpointSliceSchema),
   [RELATED.secrets]: group(SecretSchema),
   [RELATED.issuers]: group(DeliveredIssuerSchema),
-  [RELATED.routedIPs]: group(SiblingRoutedIPSchema),
+  [RELATED.routedIPs]: group(DeliveredRoutedIPSchema),
   [RELATED.pods]: group(PodSchema),
 });
 export type Related = Static<typeof RelatedSchema>;
 
-/** CompositeController sync and finalize request (`finalizing` tells them apart). */
+/**
+ * CompositeController sync and finalize request (`finalizing` tells them apart). The parent's
+ * spec is checked by the reconcile layer, not here: a stored spec that violates the schema gets
+ * a condition (InvalidSpec), and only a request that is no hook request at all gets a 400.
+ */
 export const SyncRequestSchema = Type.Object({
   controller: Type.Optional(Type.Unknown()),
-  parent: RoutedIPSchema,
+  parent: DeliveredRoutedIPSchema,
   children: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   related: Type.Optional(RelatedSchema),
   finalizing: Type.Optional(Type.Boolean()),
@@ -60,7 +65,7 @@ export type SyncResponse = Static<typeof SyncResponseSchema>;
 /** Customize request: the controller and the parent only. */
 export const CustomizeRequestSchema = Type.Object({
   controller: Type.Optional(Type.Unknown()),
-  parent: RoutedIPSchema,
+  parent: DeliveredRoutedIPSchema,
 });
 export type CustomizeRequest = Static<typeof CustomizeRequestSchema>;
 

@@ -391,10 +391,3 @@ export const RoutedIPIssuerStatusSchema = Type.Object(
   { additionalProperties: false },
 );
 export type RoutedIPIssuerStatus = Static<typeof RoutedIPIssuerStatusSchema>;
-
-/**
- * Another RoutedIP, as delivered in `related`: only its status hint and `spec.address` are read,
- * so nothing else of it is checked — one odd RoutedIP must not fail every other RoutedIP's sync.
- */
-export const SiblingRoutedIPSchema = KubeObject(Type.Object({ address: Type.Optional(Type.String()) }), Type.Unknown());
-export type SiblingRoutedIP = Static<typeof SiblingRoutedIPSchema>;

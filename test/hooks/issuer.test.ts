@@ -55,7 +55,7 @@ t.test('status: provider, RoutedIPs, Ready from one cached read, FirewallFound',
   const moved = await issuerHook(world.app, edited, users);
   t.match(moved.body.status.conditions, [{ type: 'Ready', status: 'True' }, { type: 'FirewallFound', status: 'False', reason: 'FirewallNotFound' }], 'a new generation checks again');
   const bad = await issuerHook(world.app, issuer('bad', {}), []);
-  t.match(bad.body.status.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidIssuerSpec' }]);
+  t.match(bad.body.status.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec' }], 'the issuer is the parent here: its own invalid spec is InvalidSpec');
 });
 
 t.test('a deleted issuer and a labelled Secret are held until the last RoutedIP is finalized', async (t) => {

@@ -90,9 +90,8 @@ t.test('a RoutedIP spec past the CRD limits is refused, not copied into status',
   const w = await new ScriptedWorld().start(t);
   w.parent = { ...w.parent, spec: { ...w.parent.spec, issuerRef: { name: name(100_000) } } } as typeof w.parent;
   const res = await w.sync();
-  // 400 today; a 200 with Ready=False InvalidSpec once invalid specs become conditions (issue 7 item 5).
-  const refused = res.statusCode === 400 || condition(res.body.status, 'Ready')?.reason === 'InvalidSpec';
-  t.ok(refused, `refused (${res.statusCode})`);
+  t.equal(res.statusCode, 200, 'a stored spec past the limits is a condition, not a 400');
+  t.match(condition(res.body.status, 'Ready'), { status: 'False', reason: 'InvalidSpec', message: /spec\.issuerRef\.name: must be at most 253 characters/ });
   t.ok(res.raw.length < 16_384, `the answer does not echo the 100,000-character name (${res.raw.length} bytes)`);
 });
 
