@@ -18,6 +18,7 @@ import { serviceRoutes } from './hooks/service.js';
 import { issuerRoutes } from './hooks/issuer.js';
 import { secretRoutes } from './hooks/secret.js';
 import { IssuerCheckCache } from './reconcile/issuer-status.js';
+import { guardedBody, UploadBudget } from './uploads.js';
 
 /** Options of `buildApp`. */
 export interface AppOptions {
@@ -32,8 +33,12 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** When set, hook calls must carry `Authorization: Bearer <hookToken>`. */
   readonly hookToken?: string;
-  /** Largest request body in bytes (default 64 MiB: 5,000 related Nodes fit). */
+  /** Largest request body in bytes (default 64 MiB; bench/payload.ts: 5,000 Nodes are 15-70 MiB). */
   readonly bodyLimit?: number;
+  /** Bytes of request bodies being received at once, across connections (default 128 MiB). */
+  readonly maxBytesInFlight?: number;
+  /** A request body must be received within this many ms of its headers (default 10,000). */
+  readonly bodyTimeoutMs?: number;
   /** Hook calls served at once; beyond it the hook answers 429 (default 64). */
   readonly maxInFlight?: number;
   /** Collect process metrics (default true; tests turn it off). */
@@ -46,6 +51,10 @@ const HOOK_PATHS = new Set([
   '/issuer/sync', '/issuer/finalize', '/issuer/customize', '/secret/sync', '/secret/finalize', '/secret/customize',
 ]);
 const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Two bodies at the default limit may be received at once; more waits for the oldest to finish. */
+const DEFAULT_MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
+/** Metacontroller gives up on a hook call after its `timeout` (10 s by default): a slower body is nobody's live call. */
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -72,12 +81,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const maxInFlight = options.maxInFlight ?? 64;
   let inFlight = 0;
 
+  const uploads = new UploadBudget(options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT);
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+
+  // Authentication comes first, before a single body byte is read.
   app.addHook('onRequest', async (request, reply) => {
     const path = request.routeOptions.url ?? '';
     if (!HOOK_PATHS.has(path)) return;
     if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
       return reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'missing or wrong bearer token' });
     }
+  });
+  // Bodies are counted against the bytes-in-flight bound and must arrive in time (src/uploads.ts).
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!HOOK_PATHS.has(request.routeOptions.url ?? '')) return payload;
+    return guardedBody(payload, uploads, bodyTimeoutMs, (release) => reply.raw.once('close', release));
+  });
+  // A hook slot is taken once the body is in and valid: a client trickling its upload holds none.
+  app.addHook('preHandler', async (request, reply) => {
+    const path = request.routeOptions.url ?? '';
+    if (!HOOK_PATHS.has(path)) return;
     if (inFlight >= maxInFlight) {
       metrics.throttled.inc({ hook: path.slice(1) });
       return reply.code(429).header('retry-after', '1').send({ statusCode: 429, code: 'OVERLOADED', error: 'Too Many Requests', message: `more than ${maxInFlight} hook calls in flight` });
@@ -107,12 +130,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string; validation?: unknown }, request, reply) => {
-    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    // 4xx and 503 (an upload that gave way to the bytes-in-flight bound) are answered as such.
+    const statusCode = error.statusCode !== undefined && ((error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503) ? error.statusCode : 500;
     if (statusCode === 500) request.log.error({ err: error }, 'unhandled error');
     // A 500 says nothing about internals (no Node error codes such as ERR_INVALID_ARG_TYPE).
     const code = statusCode === 500 ? 'INTERNAL' : error.validation ? 'INVALID_REQUEST' : (error.code ?? 'BAD_REQUEST');
     const message = statusCode === 500 ? 'internal error' : error.message;
-    return reply.code(statusCode).send({ statusCode, code, error: statusCode === 500 ? 'Internal Server Error' : 'Bad Request', message });
+    if (statusCode === 503) reply.header('retry-after', '1');
+    return reply.code(statusCode).send({ statusCode, code, error: statusCode === 500 ? 'Internal Server Error' : statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),

@@ -13,8 +13,12 @@ export interface Config {
   readonly logLevel: string;
   /** Values that must never be shown: the hook token and ambient AWS credentials from the environment. */
   readonly knownSecrets: readonly string[];
-  /** Largest accepted request body; a sync with 5,000 related Nodes is ~25 MiB. */
+  /** Largest accepted request body; a sync with 5,000 related Nodes is 15-70 MiB (bench/payload.ts). */
   readonly bodyLimit: number;
+  /** Bytes of request bodies being received at once across connections; at least `bodyLimit`. */
+  readonly maxBytesInFlight: number;
+  /** A request body must be complete this long after its headers. */
+  readonly bodyTimeoutMs: number;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -33,12 +37,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const fromFile = env.HOOK_TOKEN_FILE ? readFileSync(env.HOOK_TOKEN_FILE, 'utf8').trim() : undefined;
   const hookToken = (env.HOOK_TOKEN ?? '').trim() || fromFile || undefined;
+  const bodyLimit = integer(env, 'BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST ?? '0.0.0.0',
     ...(hookToken ? { hookToken } : {}),
     logLevel,
     knownSecrets: [hookToken, env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((v): v is string => typeof v === 'string' && v !== ''),
-    bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    bodyLimit,
+    maxBytesInFlight: integer(env, 'MAX_BODY_BYTES_IN_FLIGHT', Math.max(128 * 1024 * 1024, bodyLimit), bodyLimit, 4 * 1024 * 1024 * 1024),
+    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
   };
 }

@@ -13,6 +13,8 @@ const app = buildApp({
   logger: { level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization'] },
   ...(config.hookToken ? { hookToken: config.hookToken } : {}),
   bodyLimit: config.bodyLimit,
+  maxBytesInFlight: config.maxBytesInFlight,
+  bodyTimeoutMs: config.bodyTimeoutMs,
   knownSecrets: config.knownSecrets,
 });
 const runtime = runtimeInfo();
