@@ -7,6 +7,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IssuerRegistry } from './issuers/registry.js';
+import { DEFAULT_POLICY, type IssuerPolicy } from './reconcile/policy.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AJV_FORMATS, KUBERNETES_KEYWORDS } from './schemas/formats.js';
 import { customizeRoutes } from './hooks/customize.js';
@@ -23,6 +24,8 @@ import { guardedBody, UploadBudget } from './uploads.js';
 /** Options of `buildApp`. */
 export interface AppOptions {
   readonly registry: IssuerRegistry;
+  /** What issuers may make the operator do (src/config.ts); default: no endpoint overrides, no ambient credentials for namespaced issuers. */
+  readonly issuerPolicy?: IssuerPolicy;
   /** Fastify logger option; `false` (default) for silence, `{ level, stream }` in tests. */
   readonly logger?: FastifyServerOptions['logger'];
   /**
@@ -143,9 +146,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()) };
+  const policy = options.issuerPolicy ?? DEFAULT_POLICY;
+  const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()), policy };
   app.register(syncRoutes, { deps, metrics, redactor });
-  app.register(customizeRoutes);
+  app.register(customizeRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(nodeRoutes);
   app.register(serviceRoutes);
   app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() }, redactor });

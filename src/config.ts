@@ -3,6 +3,7 @@
  * Invalid values stop the process at start with a message naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_POLICY, endpointHost, type IssuerPolicy } from './reconcile/policy.js';
 
 /** Validated configuration. */
 export interface Config {
@@ -19,6 +20,42 @@ export interface Config {
   readonly maxBytesInFlight: number;
   /** A request body must be complete this long after its headers. */
   readonly bodyTimeoutMs: number;
+  /**
+   * What issuers may make the operator do: ISSUER_ENDPOINT_HOSTS (endpoint overrides, default
+   * none), ISSUER_AMBIENT_CREDENTIALS_NAMESPACES (ambient AWS identity for namespaced issuers,
+   * default none; `*` = all), OPERATOR_NAMESPACE (Secrets of ClusterRoutedIPIssuers, default
+   * routedip-system).
+   */
+  readonly issuerPolicy: IssuerPolicy;
+  /** MEMORY_PROVIDER: `enabled` (default: demos, tests) or `disabled` (the shipped Deployment). */
+  readonly memoryProvider: boolean;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A comma-separated list, trimmed, empty items dropped. */
+const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** ISSUER_ENDPOINT_HOSTS: host names or IP addresses (IPv6 with or without brackets), no ports or paths. */
+function endpointHosts(env: NodeJS.ProcessEnv): Set<string> {
+  return new Set(
+    list(env.ISSUER_ENDPOINT_HOSTS).map((entry) => {
+      const bare = entry.replace(/^\[(.*)\]$/, '$1');
+      const host = /[/@?#\s]/.test(bare) ? undefined : endpointHost(`http://${bare.includes(':') ? `[${bare}]` : bare}/`);
+      if (host === undefined) {
+        throw new Error(`ISSUER_ENDPOINT_HOSTS must list host names or IP addresses (no ports, no paths) separated by commas, got ${JSON.stringify(entry)}`);
+      }
+      return host;
+    }),
+  );
+}
+
+/** ISSUER_AMBIENT_CREDENTIALS_NAMESPACES: namespaces, or `*`. */
+function ambientNamespaces(env: NodeJS.ProcessEnv): Set<string> | '*' {
+  const names = list(env.ISSUER_AMBIENT_CREDENTIALS_NAMESPACES);
+  if (names.length === 1 && names[0] === '*') return '*';
+  for (const n of names) if (!DNS_LABEL.test(n)) throw new Error(`ISSUER_AMBIENT_CREDENTIALS_NAMESPACES must list namespaces (or be *), got ${JSON.stringify(n)}`);
+  return new Set(names);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -38,6 +75,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromFile = env.HOOK_TOKEN_FILE ? readFileSync(env.HOOK_TOKEN_FILE, 'utf8').trim() : undefined;
   const hookToken = (env.HOOK_TOKEN ?? '').trim() || fromFile || undefined;
   const bodyLimit = integer(env, 'BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const operatorNamespace = env.OPERATOR_NAMESPACE || DEFAULT_POLICY.operatorNamespace;
+  if (!DNS_LABEL.test(operatorNamespace)) throw new Error(`OPERATOR_NAMESPACE must be a namespace name, got ${JSON.stringify(operatorNamespace)}`);
+  const memory = env.MEMORY_PROVIDER ?? 'enabled';
+  if (memory !== 'enabled' && memory !== 'disabled') throw new Error(`MEMORY_PROVIDER must be enabled or disabled, got ${JSON.stringify(memory)}`);
+  const memoryProvider = memory === 'enabled';
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST ?? '0.0.0.0',
@@ -47,5 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit,
     maxBytesInFlight: integer(env, 'MAX_BODY_BYTES_IN_FLIGHT', Math.max(128 * 1024 * 1024, bodyLimit), bodyLimit, 4 * 1024 * 1024 * 1024),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+    issuerPolicy: { endpointHosts: endpointHosts(env), ambientNamespaces: ambientNamespaces(env), operatorNamespace },
+    memoryProvider,
   };
 }

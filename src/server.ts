@@ -9,7 +9,8 @@ import { LOWEST_SUPPORTED_NODE_MAJOR, runtimeInfo } from './runtime.js';
 
 const config = loadConfig();
 const app = buildApp({
-  registry: createIssuerRegistry(),
+  registry: createIssuerRegistry({ memoryProvider: config.memoryProvider }),
+  issuerPolicy: config.issuerPolicy,
   logger: { level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization'] },
   ...(config.hookToken ? { hookToken: config.hookToken } : {}),
   bodyLimit: config.bodyLimit,

@@ -8,6 +8,8 @@
  * and then checks that claim: the cloud must be exactly as it was before act 1.
  */
 import { buildApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { LOOPBACK_HOSTS } from '../reconcile/policy.js';
 import { cloudDifference } from './check.js';
 import type { DemoCloud } from './clouds.js';
 import { callHook, type DemoCluster } from './metacontroller.js';
@@ -17,7 +19,10 @@ import { DEMO_ISSUER, demoCluster, setPorts, setReady } from './scenario.js';
 
 /** Runs the demo on `cloud`; true when every act converged and the cloud was left clean. */
 export async function runDemo(cloud: DemoCloud): Promise<boolean> {
-  const app = buildApp({ registry: cloud.registry, logger: false, defaultMetrics: false });
+  // The demo's fake cloud APIs listen on loopback: endpoint overrides are allowed there only,
+  // through the same variable the operator reads (README "The service").
+  const { issuerPolicy } = loadConfig({ ...process.env, ISSUER_ENDPOINT_HOSTS: process.env.ISSUER_ENDPOINT_HOSTS ?? LOOPBACK_HOSTS.join(',') });
+  const app = buildApp({ registry: cloud.registry, issuerPolicy, logger: false, defaultMetrics: false });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const cluster: DemoCluster = demoCluster(DEMO_ISSUER.name, cloud.provider, cloud.node, cloud.secrets);
 

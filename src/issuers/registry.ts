@@ -8,7 +8,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Secret } from '../schemas/kubernetes.js';
-import type { RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
+import type { IssuerKind, RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
 import type { ProviderName, RoutedIPIssuer } from './issuer.js';
 import { MemoryCloud } from './memory/cloud.js';
 import { createMemoryIssuer } from './memory/issuer.js';
@@ -18,6 +18,9 @@ import { createHetznerIssuerFactory, type HetznerFactoryOptions } from './hetzne
 
 /** What a factory gets: the issuer object and the Secrets of its namespace that were delivered. */
 export interface IssuerContext {
+  /** @default 'RoutedIPIssuer' */
+  readonly kind?: IssuerKind;
+  /** The issuer's namespace; for a ClusterRoutedIPIssuer, the operator's (where its Secrets are). */
   readonly namespace: string;
   readonly name: string;
   readonly spec: RoutedIPIssuerSpec;
@@ -36,6 +39,8 @@ export type IssuerRegistry = Readonly<Partial<Record<ProviderName, IssuerFactory
 export interface RegistryOptions {
   /** The simulated cloud the `memory` provider uses; one per process by default. */
   readonly memoryCloud?: MemoryCloud;
+  /** Serve the `memory` provider (MEMORY_PROVIDER; the shipped Deployment switches it off). @default true */
+  readonly memoryProvider?: boolean;
   readonly digitalocean?: DigitalOceanFactoryOptions;
   readonly aws?: AwsFactoryOptions;
   readonly hetzner?: HetznerFactoryOptions;
@@ -43,9 +48,9 @@ export interface RegistryOptions {
 
 /** The registry with every provider this build ships. */
 export function createIssuerRegistry(options: RegistryOptions = {}): IssuerRegistry {
-  const memoryCloud = options.memoryCloud ?? new MemoryCloud();
+  const memoryCloud = options.memoryProvider === false ? undefined : (options.memoryCloud ?? new MemoryCloud());
   return {
-    memory: (context) => createMemoryIssuer(memoryCloud, context),
+    ...(memoryCloud ? { memory: (context: IssuerContext) => createMemoryIssuer(memoryCloud, context) } : {}),
     digitalocean: createDigitalOceanIssuerFactory(options.digitalocean),
     aws: createAwsIssuerFactory(options.aws),
     hetzner: createHetznerIssuerFactory(options.hetzner),

@@ -6,8 +6,9 @@
 import type { EndpointSlice, Node, Pod, Secret, Service } from '../schemas/kubernetes.js';
 import { RELATED, type SyncRequest } from '../schemas/metacontroller.js';
 import { schemaProblem } from '../schemas/check.js';
-import { RoutedIPIssuerSpecSchema, type RoutedIPIssuerSpec, type RoutedIPSpec } from '../schemas/routed-ip.js';
+import { RoutedIPIssuerSpecSchema, type IssuerKind, type RoutedIPIssuerSpec, type RoutedIPSpec } from '../schemas/routed-ip.js';
 import { readRoutedIPSpec, type DeliveredRoutedIP } from '../schemas/delivered.js';
+import { DEFAULT_POLICY, describeIssuer } from './policy.js';
 import type { ProviderName, RoutedIPOwner } from '../issuers/issuer.js';
 import { readStatusHint, type StatusHint } from './hints.js';
 
@@ -22,6 +23,8 @@ export const DEFAULT_SOURCE_RANGES = ['0.0.0.0/0', '::/0'] as const;
 
 /** The issuer as the reconcile layer needs it. */
 export interface IssuerSettings {
+  readonly kind: IssuerKind;
+  /** The issuer's namespace; for a ClusterRoutedIPIssuer, the operator's (where its Secrets are read). */
   readonly namespace: string;
   readonly name: string;
   readonly provider: ProviderName;
@@ -69,15 +72,16 @@ const inNamespace = <T extends { metadata: { namespace?: string } }>(group: Reco
   Object.values(group ?? {}).filter((o) => (o.metadata.namespace ?? ns) === ns);
 
 /** Validates an issuer spec against the CRD's schema and rules; the first problem found is returned. */
-export function issuerSettings(namespace: string, name: string, raw: unknown): IssuerSettings | ConfigProblem {
-  if (raw === undefined || raw === null) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} has no spec` };
+export function issuerSettings(kind: IssuerKind, namespace: string, name: string, raw: unknown): IssuerSettings | ConfigProblem {
+  const who = describeIssuer(kind, namespace, name);
+  if (raw === undefined || raw === null) return { reason: 'InvalidIssuerSpec', message: `${who} has no spec` };
   const invalid = schemaProblem(RoutedIPIssuerSpecSchema, raw, 'spec');
-  if (invalid !== undefined) return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name}: ${invalid}` };
+  if (invalid !== undefined) return { reason: 'InvalidIssuerSpec', message: `${who}: ${invalid}` };
   const spec = raw as RoutedIPIssuerSpec;
   const blocks = PROVIDERS.filter((p) => spec[p] !== undefined);
   const provider = blocks[0];
   if (blocks.length !== 1 || provider === undefined) {
-    return { reason: 'InvalidIssuerSpec', message: `RoutedIPIssuer ${namespace}/${name} must set exactly one of ${PROVIDERS.join(', ')} (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
+    return { reason: 'InvalidIssuerSpec', message: `${who} must set exactly one of ${PROVIDERS.join(', ')} (found ${blocks.length === 0 ? 'none' : blocks.join(', ')})` };
   }
   const policy = spec.routedIPReclaimPolicy ?? 'Retain';
   const sources = [...new Set(spec.firewallSourceRanges ?? DEFAULT_SOURCE_RANGES)].sort();
@@ -86,6 +90,7 @@ export function issuerSettings(namespace: string, name: string, raw: unknown): I
   const region = provider === 'digitalocean' ? spec.digitalocean?.region : provider === 'aws' ? spec.aws?.region : provider === 'hetzner' ? spec.hetzner?.location : undefined;
   const firewallName = spec.routedIPFirewallName === '' ? undefined : spec.routedIPFirewallName;
   return {
+    kind,
     namespace,
     name,
     provider,
@@ -98,8 +103,12 @@ export function issuerSettings(namespace: string, name: string, raw: unknown): I
   };
 }
 
-/** Builds the context of one call. */
-export function buildContext(request: SyncRequest): SyncContext {
+/**
+ * Builds the context of one call. A RoutedIP names a RoutedIPIssuer of its namespace, or (with
+ * `issuerRef.kind: ClusterRoutedIPIssuer`) a cluster-scoped one whose Secrets are read from
+ * `operatorNamespace`.
+ */
+export function buildContext(request: SyncRequest, operatorNamespace: string = DEFAULT_POLICY.operatorNamespace): SyncContext {
   const read = readRoutedIPSpec(request.parent.spec);
   const { issuerRef, ...rest } = read.validParts;
   const validSpec: RoutedIPSpec | undefined = read.spec ?? (issuerRef ? { ...rest, issuerRef } : undefined);
@@ -109,15 +118,18 @@ export function buildContext(request: SyncRequest): SyncContext {
   const ns = parent.metadata.namespace ?? 'default';
   const owner: RoutedIPOwner = { namespace: ns, name: parent.metadata.name, uid: parent.metadata.uid ?? `${ns}/${parent.metadata.name}` };
   const related = request.related ?? {};
-  const issuerName = parent.spec?.issuerRef.name;
-  const issuerObject = inNamespace(related[RELATED.issuers], ns).find((i) => i.metadata.name === issuerName);
+  const issuerName = parent.spec?.issuerRef.name ?? '';
+  const kind: IssuerKind = parent.spec?.issuerRef.kind ?? 'RoutedIPIssuer';
+  const cluster = kind === 'ClusterRoutedIPIssuer';
+  const issuerNamespace = cluster ? operatorNamespace : ns;
+  const issuerObject = cluster
+    ? Object.values(related[RELATED.clusterIssuers] ?? {}).find((i) => i.metadata.name === issuerName)
+    : inNamespace(related[RELATED.issuers], ns).find((i) => i.metadata.name === issuerName);
   const issuer: IssuerSettings | ConfigProblem = !parent.spec
     ? (specProblem ?? { reason: 'InvalidSpec', message: 'RoutedIP spec: required' })
-    : parent.spec.issuerRef.kind === 'ClusterRoutedIPIssuer'
-      ? { reason: 'IssuerKindNotSupported', message: `ClusterRoutedIPIssuer ${issuerName} is not supported by this version of the service` }
-      : !issuerObject
-      ? { reason: 'IssuerNotFound', message: `RoutedIPIssuer ${ns}/${issuerName} not found` }
-      : issuerSettings(ns, issuerObject.metadata.name, issuerObject.spec);
+    : !issuerObject
+      ? { reason: 'IssuerNotFound', message: `${describeIssuer(kind, ns, issuerName)} not found` }
+      : issuerSettings(kind, issuerNamespace, issuerObject.metadata.name, issuerObject.spec);
   const serviceName = parent.spec?.serviceRef?.name;
   const service = serviceName === undefined ? undefined : inNamespace(related[RELATED.services], ns).find((s) => s.metadata.name === serviceName);
   const slices = serviceName === undefined ? [] : inNamespace(related[RELATED.endpointSlices], ns).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName);
@@ -137,7 +149,7 @@ export function buildContext(request: SyncRequest): SyncContext {
     generation: parent.metadata.generation ?? 0,
     previous: readStatusHint(parent.status),
     issuer,
-    secrets: new Map(inNamespace(related[RELATED.secrets], ns).map((s) => [s.metadata.name, s])),
+    secrets: new Map(inNamespace(related[RELATED.secrets], issuerNamespace).map((s) => [s.metadata.name, s])),
     nodes: Object.values(related[RELATED.nodes] ?? {}),
     ...(service ? { service } : {}),
     slices,

@@ -9,6 +9,7 @@ import type { IssuerRegistry } from '../issuers/registry.js';
 import type { SyncRequest } from '../schemas/metacontroller.js';
 import { FINALIZE_STEPS, SYNC_STEPS, type StepName } from '../plan/steps.js';
 import { buildContext, isProblem, type ConfigProblem, type SyncContext } from './context.js';
+import { DEFAULT_POLICY, policyProblem, providerUnavailable, type IssuerPolicy } from './policy.js';
 import { runFinalize } from './finalize.js';
 import { carriedForward, configProblem, type Outcome, type RunDeps } from './outcome.js';
 import { runSync } from './sync.js';
@@ -48,11 +49,14 @@ function invalidSpecFinalize(ctx: SyncContext, problem: ConfigProblem, now: Date
 /** Dependencies of the reconcile layer. */
 export interface ReconcileDeps extends RunDeps {
   readonly registry: IssuerRegistry;
+  /** What issuers may make the operator do (endpoint hosts, ambient credentials). @default DEFAULT_POLICY */
+  readonly policy?: IssuerPolicy;
 }
 
 /** Handles a sync or finalize request (`request.finalizing` decides). */
 export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Promise<Outcome> {
-  const ctx = buildContext(request);
+  const policy = deps.policy ?? DEFAULT_POLICY;
+  const ctx = buildContext(request, policy.operatorNamespace);
   const finalizing = request.finalizing === true;
   const names = finalizing ? FINALIZE_STEPS : SYNC_STEPS;
   const now = deps.clock();
@@ -71,8 +75,10 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
   }
   if (isProblem(ctx.issuer)) return blocked(ctx.issuer);
   const settings = ctx.issuer;
+  const refused = policyProblem(settings, policy);
+  if (refused) return blocked(refused);
   const factory = deps.registry[settings.provider];
-  if (!factory) return blocked({ reason: 'ProviderNotAvailable', message: `provider ${settings.provider} is not available in this service` });
+  if (!factory) return blocked({ reason: 'ProviderNotAvailable', message: providerUnavailable(settings.provider) });
   // Anything unexpected (a bug, a hostile input nobody foresaw) becomes a condition on this
   // RoutedIP with its status carried forward and a backoff — never a 500, which Metacontroller
   // would retry forever and which would block /finalize, so the RoutedIP could never be deleted.
@@ -85,7 +91,7 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
   };
   let issuer;
   try {
-    issuer = factory({ namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger });
+    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger });
   } catch (err) {
     if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
     return unexpected('building the issuer', err);

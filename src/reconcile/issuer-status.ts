@@ -14,6 +14,7 @@ import type { DeliveredIssuer, RoutedIPIssuerStatus } from '../schemas/routed-ip
 import { ISSUER_CHECK_SECONDS, secretsOf } from '../plan/issuer-status.js';
 import { conditionList, isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
 import { issuerSettings, isProblem } from './context.js';
+import { DEFAULT_POLICY, policyProblem, providerUnavailable, type IssuerPolicy } from './policy.js';
 import { readStatusHint } from './hints.js';
 import { clip } from './status.js';
 
@@ -52,6 +53,8 @@ export interface IssuerStatusDeps {
   readonly cache: IssuerCheckCache;
   readonly clock: () => Date;
   readonly logger: FastifyBaseLogger;
+  /** What issuers may make the operator do: the credential check obeys it like /sync. @default DEFAULT_POLICY */
+  readonly policy?: IssuerPolicy;
 }
 
 /** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
@@ -66,12 +69,16 @@ const notChecked = (why: string): ConditionValue => isUnknown('NotChecked', why)
 /** Runs (or reuses) the credential check of `issuer`. Never throws for cloud or spec problems. */
 export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps): Promise<IssuerCheck> {
   const namespace = issuer.metadata.namespace ?? 'default';
-  const settings = issuerSettings(namespace, issuer.metadata.name, issuer.spec);
+  const settings = issuerSettings('RoutedIPIssuer', namespace, issuer.metadata.name, issuer.spec);
   // The issuer is the parent here: its own invalid spec is InvalidSpec, as for a RoutedIP.
   if (isProblem(settings)) return { conditions: { Ready: isFalse(settings.reason === 'InvalidIssuerSpec' ? 'InvalidSpec' : settings.reason, settings.message), FirewallFound: notChecked('the spec is invalid') } };
-  const factory = deps.registry[settings.provider];
   const provider = settings.provider;
-  if (!factory) return { provider, conditions: { Ready: isFalse('ProviderNotAvailable', `provider ${provider} is not available in this service`), FirewallFound: notChecked('no provider') } };
+  // The credential check is a cloud call like any other: an endpoint or ambient identity the
+  // operator refuses is never used, here either.
+  const refused = policyProblem(settings, deps.policy ?? DEFAULT_POLICY);
+  if (refused) return { provider, conditions: { Ready: isFalse(refused.reason, refused.message), FirewallFound: notChecked('the operator refuses this issuer') } };
+  const factory = deps.registry[settings.provider];
+  if (!factory) return { provider, conditions: { Ready: isFalse('ProviderNotAvailable', providerUnavailable(provider)), FirewallFound: notChecked('no provider') } };
   const now = deps.clock();
   const key = cacheKey(issuer, secrets);
   const cached = deps.cache.get(key, now);
@@ -79,7 +86,7 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
 
   let check: IssuerCheck;
   try {
-    const cloud = factory({ namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger });
+    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger });
     const probe = { namespace, name: `issuer-check-${settings.name}`, uid: issuer.metadata.uid ?? `${namespace}/${settings.name}` };
     if (settings.firewallName !== undefined) {
       const found = await cloud.findRoutedIPFirewall(settings.firewallName, probe);

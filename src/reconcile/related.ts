@@ -9,7 +9,10 @@ import { readRoutedIPSpec, type DeliveredRoutedIP } from '../schemas/delivered.j
 /**
  * Related rules for `parent`:
  * - its RoutedIPIssuer by name, and the Secrets of its namespace labelled `routedip.io/issuer`
- *   (the Secret's name lives in the issuer, which customize cannot see);
+ *   (the Secret's name lives in the issuer, which customize cannot see); with
+ *   `issuerRef.kind: ClusterRoutedIPIssuer`, that cluster-scoped issuer by name and the labelled
+ *   Secrets of the operator's namespace instead (never its own namespace's: a cluster issuer's
+ *   credentials come from the administrator, not from the RoutedIP's namespace);
  * - the Service by name and its EndpointSlices by `kubernetes.io/service-name`, and the Pods of
  *   the namespace (narrowed to the Service's selector at sync: customize cannot read the
  *   Service), whose hostNetwork / hostPort give the node-facing ports;
@@ -18,14 +21,20 @@ import { readRoutedIPSpec, type DeliveredRoutedIP } from '../schemas/delivered.j
  * A spec that violates the schema is read for its valid fields only: the sync that follows
  * reports it (InvalidSpec), and customize must answer all the same.
  */
-export function relatedResources(parent: DeliveredRoutedIP): RelatedResourceRule[] {
+export function relatedResources(parent: DeliveredRoutedIP, operatorNamespace: string): RelatedResourceRule[] {
   const namespace = parent.metadata.namespace ?? 'default';
   const spec = readRoutedIPSpec(parent.spec).validParts;
   const rules: RelatedResourceRule[] = [];
+  const cluster = spec?.issuerRef?.kind === 'ClusterRoutedIPIssuer';
   if (spec?.issuerRef?.name) {
-    rules.push({ apiVersion: API_VERSION, resource: 'routedipissuers', namespace, names: [spec.issuerRef.name] });
+    rules.push(
+      cluster
+        ? { apiVersion: API_VERSION, resource: 'clusterroutedipissuers', names: [spec.issuerRef.name] }
+        : { apiVersion: API_VERSION, resource: 'routedipissuers', namespace, names: [spec.issuerRef.name] },
+    );
   }
-  rules.push({ apiVersion: 'v1', resource: 'secrets', namespace, labelSelector: { matchExpressions: [{ key: ISSUER_SECRET_LABEL, operator: 'Exists' }] } });
+  const secretsNamespace = cluster ? operatorNamespace : namespace;
+  rules.push({ apiVersion: 'v1', resource: 'secrets', namespace: secretsNamespace, labelSelector: { matchExpressions: [{ key: ISSUER_SECRET_LABEL, operator: 'Exists' }] } });
   if (spec?.serviceRef?.name) {
     rules.push({ apiVersion: 'v1', resource: 'services', namespace, names: [spec.serviceRef.name] });
     rules.push({ apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices', namespace, labelSelector: { matchLabels: { 'kubernetes.io/service-name': spec.serviceRef.name } } });

@@ -142,6 +142,20 @@ export const CRDS: readonly CrdDefinition[] = [
     subresources: { status: {} },
     printerColumns: issuerColumns,
   },
+  {
+    file: 'clusterroutedipissuers.yaml',
+    comment: [
+      'ClusterRoutedIPIssuer: a RoutedIPIssuer for the whole cluster (cert-manager\'s ClusterIssuer).',
+      'Same spec; its credentials Secrets are read from the operator\'s namespace (OPERATOR_NAMESPACE,',
+      'default routedip-system), and an aws block without credentialsSecretRef may use the operator\'s',
+      'own identity (IRSA, instance role). Only cluster administrators should be allowed to create it',
+      '(docs/security.md). RoutedIPs name it with spec.issuerRef.kind: ClusterRoutedIPIssuer.',
+    ].join('\n'),
+    names: { kind: 'ClusterRoutedIPIssuer', plural: 'clusterroutedipissuers', singular: 'clusterroutedipissuer', shortNames: ['cripissuer'], scope: 'Cluster' },
+    description: 'How to talk to one cloud account and region, for RoutedIPs of every namespace. Exactly one provider block is set.',
+    spec: RoutedIPIssuerSpecSchema,
+    printerColumns: issuerColumns,
+  },
 ];
 
 /** The CRD object of `d`, ready to be written as YAML (key order is the written order). */

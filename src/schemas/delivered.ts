@@ -9,7 +9,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { schemaProblem } from './check.js';
 import { KubeObject } from './kubernetes.js';
-import { RoutedIPSpecSchema, type RoutedIPSpec } from './routed-ip.js';
+import { RoutedIPSpecSchema, type IssuerKind, type RoutedIPSpec } from './routed-ip.js';
 
 /**
  * A RoutedIP as delivered (parent or related): `metadata` is checked, `spec` and `status` are read
@@ -17,9 +17,6 @@ import { RoutedIPSpecSchema, type RoutedIPSpec } from './routed-ip.js';
  */
 export const DeliveredRoutedIPSchema = KubeObject(Type.Unknown(), Type.Unknown());
 export type DeliveredRoutedIP = Static<typeof DeliveredRoutedIPSchema>;
-
-/** The issuer kinds a RoutedIP may name in `spec.issuerRef.kind`. */
-export type IssuerKind = 'RoutedIPIssuer' | 'ClusterRoutedIPIssuer';
 
 /** `spec.issuerRef` when it is valid, else undefined. */
 export function issuerRefOf(spec: unknown): { readonly name: string; readonly kind: IssuerKind } | undefined {

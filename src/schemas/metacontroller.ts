@@ -17,6 +17,7 @@ export const RELATED = {
   endpointSlices: 'EndpointSlice.discovery.k8s.io/v1',
   secrets: 'Secret.v1',
   issuers: 'RoutedIPIssuer.routedip.io/v1alpha1',
+  clusterIssuers: 'ClusterRoutedIPIssuer.routedip.io/v1alpha1',
   routedIPs: 'RoutedIP.routedip.io/v1alpha1',
   pods: 'Pod.v1',
 } as const;
@@ -31,6 +32,7 @@ export const RelatedSchema = Type.Object({
   [RELATED.endpointSlices]: group(EndpointSliceSchema),
   [RELATED.secrets]: group(SecretSchema),
   [RELATED.issuers]: group(DeliveredIssuerSchema),
+  [RELATED.clusterIssuers]: group(DeliveredIssuerSchema),
   [RELATED.routedIPs]: group(DeliveredRoutedIPSchema),
   [RELATED.pods]: group(PodSchema),
 });

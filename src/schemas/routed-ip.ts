@@ -17,6 +17,10 @@ import { KubeObject, LabelSelectorSchema } from './kubernetes.js';
 export const API_GROUP = 'routedip.io';
 export const API_VERSION = `${API_GROUP}/v1alpha1`;
 
+/** The kinds of issuer a RoutedIP may name in `spec.issuerRef.kind`. */
+export const ISSUER_KINDS = ['RoutedIPIssuer', 'ClusterRoutedIPIssuer'] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
 /** Label a credentials Secret must carry to be delivered to the service (any value). */
 export const ISSUER_SECRET_LABEL = 'routedip.io/issuer';
 
@@ -210,10 +214,14 @@ export const RoutedIPSpecSchema = Type.Object(
     issuerRef: Type.Object(
       {
         name: ObjectName(),
-        kind: Type.Optional(Type.Union([Type.Literal('RoutedIPIssuer'), Type.Literal('ClusterRoutedIPIssuer')], { description: 'RoutedIPIssuer (default, same namespace) or ClusterRoutedIPIssuer.' })),
+        kind: Type.Optional(
+          Type.Union([Type.Literal('RoutedIPIssuer'), Type.Literal('ClusterRoutedIPIssuer')], {
+            description: 'RoutedIPIssuer (default: in the same namespace) or ClusterRoutedIPIssuer (cluster-wide, set up by the cluster administrator).',
+          }),
+        ),
       },
       {
-        description: 'The RoutedIPIssuer in the same namespace. Immutable.',
+        description: 'The issuer of the IP: a RoutedIPIssuer in the same namespace or a ClusterRoutedIPIssuer. Immutable.',
         ...immutable('spec.issuerRef is immutable: the IP lives in the issuer\'s cloud account; create a new RoutedIP to use another issuer'),
       },
     ),

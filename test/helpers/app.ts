@@ -5,6 +5,8 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { LOOPBACK_HOSTS } from '../../src/reconcile/policy.js';
 import type { SyncRequest, SyncResponse } from '../../src/schemas/metacontroller.js';
 
 /** Anything with tap's `teardown`. */
@@ -18,6 +20,12 @@ export interface TestApp {
   readonly logs: string[];
 }
 
+/**
+ * The production policy with endpoint overrides allowed to loopback, where the fake clouds listen:
+ * parsed from ISSUER_ENDPOINT_HOSTS by the production configuration code, like a deployment would.
+ */
+export const TEST_POLICY = loadConfig({ ISSUER_ENDPOINT_HOSTS: LOOPBACK_HOSTS.join(',') }).issuerPolicy;
+
 /** Builds and readies an app; `logs` collects every log line at debug level and above. */
 export async function buildTestApp(t: Teardown, options: Omit<AppOptions, 'logger'>): Promise<TestApp> {
   const logs: string[] = [];
@@ -27,7 +35,7 @@ export async function buildTestApp(t: Teardown, options: Omit<AppOptions, 'logge
       done();
     },
   });
-  const app = buildApp({ defaultMetrics: false, ...options, logger: { level: 'debug', stream } });
+  const app = buildApp({ defaultMetrics: false, issuerPolicy: TEST_POLICY, ...options, logger: { level: 'debug', stream } });
   t.teardown(() => app.close());
   await app.ready();
   return { app, logs };

@@ -35,6 +35,7 @@ t.test('kubectl kustomize manifests yields the whole install', { skip: !kustomiz
     'ClusterRoleBinding/routedip-metacontroller',
     'CompositeController/routedip',
     'CompositeController/routedip-issuers',
+    'CustomResourceDefinition/clusterroutedipissuers.routedip.io',
     'CustomResourceDefinition/routedipissuers.routedip.io',
     'CustomResourceDefinition/routedips.routedip.io',
     'DecoratorController/routedip-nodes',

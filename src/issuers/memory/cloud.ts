@@ -8,7 +8,7 @@
  * snapshots, a call log (`calls`, `writes`, `clearCalls`) and fault injection (`failNext`,
  * `failAlways`, `clearFaults`).
  */
-import { toIssuerError, type IssuerError } from '../errors.js';
+import { IssuerQuotaError, toIssuerError, type IssuerError } from '../errors.js';
 import type { FirewallRule } from '../issuer.js';
 import { MemoryAccount, type Applied } from './account.js';
 import { FaultPlan, WRITE_METHODS, type FailOptions, type MemoryCall, type MemoryMethod } from './calls.js';
@@ -22,6 +22,10 @@ export { UID_TAG, OWNER_TAG } from './state.js';
 export interface MemoryCloudOptions {
   /** Addresses each account may hold (DigitalOcean's default is 3, AWS's 5). @default 10 */
   readonly ipLimit?: number;
+  /** Accounts the cloud holds; a new one beyond it is refused with IssuerQuotaError. @default 1000 */
+  readonly maxAccounts?: number;
+  /** Calls the log keeps (the oldest are dropped first). @default 10000 */
+  readonly maxCalls?: number;
 }
 
 /** What `seedAddress` places in an account: an address that exists before the operator. */
@@ -50,15 +54,26 @@ export class MemoryCloud {
   private readonly log: MemoryCall[] = [];
   private readonly faults = new FaultPlan();
   private readonly ipLimit: number;
+  private readonly maxAccounts: number;
+  private readonly maxCalls: number;
 
   constructor(options: MemoryCloudOptions = {}) {
     this.ipLimit = options.ipLimit ?? 10;
+    this.maxAccounts = options.maxAccounts ?? 1000;
+    this.maxCalls = options.maxCalls ?? 10_000;
   }
 
-  /** The account `key` (`namespace/name`), created empty on first use. */
+  /**
+   * The account `key` (`namespace/name`), created empty on first use. The process holds every
+   * account, and anyone who may create an issuer creates one: beyond `maxAccounts` a new account
+   * is refused (IssuerQuotaError) rather than growing memory without bound.
+   */
   account(key: string): MemoryAccount {
     let account = this.accounts.get(key);
     if (!account) {
+      if (this.accounts.size >= this.maxAccounts) {
+        throw new IssuerQuotaError(`the simulated cloud holds its maximum of ${this.maxAccounts} accounts`, 'AccountLimitExceeded');
+      }
       account = new MemoryAccount(key, this.ipLimit, () => this.freeAddress());
       this.accounts.set(key, account);
     }
@@ -155,7 +170,7 @@ export class MemoryCloud {
     const entry = { account: key, method, args: summary(describe), mutating: WRITE_METHODS.has(method) };
     const fault = this.faults.take(key, method);
     if (fault && !fault.afterEffect) {
-      this.log.push({ ...entry, changed: false, error: fault.error.reason });
+      this.record({ ...entry, changed: false, error: fault.error.reason });
       throw fault.error;
     }
     let applied: Applied<T>;
@@ -163,12 +178,18 @@ export class MemoryCloud {
       applied = operation(this.account(key));
     } catch (err) {
       const error = toIssuerError(err);
-      this.log.push({ ...entry, changed: false, error: error.reason });
+      this.record({ ...entry, changed: false, error: error.reason });
       throw error;
     }
-    this.log.push({ ...entry, changed: applied.changed, ...(fault ? { error: fault.error.reason } : {}) });
+    this.record({ ...entry, changed: applied.changed, ...(fault ? { error: fault.error.reason } : {}) });
     if (fault) throw fault.error;
     return applied.result;
+  }
+
+  /** Appends to the call log, dropping the oldest half once it is full (amortised O(1), at most `maxCalls`). */
+  private record(call: MemoryCall): void {
+    if (this.log.length >= this.maxCalls) this.log.splice(0, Math.max(1, Math.ceil(this.maxCalls / 2)));
+    this.log.push(call);
   }
 
   /** Addresses allocated in any account. */

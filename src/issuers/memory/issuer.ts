@@ -32,7 +32,8 @@ const describeRules = (rules: readonly FirewallRule[]): string =>
  * listed in `spec.memory.firewalls` are created in the account if absent, without a logged call.
  */
 export function createMemoryIssuer(cloud: MemoryCloud, context: IssuerContext): RoutedIPIssuer {
-  const key = `${context.namespace}/${context.name}`;
+  // A ClusterRoutedIPIssuer has an account of its own, apart from any namespaced issuer's.
+  const key = context.kind === 'ClusterRoutedIPIssuer' ? `cluster/${context.name}` : `${context.namespace}/${context.name}`;
   for (const name of context.spec.memory?.firewalls ?? []) cloud.account(key).ensureFirewall(name);
 
   return {

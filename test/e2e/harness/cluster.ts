@@ -102,7 +102,8 @@ async function startService(repoRoot: string, hookToken: string, logDir: string,
   const p = start('routedip-service', process.execPath, [path.join(repoRoot, 'dist', 'server.js')], {
     logDir,
     cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', HOOK_TOKEN: hookToken, LOG_LEVEL: 'info' },
+    // The fake clouds listen on loopback: allowed as endpoint hosts the way an operator would allow them.
+    env: { ISSUER_ENDPOINT_HOSTS: '127.0.0.1,localhost,::1', ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', HOOK_TOKEN: hookToken, LOG_LEVEL: 'info' },
   });
   const url = await waitFor('the service to listen', async () => /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(p.tail(100_000))?.[1], { timeoutMs: 30_000, process: p });
   await waitFor('service /readyz', () => healthy(`${url}/readyz`), { timeoutMs: 10_000, process: p });
