@@ -37,8 +37,6 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bdo[opr]_v1_[A-Za-z0-9]{16,}\b/g, REDACTED],
 ];
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** The forms a secret value can take in an echoed message. */
 function formsOf(value: string): string[] {
   const forms = [value, value.trim(), Buffer.from(value, 'utf8').toString('base64'), Buffer.from(value, 'utf8').toString('base64url')];
@@ -48,16 +46,18 @@ function formsOf(value: string): string[] {
 /** Removes credentials from strings; immutable, `with` makes a redactor that knows more values. */
 export class Redactor {
   readonly #raw: readonly string[];
-  readonly #byValue: RegExp | undefined;
+  /** Every form of every value, longest first, so a value that contains another goes whole. */
+  readonly #forms: readonly string[];
 
   /** `values`: secret values to remove wherever they appear (short ones are ignored). */
   constructor(values: Iterable<string> = []) {
     this.#raw = [...values].filter((v) => typeof v === 'string');
     const all = new Set<string>();
     for (const v of this.#raw) for (const f of formsOf(v)) all.add(f);
-    // Longest first, so a value that contains another is removed whole.
-    const forms = [...all].sort((a, b) => b.length - a.length);
-    this.#byValue = forms.length > 0 ? new RegExp(forms.map(escape).join('|'), 'g') : undefined;
+    // Matched as literal substrings, never compiled into one RegExp: a hostile Secret value (70,000
+    // characters, say) made that RegExp throw before the call's redaction was in place, and the
+    // error logged then carried every value of the call.
+    this.#forms = [...all].sort((a, b) => b.length - a.length);
   }
 
   /** A redactor that also removes `values`. */
@@ -67,7 +67,8 @@ export class Redactor {
 
   /** `text` without credential material. */
   text(text: string): string {
-    let out = this.#byValue ? text.replace(this.#byValue, REDACTED) : text;
+    let out = text;
+    for (const form of this.#forms) if (out.includes(form)) out = out.replaceAll(form, REDACTED);
     for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
     return out;
   }

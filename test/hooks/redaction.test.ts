@@ -132,3 +132,20 @@ t.test('the redaction step: values in every form, bearer, SigV4 and key-shaped s
   t.same(leaks(JSON.stringify(deep)), []);
   t.equal((deep as { n: number }).n, 3);
 });
+
+t.test('hostile Secret values: huge, many, regex-special or with lone surrogates never break redaction', async (t) => {
+  // Found by the abuse suite: the values used to be compiled into one RegExp, which threw for a
+  // 70,000-character value before the call's redaction was in place, so the logged error carried
+  // every value of the call.
+  const huge = 'x'.repeat(70_000) + 'TAIL-OF-HUGE';
+  const special = '(a+)+$[^\\]{2,}?|.*';
+  const surrogate = 'lone\uD800surrogate-value';
+  const many = Array.from({ length: 5_000 }, (_, i) => `many-secret-value-${i.toString().padStart(5, '0')}`);
+  let r: Redactor | undefined;
+  t.doesNotThrow(() => {
+    r = new Redactor([huge, special, surrogate, ...many]);
+  });
+  const out = r!.text(`a ${huge} b ${special} c ${surrogate} d ${many[4_321]} e ${b64(huge)}`);
+  for (const gone of ['TAIL-OF-HUGE', special, surrogate, many[4_321]!]) t.notOk(out.includes(gone), `${gone.slice(0, 30)} removed`);
+  t.equal(out, `a ${REDACTED} b ${REDACTED} c ${REDACTED} d ${REDACTED} e ${REDACTED}`);
+});
