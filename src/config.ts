@@ -19,6 +19,11 @@ export interface Config {
   readonly maxBytesInFlight: number;
   /** A request body must be complete this long after its headers. */
   readonly bodyTimeoutMs: number;
+  /**
+   * Metacontroller's hook timeout, seconds: must equal the CompositeController's
+   * `hooks.*.webhook.timeout`. Each sync stops starting cloud work 2 s before it.
+   */
+  readonly hookTimeoutSeconds: number;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -47,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit,
     maxBytesInFlight: integer(env, 'MAX_BODY_BYTES_IN_FLIGHT', Math.max(128 * 1024 * 1024, bodyLimit), bodyLimit, 4 * 1024 * 1024 * 1024),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+    hookTimeoutSeconds: integer(env, 'HOOK_TIMEOUT_SECONDS', 10, 2, 600),
   };
 }

@@ -87,6 +87,17 @@ export class IssuerUnavailableError extends IssuerError {
   }
 }
 
+/**
+ * The hook's deadline passed (or Metacontroller gave up on the call) before the work was done:
+ * nothing more is started, the status so far is answered and the next sync carries on.
+ */
+export class IssuerDeadlineError extends IssuerError {
+  override name = 'IssuerDeadlineError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'DeadlineExceeded', true, options);
+  }
+}
+
 /** Narrows an unknown throw to an IssuerError, wrapping anything else as unavailable. */
 export function toIssuerError(err: unknown): IssuerError {
   if (err instanceof IssuerError) return err;

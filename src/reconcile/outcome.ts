@@ -5,6 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { IssuerAuthError, IssuerRateLimitError, type IssuerError } from '../issuers/errors.js';
+import type { HookSession } from '../issuers/session.js';
 import type { RoutedIPStatus } from '../schemas/routed-ip.js';
 import type { StepName } from '../plan/steps.js';
 import { backoffSeconds, MAX_BACKOFF_SECONDS } from './backoff.js';
@@ -15,6 +16,8 @@ import { assembleStatus } from './status.js';
 /** Dependencies of a run. */
 export interface RunDeps {
   readonly logger: FastifyBaseLogger;
+  /** The hook call's session with the cloud account: deadline, signal, locks. */
+  readonly session: HookSession;
   readonly clock: () => Date;
   readonly onWrite?: (step: StepName, outcome: 'done' | 'pending' | 'failed') => void;
 }
