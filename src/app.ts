@@ -54,7 +54,7 @@ export interface AppOptions {
 }
 
 /**
- * The deadline of a sync or finalize: 2 s below the hook timeout (at least 1 s), so the call cut
+ * The deadline of a hook call that reaches the cloud (sync, finalize, the issuer check): 2 s below the hook timeout (at least 1 s), so the call cut
  * at the deadline unwinds and its answer reaches Metacontroller before it gives up.
  */
 export const hookDeadlineMs = (hookTimeoutSeconds: number): number => Math.max(1000, hookTimeoutSeconds * 1000 - 2000);
