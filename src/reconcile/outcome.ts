@@ -41,7 +41,9 @@ export function issuerReady(settings: IssuerSettings, error: IssuerError | undef
 /** Adds the resync decision: throttle for rate limits, backoff for errors, `normal()` otherwise. */
 export function finishOutcome(status: RoutedIPStatus, error: IssuerError | undefined, now: Date, normal: () => number | undefined): Outcome {
   if (error instanceof IssuerRateLimitError) return { status, throttleSeconds: error.retryAfterSeconds };
-  if (error) return { status, resyncAfterSeconds: error.retryable ? backoffSeconds(status.conditions, now) : MAX_BACKOFF_SECONDS };
+  // A failure caused by one node's machine (IssuerError.node) is not the user's to fix: the
+  // cluster changes (nodes come and go), so it backs off like a retryable one.
+  if (error) return { status, resyncAfterSeconds: error.retryable || error.node !== undefined ? backoffSeconds(status.conditions, now) : MAX_BACKOFF_SECONDS };
   const resync = normal();
   return resync === undefined ? { status } : { status, resyncAfterSeconds: resync };
 }

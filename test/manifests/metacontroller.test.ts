@@ -112,6 +112,12 @@ t.test('the service deadline sits below the hook timeout it is configured with',
   t.equal(hookDeadlineMs(2), 1000, 'never below 1 s');
 });
 
+t.test('a Ready RoutedIP is looked at again before the periodic resync would', async (t) => {
+  const { READY_RESYNC_SECONDS } = await import('../../src/reconcile/sync.js');
+  const period = byName('routedip').spec.resyncPeriodSeconds as number;
+  t.ok(READY_RESYNC_SECONDS > 0 && READY_RESYNC_SECONDS < period, `READY_RESYNC_SECONDS ${READY_RESYNC_SECONDS} < resyncPeriodSeconds ${period}`);
+});
+
 t.test('the webhook Service pins each client to one replica', async (t) => {
   t.equal(service.spec.sessionAffinity, 'ClientIP');
 });
