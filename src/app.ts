@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IssuerRegistry } from './issuers/registry.js';
 import { DEFAULT_POLICY, type IssuerPolicy } from './reconcile/policy.js';
+import { Sessions } from './issuers/session.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AJV_FORMATS, KUBERNETES_KEYWORDS } from './schemas/formats.js';
 import { customizeRoutes } from './hooks/customize.js';
@@ -46,7 +47,23 @@ export interface AppOptions {
   readonly maxInFlight?: number;
   /** Collect process metrics (default true; tests turn it off). */
   readonly defaultMetrics?: boolean;
+  /**
+   * Metacontroller's hook timeout in seconds (the CompositeController's `webhook.timeout`,
+   * default 10). Each sync/finalize stops starting cloud work at `hookDeadlineMs` of it.
+   */
+  readonly hookTimeoutSeconds?: number;
+  /** Locks and per-account state (tests pass one to inspect it); one per app by default. */
+  readonly sessions?: Sessions;
 }
+
+/**
+ * The deadline of a hook call that reaches the cloud (sync, finalize, the issuer check): 2 s below the hook timeout (at least 1 s), so the call cut
+ * at the deadline unwinds and its answer reaches Metacontroller before it gives up.
+ */
+export const hookDeadlineMs = (hookTimeoutSeconds: number): number => Math.max(1000, hookTimeoutSeconds * 1000 - 2000);
+
+/** Metacontroller's default hook timeout, seconds. */
+export const DEFAULT_HOOK_TIMEOUT_SECONDS = 10;
 
 /** Every Metacontroller hook: the RoutedIP controller's, then each sibling controller's. */
 const HOOK_PATHS = new Set([
@@ -148,11 +165,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const policy = options.issuerPolicy ?? DEFAULT_POLICY;
   const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()), policy };
-  app.register(syncRoutes, { deps, metrics, redactor });
+  const sessions = options.sessions ?? new Sessions();
+  const deadlineMs = hookDeadlineMs(options.hookTimeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS);
+  app.register(syncRoutes, { deps, metrics, redactor, sessions, deadlineMs });
   app.register(customizeRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(nodeRoutes);
   app.register(serviceRoutes);
-  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() }, redactor });
+  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() }, redactor, sessions, deadlineMs });
   app.register(secretRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;

@@ -29,6 +29,11 @@ export interface Config {
   readonly issuerPolicy: IssuerPolicy;
   /** MEMORY_PROVIDER: `enabled` (default: demos, tests) or `disabled` (the shipped Deployment). */
   readonly memoryProvider: boolean;
+  /**
+   * Metacontroller's hook timeout, seconds: must equal the CompositeController's
+   * `hooks.*.webhook.timeout`. Each sync stops starting cloud work 2 s before it.
+   */
+  readonly hookTimeoutSeconds: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -91,5 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     issuerPolicy: { endpointHosts: endpointHosts(env), ambientNamespaces: ambientNamespaces(env), operatorNamespace },
     memoryProvider,
+    hookTimeoutSeconds: integer(env, 'HOOK_TIMEOUT_SECONDS', 10, 2, 600),
   };
 }

@@ -17,6 +17,7 @@ const app = buildApp({
   maxBytesInFlight: config.maxBytesInFlight,
   bodyTimeoutMs: config.bodyTimeoutMs,
   knownSecrets: config.knownSecrets,
+  hookTimeoutSeconds: config.hookTimeoutSeconds,
 });
 const runtime = runtimeInfo();
 app.log.info({ node: runtime.node, platform: runtime.platform }, 'starting');

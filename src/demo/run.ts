@@ -35,7 +35,10 @@ export async function runDemo(cloud: DemoCloud): Promise<boolean> {
       printRound(finalizing ? 'finalize' : 'sync', r, cloud.writes().slice(writesBefore));
       if (r.statusCode !== 200 || !r.response) return false;
       if (finalizing && r.response.finalized) return true;
-      if (JSON.stringify(r.response.status) === before && r.response.resyncAfterSeconds === undefined) return true;
+      // Converged: the status stopped changing and nothing is pending (a Ready RoutedIP still
+      // asks for a drift check after READY_RESYNC_SECONDS: that is not unfinished work).
+      const ready = r.response.status.conditions.find((c) => c.type === 'Ready')?.status === 'True';
+      if (JSON.stringify(r.response.status) === before && (r.response.resyncAfterSeconds === undefined || ready)) return true;
       // Metacontroller would wait resyncAfterSeconds; the demo polls at once to stay short.
     }
     return false;

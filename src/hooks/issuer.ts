@@ -15,6 +15,8 @@ import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf } 
 import { isFalse, isUnknown } from '../reconcile/conditions.js';
 import { checkIssuer, issuerStatus, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
 import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
+import type { Sessions } from '../issuers/session.js';
+import { beginCallSession } from './call-session.js';
 
 /**
  * The issuer's spec, and the related RoutedIPs' specs, are read by the reconcile layer: an
@@ -43,8 +45,18 @@ const IssuerSyncResponseSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Options of the issuer routes. */
+export interface IssuerRoutesOptions {
+  readonly deps: Omit<IssuerStatusDeps, 'logger' | 'session'>;
+  readonly redactor: Redactor;
+  /** Locks and per-account state shared by every call of the process. */
+  readonly sessions: Sessions;
+  /** A call's deadline, counted from its arrival (see `hookDeadlineMs`). */
+  readonly deadlineMs: number;
+}
+
 /** Registers POST /issuer/sync, /issuer/finalize and /issuer/customize. */
-export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDeps, 'logger'>; redactor: Redactor }> = async (app, { deps, redactor: base }) => {
+export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = async (app, { deps, redactor: base, sessions, deadlineMs }) => {
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(`/issuer/${hook}`, { schema: { body: IssuerSyncRequestSchema, response: { 200: IssuerSyncResponseSchema, 429: ErrorResponseSchema } } }, async (request, reply) => {
       const issuer = request.body.parent;
@@ -64,7 +76,8 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<{ deps: Omit<IssuerStatusDe
       const secrets = new Map(Object.values(request.body.related?.[RELATED.secrets] ?? {}).filter((s) => (s.metadata.namespace ?? namespace) === namespace).map((s) => [s.metadata.name, s]));
       // The same redaction step as /sync: cloud error text reaches the status only without credentials.
       const redactor = base.with(secretValues(secrets.values()));
-      const check = await withRedactor(redactor, () => checkIssuer(issuer, secrets, { ...deps, logger: request.log }));
+      const call = beginCallSession(reply, sessions, deadlineMs);
+      const check = await withRedactor(redactor, () => checkIssuer(issuer, secrets, { ...deps, logger: request.log, session: call.session })).finally(() => call.end());
       if (check.throttleSeconds !== undefined) {
         return reply.code(429).header('retry-after', String(check.throttleSeconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${check.throttleSeconds}s` });
       }

@@ -1,7 +1,8 @@
 /**
  * POST /sync and POST /finalize: thin HTTP glue around `reconcile`. Both routes share one handler
  * because Metacontroller tells them apart by `request.finalizing`; `finalized` is only ever sent
- * on a finalizing call.
+ * on a finalizing call. Each call gets its session: a deadline below Metacontroller's hook
+ * timeout, after which nothing new is started and the status so far is answered.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorResponseSchema, RELATED, SyncRequestSchema, SyncResponseSchema, type SyncResponse } from '../schemas/metacontroller.js';
@@ -9,13 +10,19 @@ import { reconcile, type ReconcileDeps } from '../reconcile/index.js';
 import type { Metrics } from '../metrics.js';
 import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
 import type { RoutedIPStatus } from '../schemas/routed-ip.js';
+import type { Sessions } from '../issuers/session.js';
+import { beginCallSession } from './call-session.js';
 
 /** Options of the sync/finalize routes. */
 export interface SyncRoutesOptions {
-  readonly deps: Omit<ReconcileDeps, 'logger' | 'onWrite'>;
+  readonly deps: Omit<ReconcileDeps, 'logger' | 'onWrite' | 'session'>;
   readonly metrics: Metrics;
   /** The process-wide redactor; each call extends it with the values of the Secrets it delivers. */
   readonly redactor: Redactor;
+  /** Locks and per-account state shared by every call of the process. */
+  readonly sessions: Sessions;
+  /** A call's deadline, counted from its arrival (see `hookDeadlineMs`). */
+  readonly deadlineMs: number;
 }
 
 /**
@@ -29,7 +36,7 @@ function redactedStatus(redactor: Redactor, status: RoutedIPStatus): RoutedIPSta
 }
 
 /** Registers POST /sync and POST /finalize. */
-export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (app, { deps, metrics, redactor: base }) => {
+export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (app, { deps, metrics, redactor: base, sessions, deadlineMs }) => {
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(
       `/${hook}`,
@@ -42,11 +49,18 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (a
           const parent = request.body.parent.metadata;
           const logger = request.log.child({ routedip: `${parent.namespace ?? 'default'}/${parent.name}` });
           const finalizing = request.body.finalizing === true;
-          const outcome = await reconcile(request.body, {
-            ...deps,
-            logger,
-            onWrite: (step, result) => metrics.stepWrites.inc({ step, outcome: result }),
-          });
+          const call = beginCallSession(reply, sessions, deadlineMs);
+          let outcome;
+          try {
+            outcome = await reconcile(request.body, {
+              ...deps,
+              logger,
+              session: call.session,
+              onWrite: (step, result) => metrics.stepWrites.inc({ step, outcome: result }),
+            });
+          } finally {
+            call.end();
+          }
           if (outcome.throttleSeconds !== undefined) {
             metrics.throttled.inc({ hook });
             return reply

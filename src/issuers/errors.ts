@@ -10,6 +10,17 @@
 /** Longest message an IssuerError keeps (cloud text included). */
 export const MAX_MESSAGE_LENGTH = 400;
 
+/** Options of every issuer error. */
+export interface IssuerErrorOptions {
+  readonly cause?: unknown;
+  /**
+   * The Kubernetes node whose machine is the cause (it cannot take the address: wrong region, no
+   * free private IP, …). Another node would do: the sync re-elects without it, and the failure
+   * is not a user's to fix, so it backs off like a retryable one instead of waiting 300 s.
+   */
+  readonly node?: string;
+}
+
 /** Base class. `reason` is the condition reason reported in status. */
 export class IssuerError extends Error {
   override name = 'IssuerError';
@@ -17,19 +28,22 @@ export class IssuerError extends Error {
   readonly reason: string;
   /** True when the same call may succeed later without any change by the user. */
   readonly retryable: boolean;
-  constructor(message: string, reason: string, retryable: boolean, options?: { cause?: unknown }) {
+  /** See `IssuerErrorOptions.node`. */
+  readonly node?: string;
+  constructor(message: string, reason: string, retryable: boolean, options?: IssuerErrorOptions) {
     // Cloud text flows into messages: bounded here, once, so an echoing or chatty cloud cannot
     // grow the status (redaction of credentials happens on output, src/redaction.ts).
     super(message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message, options);
     this.reason = reason;
     this.retryable = retryable;
+    if (options?.node !== undefined) this.node = options.node;
   }
 }
 
 /** Credentials missing, rejected (401, AuthFailure) or not allowed (403, UnauthorizedOperation). */
 export class IssuerAuthError extends IssuerError {
   override name = 'IssuerAuthError';
-  constructor(message: string, reason = 'InvalidCredentials', options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'InvalidCredentials', options?: IssuerErrorOptions) {
     super(message, reason, false, options);
   }
 }
@@ -38,7 +52,7 @@ export class IssuerAuthError extends IssuerError {
 export class IssuerRateLimitError extends IssuerError {
   override name = 'IssuerRateLimitError';
   readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+  constructor(message: string, retryAfterSeconds: number, options?: IssuerErrorOptions) {
     super(message, 'RateLimited', true, options);
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
@@ -47,7 +61,7 @@ export class IssuerRateLimitError extends IssuerError {
 /** A named resource does not exist (a droplet, an instance, an address). */
 export class IssuerNotFoundError extends IssuerError {
   override name = 'IssuerNotFoundError';
-  constructor(message: string, reason = 'NotFound', retryable = false, options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'NotFound', retryable = false, options?: IssuerErrorOptions) {
     super(message, reason, retryable, options);
   }
 }
@@ -58,7 +72,7 @@ export class IssuerNotFoundError extends IssuerError {
  */
 export class IssuerBusyError extends IssuerError {
   override name = 'IssuerBusyError';
-  constructor(message: string, reason = 'CloudBusy', options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'CloudBusy', options?: IssuerErrorOptions) {
     super(message, reason, true, options);
   }
 }
@@ -66,7 +80,7 @@ export class IssuerBusyError extends IssuerError {
 /** An account limit was hit (3 reserved IPs, 5 Elastic IPs, rules per group). */
 export class IssuerQuotaError extends IssuerError {
   override name = 'IssuerQuotaError';
-  constructor(message: string, reason = 'QuotaExceeded', options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'QuotaExceeded', options?: IssuerErrorOptions) {
     super(message, reason, false, options);
   }
 }
@@ -74,7 +88,7 @@ export class IssuerQuotaError extends IssuerError {
 /** The cloud refused the request as invalid (422, InvalidParameterValue, wrong region…). */
 export class IssuerInvalidError extends IssuerError {
   override name = 'IssuerInvalidError';
-  constructor(message: string, reason = 'InvalidRequest', options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'InvalidRequest', options?: IssuerErrorOptions) {
     super(message, reason, false, options);
   }
 }
@@ -82,8 +96,19 @@ export class IssuerInvalidError extends IssuerError {
 /** The cloud failed or could not be reached (5xx, timeout, connection reset). */
 export class IssuerUnavailableError extends IssuerError {
   override name = 'IssuerUnavailableError';
-  constructor(message: string, reason = 'CloudUnavailable', options?: { cause?: unknown }) {
+  constructor(message: string, reason = 'CloudUnavailable', options?: IssuerErrorOptions) {
     super(message, reason, true, options);
+  }
+}
+
+/**
+ * The hook's deadline passed (or Metacontroller gave up on the call) before the work was done:
+ * nothing more is started, the status so far is answered and the next sync carries on.
+ */
+export class IssuerDeadlineError extends IssuerError {
+  override name = 'IssuerDeadlineError';
+  constructor(message: string, options?: IssuerErrorOptions) {
+    super(message, 'DeadlineExceeded', true, options);
   }
 }
 

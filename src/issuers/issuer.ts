@@ -10,8 +10,10 @@
  *
  * Failures are thrown as the classes of `errors.ts`, never as SDK errors.
  */
-import type { FirewallPort } from '../schemas/routed-ip.js';
-import type { Node } from '../schemas/kubernetes.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { FirewallPort, IssuerKind, RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
+import type { Node, Secret } from '../schemas/kubernetes.js';
+import type { HookSession } from './session.js';
 
 /** Provider names, as the keys of the RoutedIPIssuer spec blocks. */
 export type ProviderName = 'memory' | 'digitalocean' | 'aws' | 'hetzner';
@@ -138,3 +140,24 @@ export interface RoutedIPIssuer {
   /** DeleteRoutedIPFirewallNode: removes `firewall` from the machine `nodeId`. Absent = done. */
   deleteRoutedIPFirewallNode(firewall: ObservedFirewall, nodeId: string): Promise<void>;
 }
+
+/** What a factory gets: the issuer object, the Secrets of its namespace that were delivered, and the call's session. */
+export interface IssuerContext {
+  /** @default 'RoutedIPIssuer' */
+  readonly kind?: IssuerKind;
+  /** The issuer's namespace; for a ClusterRoutedIPIssuer, the operator's (where its Secrets are). */
+  readonly namespace: string;
+  readonly name: string;
+  readonly spec: RoutedIPIssuerSpec;
+  /** Secrets delivered with the call (labelled `routedip.io/issuer`), keyed by name, same namespace. */
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly logger: FastifyBaseLogger;
+  /**
+   * The session with the cloud account for this hook call: deadline and signal, locks, and the
+   * account's lasting state (rate budget). The factory binds it to the account (`openAccount`).
+   */
+  readonly session: HookSession;
+}
+
+/** Builds an issuer for one hook call. Throws `IssuerError` when it cannot. */
+export type IssuerFactory = (context: IssuerContext) => RoutedIPIssuer;

@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { toIssuerError, type IssuerError } from '../issuers/errors.js';
 import type { ActionResult, ObservedFirewall, ObservedRoutedIP, PendingAction, RoutedIPIssuer, RoutedIPOwner } from '../issuers/issuer.js';
+import type { HookSession } from '../issuers/session.js';
 import type { StepStatus } from '../schemas/routed-ip.js';
 import type { PlannedStep, StepAction, StepName } from '../plan/steps.js';
 
@@ -17,6 +18,8 @@ export interface ExecutionInput {
   readonly firewall?: ObservedFirewall;
   readonly dryRun: boolean;
   readonly logger: FastifyBaseLogger;
+  /** The hook call's session: no step starts after its deadline; steps hold its locks. */
+  readonly session: HookSession;
   /** Called after each cloud write with its outcome (metrics). */
   readonly onWrite?: (step: StepName, outcome: 'done' | 'pending' | 'failed') => void;
 }
@@ -105,9 +108,11 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
       halted ??= step.name;
       continue;
     }
-    attempted.add(step.action.kind);
     try {
-      const outcome = await perform(step.action);
+      input.session.beforeWrite(step.name);
+      attempted.add(step.action.kind);
+      const action = step.action;
+      const outcome = await input.session.serialize(lockKeys(action, input), step.name, () => perform(action));
       if (outcome.state === 'skipped') {
         out.push({ name: step.name, outcome: 'skipped', detail: outcome.detail });
         continue;
@@ -138,4 +143,31 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
     ...(pendingAction ? { pendingAction } : {}),
     ...(error ? { error, failedStep: halted } : {}),
   };
+}
+
+/**
+ * The in-process locks a write holds (scoped to the account): the firewall whose rules change,
+ * and each machine whose attachments are read, then rewritten (an EC2 interface's group set and
+ * private addresses; a droplet's one reserved IP). A create also holds the account's address
+ * list, which it reads to decide that creating is safe.
+ */
+function lockKeys(action: StepAction, input: ExecutionInput): string[] {
+  const key = (resource: string) => input.session.accountKey(resource);
+  const fw = input.firewall ? [key(`firewall/${input.firewall.id}`)] : [];
+  const holder = input.ip?.holder !== undefined ? [key(`node/${input.ip.holder}`)] : [];
+  switch (action.kind) {
+    case 'addPorts':
+    case 'deletePorts':
+      return fw;
+    case 'addNode':
+      return [key(`node/${action.node.id}`)];
+    case 'deleteNodes':
+      return action.ids.map((id) => key(`node/${id}`));
+    case 'create':
+      return [key('addresses'), key(`node/${action.node.id}`)];
+    case 'assign':
+      return [key(`node/${action.node.id}`), ...holder];
+    case 'delete':
+      return holder;
+  }
 }

@@ -4,7 +4,8 @@
  * problems, and any unexpected error while building the issuer or running a step, become
  * conditions on the RoutedIP.
  */
-import { IssuerError } from '../issuers/errors.js';
+import { IssuerDeadlineError, IssuerError } from '../issuers/errors.js';
+import type { RoutedIPIssuer } from '../issuers/issuer.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { SyncRequest } from '../schemas/metacontroller.js';
 import { FINALIZE_STEPS, SYNC_STEPS, type StepName } from '../plan/steps.js';
@@ -89,16 +90,23 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
     const outcome = carriedForward(ctx, settings, names, names[0] as StepName, error, now);
     return finalizing ? { ...outcome, finalized: false } : outcome;
   };
-  let issuer;
+  let issuer: RoutedIPIssuer;
   try {
-    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger });
+    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger, session: deps.session });
   } catch (err) {
     if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
     return unexpected('building the issuer', err);
   }
+  // One RoutedIP is worked on by one call at a time in this process: Metacontroller requeues a
+  // timed-out key at once, and the abandoned call must not overlap its retry. The wait ends at
+  // the deadline with the status carried forward.
   try {
-    return await (finalizing ? runFinalize(ctx, settings, issuer, deps) : runSync(ctx, settings, issuer, deps));
+    return await deps.session.serialize([`routedip/${ctx.owner.uid}`], 'another call for this RoutedIP finished', () =>
+      finalizing ? runFinalize(ctx, settings, issuer, deps) : runSync(ctx, settings, issuer, deps),
+    );
   } catch (err) {
-    return unexpected(finalizing ? 'finalizing' : 'syncing', err);
+    if (!(err instanceof IssuerDeadlineError)) return unexpected(finalizing ? 'finalizing' : 'syncing', err);
+    const outcome = carriedForward(ctx, settings, names, 'FindRoutedIP', err, deps.clock());
+    return finalizing ? { ...outcome, finalized: false } : outcome;
   }
 }

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
+import { IssuerDeadlineError, IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
+import type { HookSession } from '../issuers/session.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { Secret } from '../schemas/kubernetes.js';
 import type { DeliveredIssuer, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
@@ -55,6 +56,8 @@ export interface IssuerStatusDeps {
   readonly logger: FastifyBaseLogger;
   /** What issuers may make the operator do: the credential check obeys it like /sync. @default DEFAULT_POLICY */
   readonly policy?: IssuerPolicy;
+  /** The hook call's session (deadline, signal, the account's budget). */
+  readonly session: HookSession;
 }
 
 /** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
@@ -86,7 +89,7 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
 
   let check: IssuerCheck;
   try {
-    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger });
+    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session });
     const probe = { namespace, name: `issuer-check-${settings.name}`, uid: issuer.metadata.uid ?? `${namespace}/${settings.name}` };
     if (settings.firewallName !== undefined) {
       const found = await cloud.findRoutedIPFirewall(settings.firewallName, probe);
@@ -105,6 +108,9 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
     }
   } catch (err) {
     const e: IssuerError = err instanceof IssuerError ? err : toIssuerError(err);
+    // Neither a spent budget nor a call cut at its deadline says anything about the credentials:
+    // not cached, so the next call checks again.
+    if (e instanceof IssuerDeadlineError) return { provider, conditions: { Ready: isUnknown(e.reason, e.message), FirewallFound: notChecked('the check was cut at the deadline') } };
     if (e instanceof IssuerRateLimitError) return { provider, conditions: { Ready: isUnknown(e.reason, e.message), FirewallFound: notChecked('rate limited') }, throttleSeconds: e.retryAfterSeconds };
     check = { provider, conditions: { Ready: isFalse(e.reason, e.message), FirewallFound: notChecked('the credential check failed') } };
   }

@@ -93,6 +93,7 @@ export function executionInput(ctx: SyncContext, settings: IssuerSettings, issue
     ...(seen.firewall ? { firewall: seen.firewall } : {}),
     dryRun: settings.dryRun,
     logger: deps.logger,
+    session: deps.session,
     ...(deps.onWrite ? { onWrite: deps.onWrite } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { IssuerAuthError, IssuerRateLimitError, type IssuerError } from '../issuers/errors.js';
+import type { HookSession } from '../issuers/session.js';
 import type { RoutedIPStatus } from '../schemas/routed-ip.js';
 import type { StepName } from '../plan/steps.js';
 import { backoffSeconds, MAX_BACKOFF_SECONDS } from './backoff.js';
@@ -15,6 +16,8 @@ import { assembleStatus } from './status.js';
 /** Dependencies of a run. */
 export interface RunDeps {
   readonly logger: FastifyBaseLogger;
+  /** The hook call's session with the cloud account: deadline, signal, locks. */
+  readonly session: HookSession;
   readonly clock: () => Date;
   readonly onWrite?: (step: StepName, outcome: 'done' | 'pending' | 'failed') => void;
 }
@@ -38,7 +41,9 @@ export function issuerReady(settings: IssuerSettings, error: IssuerError | undef
 /** Adds the resync decision: throttle for rate limits, backoff for errors, `normal()` otherwise. */
 export function finishOutcome(status: RoutedIPStatus, error: IssuerError | undefined, now: Date, normal: () => number | undefined): Outcome {
   if (error instanceof IssuerRateLimitError) return { status, throttleSeconds: error.retryAfterSeconds };
-  if (error) return { status, resyncAfterSeconds: error.retryable ? backoffSeconds(status.conditions, now) : MAX_BACKOFF_SECONDS };
+  // A failure caused by one node's machine (IssuerError.node) is not the user's to fix: the
+  // cluster changes (nodes come and go), so it backs off like a retryable one.
+  if (error) return { status, resyncAfterSeconds: error.retryable || error.node !== undefined ? backoffSeconds(status.conditions, now) : MAX_BACKOFF_SECONDS };
   const resync = normal();
   return resync === undefined ? { status } : { status, resyncAfterSeconds: resync };
 }

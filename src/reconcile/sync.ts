@@ -19,14 +19,63 @@ import { assembleStatus, firewallStatus } from './status.js';
 export const PENDING_POLL_SECONDS = 5;
 /** Safety-net resync while waiting on something outside Kubernetes (a firewall to be created). */
 export const WAITING_RESYNC_SECONDS = 60;
+/**
+ * Resync after a Ready sync. Nothing in Kubernetes changes when someone moves or releases the IP
+ * or edits the firewall in the cloud console, so without it such drift would last until
+ * Metacontroller's `resyncPeriodSeconds` (300 s, metacontroller/compositecontroller.yaml, kept as
+ * the safety net behind this). Cost in steady state, per RoutedIP: one converged sync every
+ * 120 s, i.e. 1 cloud read/min on DigitalOcean (2 per sync; 250/min per token) and 1.5/min on
+ * AWS (3 per sync); see docs/design.md "Drift".
+ */
+export const READY_RESYNC_SECONDS = 120;
 /** A dry run re-plans now and then so its report follows the cloud. */
 export const DRY_RUN_RESYNC_SECONDS = 300;
 
-/** Runs one sync for a RoutedIP whose issuer is usable. */
-export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
-  const nodes = judge(ctx, settings, issuer);
+/**
+ * Nodes re-elected away from within one sync when the cloud refuses the elected node's machine
+ * (`IssuerError.node`: wrong region, no free private IP…). Each costs a fresh read and one failed
+ * write; the bound keeps a sync within its deadline on a cluster where many nodes refuse.
+ */
+export const MAX_REFUSED_NODES = 3;
+
+/**
+ * Runs one sync for a RoutedIP whose issuer is usable. When the cloud refuses the elected node
+ * for a reason of that machine, another node would do: the sync reads again and re-elects
+ * without it (up to `MAX_REFUSED_NODES`), instead of waiting on a node that cannot take the IP.
+ * The next sync keeps the node chosen (it holds the IP, or it is `status.electedNode`).
+ */
+export async function runSync(first: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
+  const refused = new Map<string, string>();
+  let ctx = first;
+  for (;;) {
+    const nodes = judge(ctx, settings, issuer).map((n) => (refused.has(n.name) ? { ...n, eligible: false, reason: refused.get(n.name)! } : n));
+    const attempt = await syncOnce(ctx, settings, issuer, deps, nodes);
+    if (!('run' in attempt)) return attempt.outcome;
+    const cause = attempt.run.error?.node;
+    const another = nodes.some((n) => n.eligible && n.name !== cause);
+    if (cause === undefined || cause !== attempt.plan.election.node || !another || refused.size >= MAX_REFUSED_NODES || deps.session.expired) {
+      return attempt.outcome;
+    }
+    const error = attempt.run.error!;
+    deps.logger.info({ node: cause, reason: error.reason }, 'the cloud refused the elected node; re-electing without it');
+    refused.set(cause, `refused by the cloud in this sync (${error.reason})`);
+    // What the first pass added to the firewall is recorded as ours before the next pass reads
+    // it back as present: otherwise nobody would own it, and it would stay open after us.
+    const firewall = attempt.outcome.status.firewall;
+    ctx = { ...ctx, previous: { ...ctx.previous, ...(firewall ? { firewall } : {}) } };
+  }
+}
+
+/** One observe → plan → execute pass over `nodes`. */
+async function syncOnce(
+  ctx: SyncContext,
+  settings: IssuerSettings,
+  issuer: RoutedIPIssuer,
+  deps: RunDeps,
+  nodes: readonly JudgedNode[],
+): Promise<{ outcome: Outcome } | { outcome: Outcome; plan: SyncPlan; run: ExecutionResult }> {
   const seen = await observe(ctx, settings, issuer, nodes);
-  if (seen.error) return carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock());
+  if (seen.error) return { outcome: carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock()) };
 
   const spec = ctx.parent.spec;
   const resolved = resolvePorts({
@@ -55,7 +104,7 @@ export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer
     siblingAddedNodes: needs.siblingAddedNodes,
   });
   const run = await executeSteps(plan.steps, executionInput(ctx, settings, issuer, seen, deps));
-  return syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() });
+  return { plan, run, outcome: syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() }) };
 }
 
 /** Everything the sync status is computed from. */
@@ -137,7 +186,7 @@ function syncOutcome(f: SyncFacts): Outcome {
   return finishOutcome(status, run.error, f.now, () => {
     if (pending) return PENDING_POLL_SECONDS;
     if (settings.dryRun) return DRY_RUN_RESYNC_SECONDS;
-    return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? undefined : WAITING_RESYNC_SECONDS;
+    return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? READY_RESYNC_SECONDS : WAITING_RESYNC_SECONDS;
   });
 }
 

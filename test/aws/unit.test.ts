@@ -74,3 +74,16 @@ t.test('throttle budget: doubles while throttled, capped, cleared by a success',
   t.equal(budget.remainingSeconds('k'), 0);
   t.equal(budget.throttled('k'), 5, 'back to the base');
 });
+
+t.test("every EC2 call carries the hook call's AbortSignal, the one-attempt AllocateAddress client's too", async (t) => {
+  const { ec2Api } = await import('../../src/issuers/aws/client.js');
+  const sent: Array<{ client: string; command: string; signal: unknown }> = [];
+  const recorder = (client: string) =>
+    ({ send: async (command: object, options?: { abortSignal?: AbortSignal }) => void sent.push({ client, command: command.constructor.name, signal: options?.abortSignal }) }) as never;
+  const signal = new AbortController().signal;
+  const api = ec2Api({ retrying: recorder('retrying'), once: recorder('once') }, signal);
+  for (const call of Object.values(api)) await (call as (input: object) => Promise<unknown>)({});
+  t.equal(sent.length, Object.keys(api).length, 'every seam method sent one command');
+  t.same(sent.filter((s) => s.client === 'once').map((s) => s.command), ['AllocateAddressCommand'], 'AllocateAddress alone goes through the one-attempt client');
+  t.same(sent.filter((s) => s.signal !== signal).map((s) => s.command), [], 'no command is sent without the signal');
+});

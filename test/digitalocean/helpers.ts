@@ -3,6 +3,7 @@
  * nyc3, an issuer factory pointed at it, and a logger that records every line it is given.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { unboundedSession } from '../../src/issuers/session.js';
 import { createDigitalOceanIssuerFactory, type DigitalOceanFactoryOptions } from '../../src/issuers/digitalocean/index.js';
 import type { RoutedIPIssuer, RoutedIPOwner } from '../../src/issuers/issuer.js';
 import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
@@ -58,7 +59,7 @@ export function issuerFrom(
   fake: FakeDigitalOcean,
   token = TOKEN,
 ): RoutedIPIssuer {
-  return factory({ namespace: NAMESPACE, name: 'cloud', spec: issuerSpec(fake), secrets: new Map([['do-api', tokenSecret(token)]]), logger: recordingLogger() });
+  return factory({ namespace: NAMESPACE, name: 'cloud', spec: issuerSpec(fake), secrets: new Map([['do-api', tokenSecret(token)]]), logger: recordingLogger(), session: unboundedSession() });
 }
 
 /** A fresh factory + issuer. */

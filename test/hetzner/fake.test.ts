@@ -5,11 +5,12 @@
 import t from 'tap';
 import { createHetznerClient } from '../../src/issuers/hetzner/client.js';
 import { HETZNER_REQUEST_TIMEOUT_MS, hetznerRateBudget } from '../../src/issuers/hetzner/index.js';
+import { unboundedSession } from '../../src/issuers/session.js';
 import { startFake, TOKEN } from './helpers.js';
 import type { FakeHetzner } from '../fakes/hetzner/server.js';
 
 const clientFor = (fake: FakeHetzner, token = TOKEN) =>
-  createHetznerClient({ token, endpoint: fake.endpoint, requestTimeoutMs: HETZNER_REQUEST_TIMEOUT_MS, budget: hetznerRateBudget(Date.now) });
+  createHetznerClient({ token, endpoint: fake.endpoint, requestTimeoutMs: HETZNER_REQUEST_TIMEOUT_MS, budget: hetznerRateBudget(Date.now), session: unboundedSession() });
 
 async function reason(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -2,6 +2,7 @@
  * Shared setup of the Hetzner tests: a started fake (closed at teardown, its spec violations
  * failing the test) with servers in fsn1 and one in nbg1, and an issuer factory pointed at it.
  */
+import { Sessions, unboundedSession } from '../../src/issuers/session.js';
 import { createHetznerIssuerFactory, type HetznerFactoryOptions } from '../../src/issuers/hetzner/index.js';
 import type { RoutedIPIssuer, RoutedIPOwner } from '../../src/issuers/issuer.js';
 import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
@@ -37,9 +38,14 @@ export function issuerSpec(fake: FakeHetzner, extra: Partial<RoutedIPIssuerSpec>
   return { hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: fake.endpoint }, ...extra };
 }
 
+const sessionsOf = new WeakMap<object, Sessions>();
+
 /** Builds an issuer for one "hook call" from a factory (share the factory to share budgets and locks). */
 export function issuerFrom(factory: ReturnType<typeof createHetznerIssuerFactory>, fake: FakeHetzner, token = TOKEN): RoutedIPIssuer {
-  return factory({ namespace: NAMESPACE, name: 'cloud', spec: issuerSpec(fake), secrets: new Map([['hcloud-api', tokenSecret(token)]]), logger: recordingLogger() });
+  // The process-wide part of the sessions (budgets) lives as long as the factory, as in the app.
+  let sessions = sessionsOf.get(factory);
+  if (!sessions) sessionsOf.set(factory, (sessions = new Sessions()));
+  return factory({ namespace: NAMESPACE, name: 'cloud', spec: issuerSpec(fake), secrets: new Map([['hcloud-api', tokenSecret(token)]]), logger: recordingLogger(), session: unboundedSession(sessions) });
 }
 
 /** A fresh factory + issuer. */

@@ -44,8 +44,12 @@ t.test('64 aborted calls do not wedge the service in 429; /readyz reports satura
   const { app } = await buildTestApp(t, { registry: gated.registry, clock: w.clock.now });
   w.app = app;
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const post = (signal?: AbortSignal) =>
-    request(`${base}/sync`, { method: 'POST', body: JSON.stringify(w.request()), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
+  // 64 different RoutedIPs: calls for one RoutedIP queue behind each other (per-RoutedIP lock).
+  const post = (signal?: AbortSignal, i = 0) => {
+    const body = w.request();
+    body.parent = { ...body.parent, metadata: { ...body.parent.metadata, name: `rip-${i}`, uid: `uid-rip-${i}` } };
+    return request(`${base}/sync`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
+  };
 
   const limit = 64; // the production default of buildApp
   // Count the hook answers whose connection closed before they were written (the server's view
@@ -57,10 +61,10 @@ t.test('64 aborted calls do not wedge the service in 429; /readyz reports satura
     if (req.url === '/sync') res.on('close', () => !res.writableFinished && ++closed === limit && allClosed());
   });
   const controllers = Array.from({ length: limit }, () => new AbortController());
-  const calls = controllers.map((c) => post(c.signal).catch((err: unknown) => err));
+  const calls = controllers.map((c, i) => post(c.signal, i).catch((err: unknown) => err));
   await gated.reached(limit);
 
-  const over = await post();
+  const over = await post(undefined, limit);
   t.equal(over.statusCode, 429, 'a 65th call is refused while 64 are in flight');
   t.equal(over.headers['retry-after'], '1');
   await over.body.dump();
@@ -82,9 +86,57 @@ t.test('64 aborted calls do not wedge the service in 429; /readyz reports satura
     if (ready !== 200) await new Promise((r) => setImmediate(r));
   }
   t.equal(ready, 200, '/readyz is ready again');
-  const after = await post();
+  const after = await post(undefined, limit + 1);
   t.equal(after.statusCode, 200, 'a new call is served, not 429');
   await after.body.dump();
   const metrics = await request(`${base}/metrics`);
   t.match(await metrics.body.text(), /routedip_hooks_in_flight 0/, 'the in-flight gauge is back to 0: each slot released exactly once');
+});
+
+t.test('a call Metacontroller gave up on stops its cloud work and frees its RoutedIP for the retry', async (t) => {
+  const w = new ScriptedWorld();
+  const base = createIssuerRegistry({ memoryCloud: w.cloud });
+  let blocked!: () => void;
+  const entered = new Promise<void>((resolve) => (blocked = resolve));
+  let first = true;
+  let sawAbort = false;
+  // The first FindRoutedIP hangs like a cloud request that never answers; like the SDK and axios,
+  // it gives up when the call's session signal aborts.
+  const registry: IssuerRegistry = {
+    memory: (context) => {
+      const issuer = base.memory!(context);
+      return {
+        ...issuer,
+        findRoutedIP: async (query) => {
+          if (!first) return issuer.findRoutedIP(query);
+          first = false;
+          blocked();
+          await new Promise<void>((_resolve, reject) =>
+            context.session.signal.addEventListener('abort', () => {
+              sawAbort = true;
+              reject(context.session.deadlineError('FindRoutedIP'));
+            }),
+          );
+          return undefined;
+        },
+      };
+    },
+  };
+  const { buildTestApp } = await import('../helpers/app.js');
+  const { app } = await buildTestApp(t, { registry, clock: w.clock.now });
+  const url = `${await app.listen({ port: 0, host: '127.0.0.1' })}/sync`;
+  const post = (signal?: AbortSignal) =>
+    request(url, { method: 'POST', body: JSON.stringify(w.request()), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
+  const abandoned = new AbortController();
+  const call = post(abandoned.signal).catch((err: unknown) => err);
+  await entered;
+  abandoned.abort();
+  t.equal(((await call) as Error).name, 'AbortError');
+  // Metacontroller requeues the key at once: the retry must not wait for the abandoned call.
+  const retry = await post();
+  t.equal(retry.statusCode, 200);
+  const body = (await retry.body.json()) as { status: { conditions: Array<{ type: string; status: string; reason: string }> } };
+  t.match(body.status.conditions.find((c) => c.type === 'Ready'), { status: 'True' }, 'the retry converged instead of waiting out the deadline');
+  t.ok(sawAbort, "the abandoned call's cloud request was aborted");
+  t.same(w.cloud.snapshot('ingress/cloud').ips.length, 1, 'one address');
 });

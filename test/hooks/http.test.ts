@@ -7,6 +7,7 @@ import { request as undiciRequest } from 'undici';
 import { reconcile } from '../../src/reconcile/index.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
+import { unboundedSession } from '../../src/issuers/session.js';
 import { SyncResponseSchema } from '../../src/schemas/metacontroller.js';
 import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
 import { node, secret, withLabels } from '../fixtures/k8s.js';
@@ -95,6 +96,7 @@ t.test('the serialized status is the computed status: no field dropped by the re
     registry: createIssuerRegistry({ memoryCloud: cloneCloud(w) }),
     clock: w.clock.now,
     logger: w.app.log,
+    session: unboundedSession(),
   });
   const res = await w.app.inject({ method: 'POST', url: '/sync', payload: request });
   t.same(res.json().status, JSON.parse(JSON.stringify(computed.status)), 'every computed field is on the wire');

@@ -3,6 +3,7 @@
  * annotation, others lose them, and no sync loop can start — the marks change only when the
  * holder changes, a steady state writes nothing, and writing the label never moves an IP.
  */
+import { READY_RESYNC_SECONDS } from '../../src/reconcile/sync.js';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { applyStringUpdates } from '../../src/demo/metacontroller.js';
@@ -96,7 +97,7 @@ t.test('no sync loop: marks are written once, then the RoutedIP and the Nodes st
   world.cloud.clearCalls();
   const answer = await world.sync();
   t.equal(JSON.stringify(answer.body.status), before, 'same status bytes with the labelled node');
-  t.equal(answer.body.resyncAfterSeconds, undefined);
+  t.equal(answer.body.resyncAfterSeconds, READY_RESYNC_SECONDS, 'only the drift check');
   t.same(world.writes(), [], 'no cloud write');
   t.same(await decorateNodes(world, [world.parent]), [], 'steady state: no Node is written');
 

@@ -6,13 +6,15 @@ import t from 'tap';
 import { IssuerRateLimitError, IssuerUnavailableError } from '../../src/issuers/errors.js';
 import { endpointSlice, notReady, pod, withTaint } from '../fixtures/k8s.js';
 import { sync } from '../helpers/app.js';
+import { READY_RESYNC_SECONDS } from '../../src/reconcile/sync.js';
 import { ACCOUNT, condition, FIREWALL, ScriptedWorld } from './world.js';
 
 t.test('FirstRound: IP created and assigned, firewall steps in the availability order', async (t) => {
   const w = await new ScriptedWorld().start(t);
   const res = await w.sync();
   t.equal(res.statusCode, 200);
-  t.same(Object.keys(res.body).sort(), ['children', 'status'], 'only keys Metacontroller knows; no resync once Ready');
+  t.same(Object.keys(res.body).sort(), ['children', 'resyncAfterSeconds', 'status'], 'only keys Metacontroller knows');
+  t.equal(res.body.resyncAfterSeconds, READY_RESYNC_SECONDS, 'Ready still asks to be looked at again: drift in the cloud is noticed');
   t.same(w.writeMethods(), ['addRoutedIPFirewallPort', 'addRoutedIPFirewallNode', 'createRoutedIP', 'assignRoutedIP']);
   const s = res.body.status;
   t.equal(s.address, '203.0.113.1');

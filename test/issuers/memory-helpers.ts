@@ -3,7 +3,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RoutedIPIssuer } from '../../src/issuers/issuer.js';
 import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { createMemoryIssuer } from '../../src/issuers/memory/issuer.js';
-import type { IssuerContext } from '../../src/issuers/registry.js';
+import type { IssuerContext } from '../../src/issuers/issuer.js';
+import { unboundedSession } from '../../src/issuers/session.js';
 import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
 
 const noop = (): void => undefined;
@@ -16,7 +17,7 @@ export const silentLogger: FastifyBaseLogger = {
 
 /** The context the registry would hand the memory factory for issuer `ingress/<name>`. */
 export function memoryContext(name = 'cloud', spec: Partial<RoutedIPIssuerSpec> = {}): IssuerContext {
-  return { namespace: 'ingress', name, spec: { memory: {}, ...spec }, secrets: new Map(), logger: silentLogger };
+  return { namespace: 'ingress', name, spec: { memory: {}, ...spec }, secrets: new Map(), logger: silentLogger, session: unboundedSession() };
 }
 
 /** A memory issuer for `ingress/<name>` with `firewalls`, on `cloud` (a fresh one by default). */

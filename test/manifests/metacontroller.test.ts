@@ -91,3 +91,33 @@ t.test('Service DecoratorController: annotated Services, RoutedIP attachments up
   t.same(controller.spec.attachments, [{ apiVersion: 'routedip.io/v1alpha1', resource: 'routedips', updateStrategy: { method: 'InPlace' } }]);
   t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'finalize', 'sync']);
 });
+
+t.test('the service deadline sits below the hook timeout it is configured with', async (t) => {
+  const { hookDeadlineMs } = await import('../../src/app.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const deployment = readDoc('manifests/deploy/deployment.yaml', 'Deployment');
+  const env = Object.fromEntries((deployment.spec.template.spec.containers[0].env as Json[]).map((e) => [e.name, e.value]));
+  const configured = loadConfig({ HOOK_TIMEOUT_SECONDS: env.HOOK_TIMEOUT_SECONDS }).hookTimeoutSeconds;
+  // Every controller calls the same service, so every hook's timeout is the one configured.
+  for (const { file, doc } of controllers) {
+    for (const [name, hook] of Object.entries(doc.spec.hooks as Record<string, Json>)) {
+      const seconds = Number(/^(\d+)s$/.exec(hook.webhook.timeout)?.[1]);
+      t.equal(configured, seconds, `${file} ${doc.metadata.name}: HOOK_TIMEOUT_SECONDS in the Deployment equals the ${name} hook timeout`);
+      t.ok(hookDeadlineMs(seconds) <= seconds * 1000 - 2000, `${doc.metadata.name} ${name}: the deadline leaves 2 s for the answer`);
+    }
+  }
+  t.equal(loadConfig({}).hookTimeoutSeconds, 10, "the default is Metacontroller's default");
+  t.throws(() => loadConfig({ HOOK_TIMEOUT_SECONDS: '1' }), /HOOK_TIMEOUT_SECONDS/, 'too short to leave room is refused');
+  t.equal(hookDeadlineMs(10), 8000);
+  t.equal(hookDeadlineMs(2), 1000, 'never below 1 s');
+});
+
+t.test('a Ready RoutedIP is looked at again before the periodic resync would', async (t) => {
+  const { READY_RESYNC_SECONDS } = await import('../../src/reconcile/sync.js');
+  const period = byName('routedip').spec.resyncPeriodSeconds as number;
+  t.ok(READY_RESYNC_SECONDS > 0 && READY_RESYNC_SECONDS < period, `READY_RESYNC_SECONDS ${READY_RESYNC_SECONDS} < resyncPeriodSeconds ${period}`);
+});
+
+t.test('the webhook Service pins each client to one replica', async (t) => {
+  t.equal(service.spec.sessionAffinity, 'ClientIP');
+});

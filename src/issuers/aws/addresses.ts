@@ -118,7 +118,7 @@ export async function assignRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP, node
   const taken = new Set(onEni.map((a) => a.PrivateIpAddress));
   const privateIp = eni.privateIps.find((p) => !taken.has(p));
   if (privateIp === undefined) {
-    throw new IssuerInvalidError(`every private IP of ${eni.id} on instance ${node.id} already holds an Elastic IP; add a secondary private IP`, 'NoFreePrivateAddress');
+    throw new IssuerInvalidError(`every private IP of ${eni.id} on instance ${node.id} already holds an Elastic IP; add a secondary private IP`, 'NoFreePrivateAddress', { node: node.node });
   }
   await retryWhileInvisible(ctx, `Elastic IP ${ip.address}`, ['InvalidAllocationID.NotFound'], () =>
     ctx.call('AssociateAddress', () =>

@@ -64,7 +64,7 @@ export interface Ec2ClientConfig {
   readonly region: string;
   readonly endpoint?: string;
   readonly credentials?: Ec2Credentials;
-  /** Per-request timeout, well below Metacontroller's 10 s hook timeout. */
+  /** Per-request timeout; the hook's deadline (HOOK_TIMEOUT_SECONDS) bounds the whole call on top of it. */
   readonly requestTimeoutMs: number;
 }
 
@@ -106,20 +106,24 @@ export function buildEc2Clients(config: Ec2ClientConfig): Ec2Clients {
   return { retrying: buildClient(config, RETRYING_ATTEMPTS), once: buildClient(config, 1) };
 }
 
-/** Wraps the clients in the seam; AllocateAddress is the one call sent through `once`. */
-export function ec2Api(clients: Ec2Clients): Ec2Api {
+/**
+ * Wraps the clients in the seam; AllocateAddress is the one call sent through `once`. Every
+ * request, the one-attempt AllocateAddress included, carries `signal` (the hook call's deadline).
+ */
+export function ec2Api(clients: Ec2Clients, signal?: AbortSignal): Ec2Api {
   const client = clients.retrying;
+  const opts = signal ? { abortSignal: signal } : {};
   return {
-    describeAddresses: (input) => client.send(new DescribeAddressesCommand(input)),
-    allocateAddress: (input) => clients.once.send(new AllocateAddressCommand(input)),
-    associateAddress: (input) => client.send(new AssociateAddressCommand(input)),
-    disassociateAddress: (input) => client.send(new DisassociateAddressCommand(input)),
-    releaseAddress: (input) => client.send(new ReleaseAddressCommand(input)),
-    describeInstances: (input) => client.send(new DescribeInstancesCommand(input)),
-    describeNetworkInterfaces: (input) => client.send(new DescribeNetworkInterfacesCommand(input)),
-    describeSecurityGroups: (input) => client.send(new DescribeSecurityGroupsCommand(input)),
-    authorizeSecurityGroupIngress: (input) => client.send(new AuthorizeSecurityGroupIngressCommand(input)),
-    revokeSecurityGroupIngress: (input) => client.send(new RevokeSecurityGroupIngressCommand(input)),
-    modifyNetworkInterfaceAttribute: (input) => client.send(new ModifyNetworkInterfaceAttributeCommand(input)),
+    describeAddresses: (input) => client.send(new DescribeAddressesCommand(input), opts),
+    allocateAddress: (input) => clients.once.send(new AllocateAddressCommand(input), opts),
+    associateAddress: (input) => client.send(new AssociateAddressCommand(input), opts),
+    disassociateAddress: (input) => client.send(new DisassociateAddressCommand(input), opts),
+    releaseAddress: (input) => client.send(new ReleaseAddressCommand(input), opts),
+    describeInstances: (input) => client.send(new DescribeInstancesCommand(input), opts),
+    describeNetworkInterfaces: (input) => client.send(new DescribeNetworkInterfacesCommand(input), opts),
+    describeSecurityGroups: (input) => client.send(new DescribeSecurityGroupsCommand(input), opts),
+    authorizeSecurityGroupIngress: (input) => client.send(new AuthorizeSecurityGroupIngressCommand(input), opts),
+    revokeSecurityGroupIngress: (input) => client.send(new RevokeSecurityGroupIngressCommand(input), opts),
+    modifyNetworkInterfaceAttribute: (input) => client.send(new ModifyNetworkInterfaceAttributeCommand(input), opts),
   };
 }

@@ -1,11 +1,11 @@
 /**
  * The `aws` issuer factory: credentials from the RoutedIPIssuer's Secret (or the SDK's default
  * chain when `credentialsSecretRef` is absent), one cached EC2 client per account and endpoint,
- * and a process-wide throttle budget.
+ * and the account's throttle budget from the session module.
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
-import type { IssuerContext, IssuerFactory } from '../registry.js';
+import type { IssuerContext, IssuerFactory } from '../issuer.js';
 import { readOptionalSecretKey, readSecretKey } from '../secrets.js';
 import { buildEc2Clients, ec2Api, type Ec2Api, type Ec2Clients, type Ec2Credentials } from './client.js';
 import { makeCall, type AwsContext } from './context.js';
@@ -14,7 +14,7 @@ import { createThrottleBudget, type ThrottleBudget } from './throttle.js';
 
 /** Options of the aws issuer factory (tests and tuning). */
 export interface AwsFactoryOptions {
-  /** Per-request timeout in ms; default 3000, well below Metacontroller's 10 s hook timeout. */
+  /** Per-request timeout in ms; default 3000. The hook's deadline bounds the whole call on top of it. */
   readonly requestTimeoutMs?: number;
   /** Waits before re-trying a call on a just-created resource; default [250, 750]. */
   readonly consistencyDelaysMs?: readonly number[];
@@ -42,7 +42,6 @@ const accountKey = (region: string, endpoint: string | undefined, creds: Ec2Cred
 /** Builds the aws issuer factory; clients and the throttle budget live as long as the factory. */
 export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerFactory {
   const clients = new Map<string, Ec2Clients>();
-  const budget: ThrottleBudget = createThrottleBudget(options.now);
   return (context) => {
     const spec = context.spec.aws;
     if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no aws block`, 'InvalidIssuerSpec');
@@ -65,14 +64,17 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerF
         clients.delete(oldest);
       }
     }
-    const api = options.wrapApi ? options.wrapApi(ec2Api(client)) : ec2Api(client);
+    // The throttle budget is the account's lasting state in the session module.
+    const budget: ThrottleBudget = context.session.openAccount(`aws:${key}`, () => createThrottleBudget(options.now));
+    const api = options.wrapApi ? options.wrapApi(ec2Api(client, context.session.signal)) : ec2Api(client, context.session.signal);
     const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'aws' });
     const ctx: AwsContext = {
       api,
       region: spec.region,
       logger,
       consistencyDelaysMs: options.consistencyDelaysMs ?? [250, 750],
-      call: makeCall(budget, key, logger),
+      session: context.session,
+      call: makeCall(budget, key, logger, context.session),
     };
     return createAwsIssuer(ctx);
   };

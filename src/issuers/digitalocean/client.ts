@@ -8,6 +8,7 @@
 import axios, { isAxiosError, type AxiosResponse } from 'axios';
 import { modules } from 'dots-wrapper';
 import { mapDigitalOceanError } from './errors.js';
+import type { HookSession } from '../session.js';
 import type { RateBudget } from '../rate-budget.js';
 
 /** `region` of any DigitalOcean object. */
@@ -81,6 +82,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   readonly requestTimeoutInMs: number;
   readonly budget: RateBudget;
+  /** The hook call's session: its signal aborts every request at the deadline; no write starts after it. */
+  readonly session: HookSession;
 }
 
 const PER_PAGE = 200;
@@ -97,15 +100,24 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
   });
   const http = context.httpClient;
-  const { budget } = options;
+  const { budget, session } = options;
+  // Every request of this call (dots-wrapper's included: they share the instance) carries the
+  // session's signal, and no write is sent once the deadline passed.
+  http.interceptors.request.use((config) => {
+    if ((config.method ?? 'get').toLowerCase() !== 'get') session.beforeWrite(`${config.method?.toUpperCase()} ${config.url ?? ''}`);
+    config.signal = session.signal;
+    return config;
+  });
 
   async function call<T>(what: string, run: () => Promise<Readonly<{ data: T; status: number; headers: object }>>): Promise<T> {
     budget.check();
+    if (session.signal.aborted) throw session.deadlineError(what);
     try {
       const res = await run();
       budget.observe(res.status, res.headers as Record<string, unknown>);
       return res.data;
     } catch (err) {
+      if (session.signal.aborted) throw session.deadlineError(what);
       if (isAxiosError(err) && err.response) {
         const limited = budget.observe(err.response.status, err.response.headers as Record<string, unknown>);
         if (limited) throw limited;

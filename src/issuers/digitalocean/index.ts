@@ -2,14 +2,14 @@
  * The DigitalOcean issuer factory: reads the token from the Secret named by
  * `spec.digitalocean.tokenSecretRef` (key `token` by default), builds the client and the issuer.
  *
- * The factory is built once per process; it keeps one rate budget per token in its closure,
- * keyed by a SHA-256 prefix of the token (the token itself is never stored as a key, logged or
- * put in a message), so every hook call made with the same token shares what DigitalOcean said
- * about the remaining budget.
+ * The rate budget is the account's lasting state in the session module, keyed by a SHA-256
+ * prefix of the token (the token itself is never stored as a key, logged or put in a message),
+ * so every hook call made with the same token shares what DigitalOcean said about the remaining
+ * budget.
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
-import type { IssuerFactory } from '../registry.js';
+import type { IssuerFactory } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
 import { createDigitalOceanClient } from './client.js';
 import { DigitalOceanIssuer } from './issuer.js';
@@ -21,8 +21,8 @@ export type { DigitalOceanClient } from './client.js';
 /** Options of the digitalocean issuer factory (tests and tuning). */
 export interface DigitalOceanFactoryOptions {
   /**
-   * Per-request timeout. Kept well below Metacontroller's hook timeout (10 s by default) so a
-   * slow API gives a condition rather than a hook timeout. Default 5000.
+   * Per-request timeout. Default 5000. A sync is several requests: the hook's deadline (the
+   * session's signal) bounds the whole call on top of it.
    */
   readonly requestTimeoutInMs?: number;
   /** Calls stop once `ratelimit-remaining` is at or below this. Default 10 (of 250 a minute). */
@@ -39,23 +39,19 @@ const tokenKey = (token: string) => createHash('sha256').update(token).digest('h
 
 /** Builds the digitalocean issuer factory. */
 export function createDigitalOceanIssuerFactory(options: DigitalOceanFactoryOptions = {}): IssuerFactory {
-  const budgets = new Map<string, RateBudget>();
   const now = options.now ?? Date.now;
   return (context) => {
     const spec = context.spec.digitalocean;
     if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no digitalocean block`, 'InvalidIssuerSpec');
     const ref = spec.tokenSecretRef;
     const token = readSecretKey(context.secrets, context.namespace, ref.name, ref.key ?? 'token');
-    const key = tokenKey(token);
-    let budget = budgets.get(key);
-    if (!budget) {
-      budget = new RateBudget({ reserve: options.rateLimitReserve ?? DEFAULT_RESERVE, now });
-      budgets.set(key, budget);
-    }
+    // One budget per token for the whole process, kept by the session module.
+    const budget = context.session.openAccount(`digitalocean:${tokenKey(token)}`, () => new RateBudget({ reserve: options.rateLimitReserve ?? DEFAULT_RESERVE, now }));
     const client = createDigitalOceanClient({
       token,
       requestTimeoutInMs: options.requestTimeoutInMs ?? DEFAULT_TIMEOUT_MS,
       budget,
+      session: context.session,
       ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint.replace(/\/+$/, '') } : {}),
     });
     return new DigitalOceanIssuer(client, spec.region);

@@ -53,11 +53,11 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
   /** Reads the target Droplet: it must exist, be in the issuer's region and be protected already. */
   private async dropletFor(node: NodeTarget): Promise<number> {
     const id = dropletNumber(node.id);
-    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget', { node: node.node });
     const droplet = await this.client.getDroplet(id);
     if (!droplet) throw new IssuerNotFoundError(`droplet ${id} of node ${node.node} does not exist`, 'DropletNotFound', true);
     if (droplet.region.slug !== this.region) {
-      throw new IssuerInvalidError(`droplet ${id} of node ${node.node} is in region ${droplet.region.slug}, not in the issuer's region ${this.region}`, 'NodeInWrongRegion');
+      throw new IssuerInvalidError(`droplet ${id} of node ${node.node} is in region ${droplet.region.slug}, not in the issuer's region ${this.region}`, 'NodeInWrongRegion', { node: node.node });
     }
     if (this.firewallPending.has(node.id)) {
       throw new IssuerBusyError(`the firewall is still being applied to droplet ${id}; waiting before pointing the IP at it`, 'FirewallChangePending');
@@ -147,7 +147,7 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
 
   async addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void> {
     const id = dropletNumber(node.id);
-    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget');
+    if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget', { node: node.node });
     await this.client.addDropletsToFirewall(firewall.id, [id]);
     // DigitalOcean applies the firewall asynchronously; note whether it is applied yet so the
     // assign that follows in this call waits for it (availability order).

@@ -12,6 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { request } from 'undici';
 import { IssuerUnavailableError } from '../errors.js';
 import type { RateBudget } from '../rate-budget.js';
+import type { HookSession } from '../session.js';
 import { mapHetznerError } from './errors.js';
 import {
   HActionSchema,
@@ -70,6 +71,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   readonly requestTimeoutMs: number;
   readonly budget: RateBudget;
+  /** The hook call's session: its signal aborts every request at the deadline; no write starts after it. */
+  readonly session: HookSession;
 }
 
 /** Hetzner's API base. */
@@ -98,10 +101,12 @@ const ListActions = Type.Object({ actions: Type.Array(HActionSchema), meta: HMet
 /** Builds the client. */
 export function createHetznerClient(options: ClientOptions): HetznerClient {
   const base = (options.endpoint ?? HETZNER_ENDPOINT).replace(/\/+$/, '');
-  const { budget } = options;
+  const { budget, session } = options;
 
   async function call<S extends TSchema>(what: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions<S> = {}): Promise<Static<S> | undefined> {
     budget.check();
+    if (session.signal.aborted) throw session.deadlineError(what);
+    if (method !== 'GET') session.beforeWrite(what);
     const qs = opts.query && opts.query.length > 0 ? `?${new URLSearchParams(opts.query as Array<[string, string]>).toString()}` : '';
     let status: number;
     let headers: Record<string, unknown>;
@@ -113,11 +118,13 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         headersTimeout: options.requestTimeoutMs,
         bodyTimeout: options.requestTimeoutMs,
+        signal: session.signal,
       });
       status = res.statusCode;
       headers = res.headers;
       text = await res.body.text();
     } catch (err) {
+      if (session.signal.aborted) throw session.deadlineError(what);
       const code = (err as { code?: unknown }).code;
       throw new IssuerUnavailableError(`${what}: no answer from the Hetzner Cloud API (${typeof code === 'string' ? code : 'network error'})`, 'CloudUnreachable');
     }

@@ -2,16 +2,16 @@
  * The Hetzner Cloud issuer factory: reads the token from the Secret named by
  * `spec.hetzner.tokenSecretRef` (key `token` by default), builds the client and the issuer.
  *
- * The factory is built once per process. It keeps, per token (keyed by a SHA-256 prefix of it;
- * the token itself is never a key, logged or put in a message), one rate budget — Hetzner counts
- * 3,600 requests per hour per project, refilled by one per second, and every hook call made with
- * the token shares what the `RateLimit-*` headers said — and one lock that serializes rule
- * rewrites per Firewall.
+ * Per token (keyed by a SHA-256 prefix of it; the token itself is never a key, logged or put in
+ * a message) the session module keeps one rate budget — Hetzner counts 3,600 requests per hour
+ * per project, refilled by one per second, and every hook call made with the token shares what
+ * the `RateLimit-*` headers said. The factory keeps one lock that serializes rule rewrites per
+ * Firewall. Every request carries the hook call's signal (its deadline).
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
 import { RateBudget } from '../rate-budget.js';
-import type { IssuerFactory } from '../registry.js';
+import type { IssuerFactory } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
 import { createHetznerClient } from './client.js';
 import { HetznerIssuer } from './issuer.js';
@@ -43,7 +43,6 @@ const tokenKey = (token: string) => createHash('sha256').update(token).digest('h
 
 /** Builds the hetzner issuer factory. */
 export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}): IssuerFactory {
-  const budgets = new Map<string, RateBudget>();
   const lock = createKeyedLock();
   const now = options.now ?? Date.now;
   return (context) => {
@@ -52,15 +51,13 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
     const ref = spec.tokenSecretRef;
     const token = readSecretKey(context.secrets, context.namespace, ref.name, ref.key ?? 'token');
     const key = tokenKey(token);
-    let budget = budgets.get(key);
-    if (!budget) {
-      budget = hetznerRateBudget(now, options.rateLimitReserve);
-      budgets.set(key, budget);
-    }
+    // One budget per token for the whole process, kept by the session module.
+    const budget = context.session.openAccount(`hetzner:${key}`, () => hetznerRateBudget(now, options.rateLimitReserve));
     const client = createHetznerClient({
       token,
       requestTimeoutMs: options.requestTimeoutMs ?? HETZNER_REQUEST_TIMEOUT_MS,
       budget,
+      session: context.session,
       ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint } : {}),
     });
     const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'hetzner' });

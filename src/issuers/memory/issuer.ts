@@ -14,8 +14,9 @@
  */
 import { IssuerNotFoundError } from '../errors.js';
 import type { FirewallRule, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuer.js';
-import type { IssuerContext } from '../registry.js';
+import type { IssuerContext } from '../issuer.js';
 import type { MemoryCloud } from './cloud.js';
+import { WRITE_METHODS } from './calls.js';
 import { mergeRules, OWNER_TAG, UID_TAG, type MemoryFirewall, type MemoryIP } from './state.js';
 
 const DONE = { done: true } as const;
@@ -35,6 +36,13 @@ export function createMemoryIssuer(cloud: MemoryCloud, context: IssuerContext): 
   // A ClusterRoutedIPIssuer has an account of its own, apart from any namespaced issuer's.
   const key = context.kind === 'ClusterRoutedIPIssuer' ? `cluster/${context.name}` : `${context.namespace}/${context.name}`;
   for (const name of context.spec.memory?.firewalls ?? []) cloud.account(key).ensureFirewall(name);
+  const { session } = context;
+  session.openAccount(`memory:${key}`, () => undefined);
+  // Like the cloud issuers: nothing starts once the call is abandoned, no write after the deadline.
+  const invoke: MemoryCloud['invoke'] = async (account, method, describe, operation) => {
+    if (session.signal.aborted || (WRITE_METHODS.has(method) && session.expired)) throw session.deadlineError(method);
+    return cloud.invoke(account, method, describe, operation);
+  };
 
   return {
     provider: 'memory',
@@ -42,7 +50,7 @@ export function createMemoryIssuer(cloud: MemoryCloud, context: IssuerContext): 
     nodeTarget: (node) => ({ node: node.metadata.name, id: node.metadata.name }),
 
     findRoutedIP: (query) =>
-      cloud.invoke(key, 'findRoutedIP', () => query.address ? `address=${query.address}` : `uid=${query.owner.uid}`, (account) => {
+      invoke(key, 'findRoutedIP', () => query.address ? `address=${query.address}` : `uid=${query.owner.uid}`, (account) => {
         if (query.address === undefined) {
           const ip = account.ipByTag(UID_TAG, query.owner.uid);
           return { result: ip && observeIP(ip), changed: false };
@@ -53,39 +61,39 @@ export function createMemoryIssuer(cloud: MemoryCloud, context: IssuerContext): 
       }),
 
     createRoutedIP: (owner, node) =>
-      cloud.invoke(key, 'createRoutedIP', () => `${owner.namespace}/${owner.name} node=${node.id}`, (account) => {
+      invoke(key, 'createRoutedIP', () => `${owner.namespace}/${owner.name} node=${node.id}`, (account) => {
         const applied = account.allocate({ [UID_TAG]: owner.uid, [OWNER_TAG]: `${owner.namespace}/${owner.name}` });
         return { result: observeIP(applied.result), changed: applied.changed };
       }),
 
     assignRoutedIP: (ip, node) =>
-      cloud.invoke(key, 'assignRoutedIP', () => `${ip.address} -> ${node.id}`, (account) => ({ ...account.setHolder(ip.id, node.id), result: DONE })),
+      invoke(key, 'assignRoutedIP', () => `${ip.address} -> ${node.id}`, (account) => ({ ...account.setHolder(ip.id, node.id), result: DONE })),
 
     unassignRoutedIP: (ip) =>
-      cloud.invoke(key, 'unassignRoutedIP', () => ip.address, (account) => {
+      invoke(key, 'unassignRoutedIP', () => ip.address, (account) => {
         // Already released is already detached: the write is done.
         if (!account.listIPs().some((i) => i.id === ip.id)) return { result: DONE, changed: false };
         return { ...account.setHolder(ip.id, undefined), result: DONE };
       }),
 
-    releaseRoutedIP: (ip) => cloud.invoke(key, 'releaseRoutedIP', () => ip.address, (account) => ({ ...account.release(ip.id), result: DONE })),
+    releaseRoutedIP: (ip) => invoke(key, 'releaseRoutedIP', () => ip.address, (account) => ({ ...account.release(ip.id), result: DONE })),
 
     findRoutedIPFirewall: (name) =>
-      cloud.invoke(key, 'findRoutedIPFirewall', () => name, (account) => {
+      invoke(key, 'findRoutedIPFirewall', () => name, (account) => {
         const fw = account.firewallByName(name);
         return { result: fw && observeFirewall(fw), changed: false };
       }),
 
     addRoutedIPFirewallPort: (fw, rules) =>
-      cloud.invoke(key, 'addRoutedIPFirewallPort', () => `${fw.name} ${describeRules(rules)}`, (account) => account.addRules(fw.id, rules)),
+      invoke(key, 'addRoutedIPFirewallPort', () => `${fw.name} ${describeRules(rules)}`, (account) => account.addRules(fw.id, rules)),
 
     deleteRoutedIPFirewallPort: (fw, rules) =>
-      cloud.invoke(key, 'deleteRoutedIPFirewallPort', () => `${fw.name} ${describeRules(rules)}`, (account) => account.deleteRules(fw.id, rules)),
+      invoke(key, 'deleteRoutedIPFirewallPort', () => `${fw.name} ${describeRules(rules)}`, (account) => account.deleteRules(fw.id, rules)),
 
     addRoutedIPFirewallNode: (fw, node) =>
-      cloud.invoke(key, 'addRoutedIPFirewallNode', () => `${fw.name} ${node.id}`, (account) => account.setNode(fw.id, node.id, true)),
+      invoke(key, 'addRoutedIPFirewallNode', () => `${fw.name} ${node.id}`, (account) => account.setNode(fw.id, node.id, true)),
 
     deleteRoutedIPFirewallNode: (fw, nodeId) =>
-      cloud.invoke(key, 'deleteRoutedIPFirewallNode', () => `${fw.name} ${nodeId}`, (account) => account.setNode(fw.id, nodeId, false)),
+      invoke(key, 'deleteRoutedIPFirewallNode', () => `${fw.name} ${nodeId}`, (account) => account.setNode(fw.id, nodeId, false)),
   } satisfies RoutedIPIssuer;
 }

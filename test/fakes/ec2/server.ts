@@ -50,6 +50,10 @@ export class FakeEc2 {
   private readonly faults = new Map<string, Array<Ec2FaultSpec & { left: number }>>();
   private server?: Server;
   private requests = 0;
+  /** Every call waits this long before it is handled (a slow EC2). */
+  latencyMs = 0;
+  /** Calls whose client closed the connection before the answer (an aborted request). */
+  abandoned = 0;
 
   constructor(private readonly options: FakeEc2ServerOptions = {}) {
     this.state = new Ec2State(options);
@@ -112,6 +116,11 @@ export class FakeEc2 {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    res.on('close', () => {
+      if (!res.writableFinished) this.abandoned += 1;
+    });
+    // A slow EC2 still performs a call whose client left meanwhile: a lost response.
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const params = QueryParams.parse(Buffer.concat(chunks).toString('utf8'));
     const action = params.get('Action') ?? '';
     const requestId = `00000000-0000-4000-8000-${(++this.requests).toString(16).padStart(12, '0')}`;

@@ -1,0 +1,26 @@
+/**
+ * A slow DigitalOcean API (every request takes 1.5 s) makes a first sync longer than the hook
+ * timeout. The call must stop at its deadline (8 s): the axios request in flight is aborted, no
+ * later write (the create) is sent, and the status so far is answered (200) with a resync; once
+ * the API is fast again the RoutedIP converges with one reserved IP.
+ */
+import t from 'tap';
+import { condition, DigitalOceanWorld } from './world.js';
+
+t.test('a sync stops at its deadline: in-flight request aborted, no later write, status so far answered', async (t) => {
+  const w = await new DigitalOceanWorld().start(t);
+  w.fake.latencyMs = 1500;
+  const answer = await w.sync();
+  t.equal(answer.statusCode, 200);
+  t.match(condition(w.status, 'Ready'), { status: 'False', reason: 'DeadlineExceeded' });
+  t.ok((answer.body.resyncAfterSeconds ?? 0) > 0, 'asks to be called again');
+  // The server notices the aborted connection a moment after the in-process answer: wait for it.
+  for (let i = 0; i < 100 && w.fake.abandoned === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(w.fake.abandoned >= 1, `the request in flight at the deadline was aborted (${w.fake.abandoned})`);
+  t.notOk(w.fake.mutations().some((m) => m === 'POST /v2/reserved_ips'), `no create after the deadline (${w.fake.mutations().join(', ')})`);
+
+  w.fake.latencyMs = 0;
+  await w.syncUntilReady();
+  t.equal(w.fake.model.reservedIPs.size, 1, 'exactly one reserved IP');
+  t.same(w.fake.violations, []);
+});
