@@ -6,6 +6,7 @@
  *   created IP on a node                 →  unassign, then release         delete owned ports/nodes
  *   adopted IP (spec.address) on a node  →  unassign only (never release)  delete owned ports/nodes
  *   action in progress on the IP         →  pending (poll again)           wait
+ *   no IP, a create intent still open    →  pending (a create may land)    wait
  *   nothing owned left                   →  skipped                        skipped  ⇒ finalized
  *
  * Entries another RoutedIP sharing the firewall still needs are left to it.
@@ -13,6 +14,7 @@
 import type { ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
 import type { FirewallStatus } from '../schemas/routed-ip.js';
 import { planFirewall } from './firewall.js';
+import { intentExpiry, intentState, type IntentObservation } from './intent.js';
 import { act, decided, describeRules, type PlannedStep } from './steps.js';
 import { haltAfterBlocked } from './sync-plan.js';
 
@@ -27,6 +29,8 @@ export interface FinalizeObservation {
   readonly previousFirewall?: FirewallStatus;
   readonly siblingPorts: ReadonlySet<string>;
   readonly siblingNodes: ReadonlySet<string>;
+  /** The recorded create intent (unmarked clouds): a create sent for it may still land. */
+  readonly createIntent?: IntentObservation;
 }
 
 /** Steps of a Delete finalize; `clean` when none acts or waits (the cloud holds nothing of ours). */
@@ -44,7 +48,11 @@ export function planFinalize(obs: FinalizeObservation): FinalizePlan {
   else if (!obs.firewall) steps.push(decided('FindRoutedIPFirewall', 'skipped', `no firewall named ${obs.firewallName}: nothing to remove`));
   else steps.push(decided('FindRoutedIPFirewall', 'done', `${obs.firewall.name} (${obs.firewall.id})`));
 
-  if (!ip) steps.push(decided('DeleteRoutedIP', 'skipped', 'no address'));
+  const intent = obs.createIntent;
+  const inFlight = !ip && intent?.recorded !== undefined && ['open', 'settling'].includes(intentState(intent));
+  if (inFlight && intent?.recorded) {
+    steps.push(decided('DeleteRoutedIP', 'pending', `no address yet, but a create on ${intent.recorded.node} may still land until ${intentExpiry(intent.recorded)}`));
+  } else if (!ip) steps.push(decided('DeleteRoutedIP', 'skipped', 'no address'));
   else if (ip.pendingAction) steps.push(decided('DeleteRoutedIP', 'pending', `action ${ip.pendingAction.id} (${ip.pendingAction.type}) in progress`));
   else if (ip.holder !== undefined) {
     const release = !obs.adopted;

@@ -19,7 +19,7 @@ import { PENDING_POLL_SECONDS } from './sync.js';
 /** Seconds before checking again that deletions took effect. */
 export const FINALIZE_RECHECK_SECONDS = 2;
 
-const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): FinalizePlan => {
+const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation, now: Date): FinalizePlan => {
   const needs = siblingNeeds(ctx, seen.firewall?.id);
   return planFinalize({
     ...(seen.ip ? { ip: seen.ip } : {}),
@@ -30,6 +30,7 @@ const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): Fi
     ...(ctx.previous.firewall ? { previousFirewall: ctx.previous.firewall } : {}),
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,
+    ...(ctx.previous.createIntent ? { createIntent: { recorded: ctx.previous.createIntent, now: now.getTime() } } : {}),
   });
 };
 
@@ -62,7 +63,7 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   const nodes = judge(ctx, settings, issuer);
   const seen = await observe(ctx, settings, issuer, nodes);
   if (seen.error) return { ...carriedForward(ctx, settings, FINALIZE_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, now), finalized: false };
-  const first = plan(ctx, settings, seen);
+  const first = plan(ctx, settings, seen, now);
   const run = await executeSteps(first.steps, executionInput(ctx, settings, issuer, seen, deps));
 
   // An action still running, started now or observed: report it and poll, nothing to re-read yet.
@@ -72,12 +73,14 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   let left = seen;
   if (!first.clean && !settings.dryRun && !run.error && !waiting) {
     left = await observe(ctx, settings, issuer, nodes);
-    clean = !left.error && plan(ctx, settings, left).clean;
+    clean = !left.error && plan(ctx, settings, left, now).clean;
   }
   const status = assembleStatus({
     ...base,
     ...(left.ip ? { address: left.ip.address } : {}),
     ...(waiting ? { pendingAction: waiting } : {}),
+    // Kept until an address is found or the intent expired: the evidence a late create is ours.
+    ...(ctx.previous.createIntent && !left.ip && !clean ? { createIntent: ctx.previous.createIntent } : {}),
     ...(ctx.previous.firewall ? { firewall: leaving(ctx.previous.firewall) } : {}),
     steps: run.steps,
     conditions: {
