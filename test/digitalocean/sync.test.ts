@@ -333,3 +333,24 @@ t.test('two RoutedIPs created together, each blind to the other: one IP each, no
 });
 
 const ready = (w: DigitalOceanWorld) => condition(w.status, 'Ready')?.status === 'True';
+
+t.test('two RoutedIPs that see each other\'s intents: the younger chooses again before any create is refused', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  a.endpointsOn = ['n1', 'n2'];
+  const b = a.sibling('second');
+  b.endpointsOn = ['n1', 'n2'];
+  await a.sync();
+  b.related = [a.parent];
+  await b.sync();
+  t.not(b.status.createIntent?.node, a.status.createIntent?.node, 'a new intent avoids the sibling\'s');
+  for (let i = 0; i < 10 && !(ready(a) && ready(b)); i++) {
+    a.related = [b.parent];
+    b.related = [a.parent];
+    await a.sync();
+    await b.sync();
+  }
+  t.ok(ready(a) && ready(b), 'both Ready');
+  t.not(a.status.address, b.status.address);
+  t.equal(a.fake.model.reservedIPs.size, 2, 'exactly two IPs');
+  t.equal(a.fake.mutations().filter((m) => m === 'POST /v2/reserved_ips').length, 2, 'two creates, none refused');
+});
