@@ -30,6 +30,8 @@ const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation, now
     ...(ctx.previous.firewall ? { previousFirewall: ctx.previous.firewall } : {}),
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,
+    siblingAdded: needs.siblingAdded,
+    siblingAddedNodes: needs.siblingAddedNodes,
     ...(ctx.previous.createIntent ? { createIntent: { recorded: ctx.previous.createIntent, now: now.getTime() } } : {}),
   });
 };
@@ -71,10 +73,14 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   // Observe again: `finalized` must rest on what the cloud shows, not on what we asked of it.
   let clean = first.clean || settings.dryRun;
   let left = seen;
+  let last = first;
   if (!first.clean && !settings.dryRun && !run.error && !waiting) {
     left = await observe(ctx, settings, issuer, nodes);
-    clean = !left.error && plan(ctx, settings, left, now).clean;
+    last = plan(ctx, settings, left, now);
+    clean = !left.error && last.clean;
   }
+  // Only a sibling's takeover is awaited: its sync (which our status change triggers) ends the wait.
+  const handingOver = last.handover.rules.length > 0 || last.handover.nodes.length > 0;
   const status = assembleStatus({
     ...base,
     ...(left.ip ? { address: left.ip.address } : {}),
@@ -91,6 +97,6 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
     },
     notReady: run.error ? isFalse(run.error.reason, run.error.message) : isFalse('Finalizing', clean ? 'cloud resources cleaned up' : 'cleaning up cloud resources'),
   });
-  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : waiting ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
+  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : waiting || handingOver ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
   return { ...outcome, finalized: clean };
 }

@@ -354,3 +354,27 @@ t.test('two RoutedIPs that see each other\'s intents: the younger chooses again 
   t.equal(a.fake.model.reservedIPs.size, 2, 'exactly two IPs');
   t.equal(a.fake.mutations().filter((m) => m === 'POST /v2/reserved_ips').length, 2, 'two creates, none refused');
 });
+
+t.test('a firewall entry left for a sibling is handed over before the RoutedIP that added it goes (issue 12 item 6c)', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  await a.syncUntilReady();
+  const b = a.sibling('second');
+  b.related = [{ ...a.parent, status: undefined }]; // a stale view: what a opened looks foreign
+  await b.syncUntilReady();
+  t.same(b.status.firewall?.addedPorts, []);
+  a.related = [b.parent];
+  t.equal((await a.finalize()).body.finalized, false, 'a waits for the handover');
+  b.related = [a.parent];
+  await b.sync();
+  a.related = [b.parent];
+  let done = false;
+  for (let i = 0; i < 4 && !done; i++) done = (await a.finalize()).body.finalized === true;
+  t.ok(done, 'a goes once b owns the entries');
+  b.related = [];
+  done = false;
+  for (let i = 0; i < 6 && !done; i++) done = (await b.finalize()).body.finalized === true;
+  t.ok(done);
+  t.same(rulesOf(a), ['tcp/22'], 'only the foreign rule is left');
+  t.same(a.firewall.dropletIds, [BASTION], 'only the foreign droplet is left');
+  t.equal(a.fake.model.reservedIPs.size, 0, 'both IPs released');
+});
