@@ -378,3 +378,19 @@ t.test('a firewall entry left for a sibling is handed over before the RoutedIP t
   t.same(a.firewall.dropletIds, [BASTION], 'only the foreign droplet is left');
   t.equal(a.fake.model.reservedIPs.size, 0, 'both IPs released');
 });
+
+t.test('finalize Delete releases an IP known only through the create intent (answer lost) and sees it gone in the same call', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  await w.sync(); // records the intent
+  const lost: Fault = { lose: true };
+  w.fake.fault('reservedIPs_create', lost);
+  await w.sync();
+  t.equal(lost.times, 0, 'the create answer was lost');
+  t.equal(w.status.address, undefined, 'status knows only the intent');
+  t.ok(w.status.createIntent);
+  const [created] = [...w.fake.model.reservedIPs.keys()];
+  w.clock.advance(91); // past the intent's settle time: nothing else of ours can land any more
+  const done = await w.finalize();
+  t.equal(done.body.finalized, true, `released and observed gone in one call: ${JSON.stringify(done.body.status.steps)}`);
+  t.equal(w.fake.model.reservedIPs.has(created!), false);
+});

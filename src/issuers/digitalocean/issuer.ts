@@ -55,6 +55,8 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
   }
 
   async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
+    // Each observation starts a fresh listing: finalize observes again after its deletes.
+    this.listing = undefined;
     const rip = await findReservedIP(this.client, this.region, query, () => this.regionIPs());
     return rip ? observeReservedIP(this.client, rip) : undefined;
   }
@@ -67,7 +69,10 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     };
   }
 
-  /** The region's reserved IPs, listed once per call for the reads (writes list afresh). */
+  /**
+   * The region's reserved IPs, listed once per observation (`findRoutedIP` then
+   * `addressInventory` share it; writes list afresh).
+   */
   private regionIPs(): Promise<DOReservedIP[]> {
     this.listing ??= this.client.listReservedIPs().then((all) => all.filter((r) => r.region.slug === this.region));
     return this.listing;
