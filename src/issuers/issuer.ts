@@ -11,7 +11,7 @@
  * Failures are thrown as the classes of `errors.ts`, never as SDK errors.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { FirewallPort, IssuerKind, RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
+import type { CreateIntent, FirewallPort, IssuerKind, RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
 import type { Node, Secret } from '../schemas/kubernetes.js';
 import type { HookSession } from './session.js';
 
@@ -80,6 +80,27 @@ export interface ObservedFirewall {
 /** Result of a write that may complete asynchronously. */
 export type ActionResult = { readonly done: true } | { readonly done: false; readonly action: PendingAction };
 
+/** What another RoutedIP's (possibly stale) status claims, for ownership tie-breaks. */
+export interface SiblingClaim {
+  readonly uid: string;
+  /** Its `status.address` (or adopted `spec.address`). */
+  readonly address?: string;
+  /** Its `status.createIntent`, when it is about to create. */
+  readonly intent?: Pick<CreateIntent, 'target' | 'since'>;
+}
+
+/**
+ * What a region holds, for clouds where the addresses themselves carry no mark (DigitalOcean):
+ * every address (recorded in a create intent, so a later sync can tell a new address from one
+ * that already existed) and which machine holds which (DigitalOcean allows one per machine).
+ */
+export interface AddressInventory {
+  /** Every address of the issuer's region, sorted. */
+  readonly addresses: readonly string[];
+  /** The addresses held by a machine, with that machine's cloud id, sorted by address. */
+  readonly held: readonly { readonly address: string; readonly holder: string }[];
+}
+
 /** Everything an issuer may use to find the RoutedIP's address again, stale status included. */
 export interface FindRoutedIPQuery {
   readonly owner: RoutedIPOwner;
@@ -93,12 +114,30 @@ export interface FindRoutedIPQuery {
   readonly nodes: readonly NodeTarget[];
   /** Addresses other RoutedIPs report: never to be claimed as this one's. */
   readonly foreignAddresses: readonly string[];
+  /** `status.createIntent`: the evidence an address appearing on its target is ours. */
+  readonly intent?: CreateIntent;
+  /** Other RoutedIPs' claims (uid, address, intent), for tie-breaks between siblings. */
+  readonly siblings?: readonly SiblingClaim[];
 }
 
 /** The issuer contract. Step names are those of PRODUCT.md. */
 export interface RoutedIPIssuer {
   /** Which provider block built this issuer. */
   readonly provider: ProviderName;
+
+  /**
+   * How a created address is recognised as this RoutedIP's. `mark` (the default): the create
+   * writes a mark on it (an AWS tag, the memory cloud's owner), and `findRoutedIP` finds it by
+   * that mark. `intent`: the cloud cannot mark an address (DigitalOcean), so a create is only
+   * sent once a previous sync's status records a `CreateIntent`, and `createRoutedIP` receives it.
+   */
+  readonly ownership?: 'mark' | 'intent';
+
+  /**
+   * The region's addresses and the machines holding one. Implemented by `intent` issuers (the
+   * intent records the addresses; the election avoids machines that already hold one). Read-only.
+   */
+  addressInventory?(): Promise<AddressInventory>;
 
   /**
    * Resolves a node to its cloud machine from `spec.providerID`. Pure. Returns `undefined` when
@@ -112,9 +151,10 @@ export interface RoutedIPIssuer {
   /**
    * CreateRoutedIP: allocates a new address for `owner`, aimed at `node`, in a way that a later
    * `findRoutedIP` finds it again even if this call's response is lost. May return an IP whose
-   * assignment to `node` is still pending (DigitalOcean creates directly on the droplet).
+   * assignment to `node` is still pending (DigitalOcean creates directly on the droplet). An
+   * `intent` issuer refuses to create without `intent` (recorded in an earlier status) aimed at `node`.
    */
-  createRoutedIP(owner: RoutedIPOwner, node: NodeTarget): Promise<ObservedRoutedIP>;
+  createRoutedIP(owner: RoutedIPOwner, node: NodeTarget, intent?: CreateIntent): Promise<ObservedRoutedIP>;
 
   /** AssignRoutedIP: points `ip` at `node`. Done when it already points there. */
   assignRoutedIP(ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult>;

@@ -6,6 +6,7 @@
  * 3. Else a fresh choice: nodes holding no other RoutedIP first (spread, and DigitalOcean allows
  *    one reserved IP per droplet), then rendezvous hashing on (RoutedIP uid, node name), so the
  *    same inputs always give the same node and different RoutedIPs prefer different nodes.
+ * Nodes whose machine already holds another address (`occupied`) are never elected anew.
  * No eligible node: nothing is elected and the IP stays where it is.
  */
 import { createHash } from 'node:crypto';
@@ -19,12 +20,18 @@ export interface ElectionInput {
   readonly holder?: string;
   /** `status.electedNode` from the last sync. */
   readonly previous?: string;
-  /** Nodes other RoutedIPs hold or were elected to. */
+  /** Nodes other RoutedIPs hold or were elected to (avoided when others are free). */
   readonly taken: ReadonlySet<string>;
+  /**
+   * Nodes that cannot take this IP: their machine already holds another address and the cloud
+   * allows one per machine (DigitalOcean). Never elected, except as the current holder.
+   */
+  readonly occupied?: ReadonlySet<string>;
 }
 
 /** Why the node was chosen, for the step detail. */
-export type ElectionReason = 'holder' | 'previous' | 'fresh' | 'none';
+/** `occupied`: eligible nodes exist, but every one already holds another address. */
+export type ElectionReason = 'holder' | 'previous' | 'fresh' | 'none' | 'occupied';
 
 /** The election result: `node` undefined when nothing is eligible. */
 export interface Election {
@@ -38,9 +45,10 @@ const weight = (uid: string, node: string): bigint =>
 
 /** Elects the node that will hold the IP. Pure. */
 export function electNode(input: ElectionInput): Election {
-  const eligible = input.nodes.filter((n) => n.eligible).map((n) => n.name);
-  if (eligible.length === 0) return { reason: 'none' };
-  if (input.holder !== undefined && eligible.includes(input.holder)) return { node: input.holder, reason: 'holder' };
+  const all = input.nodes.filter((n) => n.eligible).map((n) => n.name);
+  if (input.holder !== undefined && all.includes(input.holder)) return { node: input.holder, reason: 'holder' };
+  const eligible = all.filter((n) => !input.occupied?.has(n));
+  if (eligible.length === 0) return { reason: all.length === 0 ? 'none' : 'occupied' };
   if (input.previous !== undefined && eligible.includes(input.previous)) return { node: input.previous, reason: 'previous' };
   const free = eligible.filter((n) => !input.taken.has(n));
   const pool = free.length > 0 ? free : eligible;

@@ -10,17 +10,19 @@
  *   a port no longer served                       →  DeletePort (only if this RoutedIP added it)
  *   firewall named but absent                     →  FindRoutedIPFirewall failed; nothing assigned
  *   no eligible node                              →  ElectRoutedIPNode failed; the IP stays put
+ *   no IP, unmarked cloud, no open intent         →  Create pending: the intent is recorded first
  *   (* Assign is skipped when the create already aimed the IP at n1)
  *
  * CreateRoutedIP runs right before AssignRoutedIP rather than first: some clouds create the IP
  * directly on a machine (DigitalOcean's leak guard), which must not happen before that machine
  * is in the firewall with every port.
  */
-import type { FirewallRule, ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
+import type { FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP } from '../issuers/issuer.js';
 import type { FirewallPort, FirewallStatus } from '../schemas/routed-ip.js';
 import type { JudgedNode } from './eligibility.js';
 import { electNode, type Election } from './elect.js';
 import { planFirewall, type FirewallPlan } from './firewall.js';
+import { blockedBySiblings, intentExpiry, intentState, type IntentObservation, type SiblingIntent } from './intent.js';
 import { act, decided, describeRules, type PlannedStep } from './steps.js';
 
 /** Everything the sync plan is computed from. */
@@ -47,7 +49,19 @@ export interface SyncObservation {
   readonly siblingNodes: ReadonlySet<string>;
   readonly siblingAdded?: readonly FirewallRule[];
   readonly siblingAddedNodes?: ReadonlySet<string>;
+  /** Nodes whose machine holds another address, where the cloud allows one (see `electNode`). */
+  readonly occupied?: ReadonlySet<string>;
+  /** Set when the cloud cannot mark addresses: creates go through a recorded intent. */
+  readonly createIntent?: IntentObservation;
+  /** Siblings' recorded create intents (see `blockedBySiblings`). */
+  readonly siblingIntents?: readonly SiblingIntent[];
 }
+
+/**
+ * What the status must say about the create intent: `record` a new one aimed at `node`, `keep`
+ * the recorded one, or nothing (no intent: an address was found, or none is needed).
+ */
+export type IntentDecision = { readonly kind: 'record'; readonly node: NodeTarget } | { readonly kind: 'keep' };
 
 /** The sync plan. */
 export interface SyncPlan {
@@ -56,6 +70,7 @@ export interface SyncPlan {
   readonly holder?: string;
   readonly firewall?: FirewallPlan;
   readonly steps: readonly PlannedStep[];
+  readonly createIntent?: IntentDecision;
 }
 
 const portsText = (ports: readonly FirewallPort[], from: string | undefined): string =>
@@ -65,12 +80,16 @@ const portsText = (ports: readonly FirewallPort[], from: string | undefined): st
 export function planSync(obs: SyncObservation): SyncPlan {
   const nameOf = (id: string | undefined) => (id === undefined ? undefined : obs.nodes.find((n) => n.target?.id === id)?.name);
   const holder = nameOf(obs.ip?.holder);
+  // Without an address yet, a node an older sibling intent aims at cannot take ours either.
+  const blocked = !obs.ip && obs.createIntent ? blockedBySiblings(obs.createIntent.recorded, obs.ownerUid, obs.siblingIntents ?? []) : new Set<string>();
+  const occupied = new Set([...(obs.occupied ?? []), ...blocked]);
   const election = electNode({
     ownerUid: obs.ownerUid,
     nodes: obs.nodes,
     ...(holder !== undefined ? { holder } : {}),
     ...(obs.previousElected !== undefined ? { previous: obs.previousElected } : {}),
     taken: obs.taken,
+    occupied,
   });
   const elected = obs.nodes.find((n) => n.name === election.node)?.target;
   const steps: PlannedStep[] = [];
@@ -81,8 +100,8 @@ export function planSync(obs: SyncObservation): SyncPlan {
       : decided('FindRoutedIP', 'done', 'no address yet'),
   );
   if (!elected) {
-    const why = obs.nodes.length === 0 ? 'no candidate nodes' : obs.nodes.map((n) => `${n.name}: ${n.reason}`).join('; ');
-    steps.push(decided('ElectRoutedIPNode', 'failed', `NoEligibleNode: ${why}`));
+    const why = obs.nodes.length === 0 ? 'no candidate nodes' : obs.nodes.map((n) => `${n.name}: ${n.reason || 'holds another address'}`).join('; ');
+    steps.push(decided('ElectRoutedIPNode', 'failed', `${election.reason === 'occupied' ? 'EveryNodeHoldsAnAddress' : 'NoEligibleNode'}: ${why}`));
   } else {
     steps.push(decided('ElectRoutedIPNode', 'done', `${elected.node} (${election.reason})`));
   }
@@ -116,11 +135,19 @@ export function planSync(obs: SyncObservation): SyncPlan {
   else if (firewall.addNode) steps.push(act('AddRoutedIPFirewallNode', { kind: 'addNode', node: firewall.addNode }, firewall.addNode.node));
   else steps.push(decided('AddRoutedIPFirewallNode', 'skipped', elected ? `${elected.node} already in firewall` : 'no elected node'));
 
+  let createIntent: IntentDecision | undefined;
   if (!elected) {
     steps.push(decided('CreateRoutedIP', obs.ip ? 'skipped' : 'pending', obs.ip ? 'address exists' : 'waiting for an eligible node'));
     steps.push(decided('AssignRoutedIP', 'pending', 'waiting for an eligible node; the IP stays where it is'));
+    if (!obs.ip && obs.createIntent?.recorded) createIntent = { kind: 'keep' };
   } else {
-    steps.push(obs.ip ? decided('CreateRoutedIP', 'skipped', 'address exists') : act('CreateRoutedIP', { kind: 'create', node: elected }, `on ${elected.node}`));
+    if (obs.ip) steps.push(decided('CreateRoutedIP', 'skipped', 'address exists'));
+    else if (!obs.createIntent) steps.push(act('CreateRoutedIP', { kind: 'create', node: elected }, `on ${elected.node}`));
+    else {
+      const planned = planCreateWithIntent(obs.createIntent, elected, occupied);
+      steps.push(planned.step);
+      createIntent = planned.intent;
+    }
     if (obs.ip?.pendingAction) {
       steps.push(decided('AssignRoutedIP', 'pending', `action ${obs.ip.pendingAction.id} (${obs.ip.pendingAction.type}) in progress`));
     } else if (obs.ip?.holder === elected.id) {
@@ -136,7 +163,24 @@ export function planSync(obs: SyncObservation): SyncPlan {
   } else {
     steps.push(decided('DeleteRoutedIPFirewallNode', 'skipped', firewall ? 'nothing to change' : 'no firewall'));
   }
-  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps: haltAfterBlocked(steps) };
+  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps: haltAfterBlocked(steps), ...(createIntent ? { createIntent } : {}) };
+}
+
+/**
+ * CreateRoutedIP where addresses carry no mark: record an intent (this sync creates nothing),
+ * create on an open intent's target while it is still the elected node, or wait until an intent
+ * that may still produce an address has expired (see `intent.ts`).
+ */
+function planCreateWithIntent(obs: IntentObservation, elected: NodeTarget, occupied: ReadonlySet<string> | undefined): { step: PlannedStep; intent: IntentDecision } {
+  const state = intentState(obs, occupied);
+  const r = obs.recorded;
+  if (state === 'absent' || state === 'expired' || !r) {
+    return { step: decided('CreateRoutedIP', 'pending', `recording the intent to create on ${elected.node}; the next sync creates`), intent: { kind: 'record', node: elected } };
+  }
+  if (state === 'open' && r.node === elected.node && r.target === elected.id) {
+    return { step: act('CreateRoutedIP', { kind: 'create', node: elected }, `on ${elected.node} (intent of ${r.since})`), intent: { kind: 'keep' } };
+  }
+  return { step: decided('CreateRoutedIP', 'pending', `a create on ${r.node} may still land until ${intentExpiry(r)}; waiting before choosing again`), intent: { kind: 'keep' } };
 }
 
 /**

@@ -61,8 +61,9 @@ export interface SyncContext {
   readonly siblings: readonly SiblingHint[];
 }
 
-/** Another RoutedIP: its status hint and the address its spec adopts. */
+/** Another RoutedIP: its uid, its status hint and the address its spec adopts. */
 export interface SiblingHint extends StatusHint {
+  readonly uid: string;
   readonly specAddress?: string;
 }
 
@@ -139,7 +140,7 @@ export function buildContext(request: SyncRequest, operatorNamespace: string = D
     o.metadata.uid !== undefined && parent.metadata.uid !== undefined ? o.metadata.uid === parent.metadata.uid : o.metadata.name === parent.metadata.name && (o.metadata.namespace ?? ns) === ns;
   const siblings = Object.values(related[RELATED.routedIPs] ?? {}).filter((o) => !isSelf(o)).map((o) => {
     const address = readRoutedIPSpec(o.spec).validParts.address;
-    return { ...readStatusHint(o.status), ...(address ? { specAddress: address } : {}) };
+    return { ...readStatusHint(o.status), uid: o.metadata.uid ?? `${o.metadata.namespace ?? ns}/${o.metadata.name}`, ...(address ? { specAddress: address } : {}) };
   });
   return {
     parent,

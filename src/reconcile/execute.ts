@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { toIssuerError, type IssuerError } from '../issuers/errors.js';
 import type { ActionResult, ObservedFirewall, ObservedRoutedIP, PendingAction, RoutedIPIssuer, RoutedIPOwner } from '../issuers/issuer.js';
 import type { HookSession } from '../issuers/session.js';
-import type { StepStatus } from '../schemas/routed-ip.js';
+import type { CreateIntent, StepStatus } from '../schemas/routed-ip.js';
 import type { PlannedStep, StepAction, StepName } from '../plan/steps.js';
 
 /** What execution needs besides the steps. */
@@ -16,6 +16,8 @@ export interface ExecutionInput {
   readonly owner: RoutedIPOwner;
   readonly ip?: ObservedRoutedIP;
   readonly firewall?: ObservedFirewall;
+  /** `status.createIntent` of the last sync: what a create is allowed to aim at. */
+  readonly createIntent?: CreateIntent;
   readonly dryRun: boolean;
   readonly logger: FastifyBaseLogger;
   /** The hook call's session: no step starts after its deadline; steps hold its locks. */
@@ -75,7 +77,7 @@ export async function executeSteps(steps: readonly PlannedStep[], input: Executi
         for (const id of action.ids) await issuer.deleteRoutedIPFirewallNode(fw!, id);
         return { state: 'done' };
       case 'create':
-        ip = await issuer.createRoutedIP(owner, action.node);
+        ip = await issuer.createRoutedIP(owner, action.node, input.createIntent);
         return ip.pendingAction ? { state: 'pending', action: ip.pendingAction } : { state: 'done' };
       case 'assign':
         if (!ip) throw new Error('assign without an address');

@@ -19,7 +19,7 @@ import { PENDING_POLL_SECONDS } from './sync.js';
 /** Seconds before checking again that deletions took effect. */
 export const FINALIZE_RECHECK_SECONDS = 2;
 
-const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): FinalizePlan => {
+const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation, now: Date): FinalizePlan => {
   const needs = siblingNeeds(ctx, seen.firewall?.id);
   return planFinalize({
     ...(seen.ip ? { ip: seen.ip } : {}),
@@ -30,6 +30,9 @@ const plan = (ctx: SyncContext, settings: IssuerSettings, seen: Observation): Fi
     ...(ctx.previous.firewall ? { previousFirewall: ctx.previous.firewall } : {}),
     siblingPorts: needs.siblingPorts,
     siblingNodes: needs.siblingNodes,
+    siblingAdded: needs.siblingAdded,
+    siblingAddedNodes: needs.siblingAddedNodes,
+    ...(ctx.previous.createIntent ? { createIntent: { recorded: ctx.previous.createIntent, now: now.getTime() } } : {}),
   });
 };
 
@@ -62,7 +65,7 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   const nodes = judge(ctx, settings, issuer);
   const seen = await observe(ctx, settings, issuer, nodes);
   if (seen.error) return { ...carriedForward(ctx, settings, FINALIZE_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, now), finalized: false };
-  const first = plan(ctx, settings, seen);
+  const first = plan(ctx, settings, seen, now);
   const run = await executeSteps(first.steps, executionInput(ctx, settings, issuer, seen, deps));
 
   // An action still running, started now or observed: report it and poll, nothing to re-read yet.
@@ -70,14 +73,20 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
   // Observe again: `finalized` must rest on what the cloud shows, not on what we asked of it.
   let clean = first.clean || settings.dryRun;
   let left = seen;
+  let last = first;
   if (!first.clean && !settings.dryRun && !run.error && !waiting) {
     left = await observe(ctx, settings, issuer, nodes);
-    clean = !left.error && plan(ctx, settings, left).clean;
+    last = plan(ctx, settings, left, now);
+    clean = !left.error && last.clean;
   }
+  // Only a sibling's takeover is awaited: its sync (which our status change triggers) ends the wait.
+  const handingOver = last.handover.rules.length > 0 || last.handover.nodes.length > 0;
   const status = assembleStatus({
     ...base,
     ...(left.ip ? { address: left.ip.address } : {}),
     ...(waiting ? { pendingAction: waiting } : {}),
+    // Kept until an address is found or the intent expired: the evidence a late create is ours.
+    ...(ctx.previous.createIntent && !left.ip && !clean ? { createIntent: ctx.previous.createIntent } : {}),
     ...(ctx.previous.firewall ? { firewall: leaving(ctx.previous.firewall) } : {}),
     steps: run.steps,
     conditions: {
@@ -88,6 +97,6 @@ export async function runFinalize(ctx: SyncContext, settings: IssuerSettings, is
     },
     notReady: run.error ? isFalse(run.error.reason, run.error.message) : isFalse('Finalizing', clean ? 'cloud resources cleaned up' : 'cleaning up cloud resources'),
   });
-  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : waiting ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
+  const outcome = finishOutcome(status, run.error ?? left.error, now, () => (clean ? undefined : waiting || handingOver ? PENDING_POLL_SECONDS : FINALIZE_RECHECK_SECONDS));
   return { ...outcome, finalized: clean };
 }

@@ -6,9 +6,11 @@
 import { Value } from '@sinclair/typebox/value';
 import {
   ConditionSchema,
+  CreateIntentSchema,
   FirewallStatusSchema,
   PendingActionSchema,
   type Condition,
+  type CreateIntent,
   type FirewallStatus,
   type PendingActionStatus,
 } from '../schemas/routed-ip.js';
@@ -21,6 +23,7 @@ export interface StatusHint {
   readonly electedNode?: string;
   readonly firewall?: FirewallStatus;
   readonly pendingAction?: PendingActionStatus;
+  readonly createIntent?: CreateIntent;
   readonly conditions: readonly Condition[];
 }
 
@@ -39,5 +42,6 @@ export function readStatusHint(status: unknown): StatusHint {
   }
   if (Value.Check(FirewallStatusSchema, s.firewall)) hint.firewall = s.firewall;
   if (Value.Check(PendingActionSchema, s.pendingAction)) hint.pendingAction = s.pendingAction;
+  if (Value.Check(CreateIntentSchema, s.createIntent)) hint.createIntent = s.createIntent;
   return hint;
 }

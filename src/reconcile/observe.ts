@@ -3,7 +3,7 @@
  * finalize so both see the cloud the same way.
  */
 import { IssuerError, toIssuerError } from '../issuers/errors.js';
-import type { FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer } from '../issuers/issuer.js';
+import type { AddressInventory, FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer, SiblingClaim } from '../issuers/issuer.js';
 import { sourceKey } from '../plan/firewall.js';
 import { judgeNodes, type JudgedNode } from '../plan/eligibility.js';
 import { portKey, endpointNodes } from '../plan/ports.js';
@@ -16,6 +16,10 @@ export interface Observation {
   readonly nodes: readonly JudgedNode[];
   readonly ip?: ObservedRoutedIP;
   readonly firewall?: ObservedFirewall;
+  /** The region's addresses and holders (issuers that cannot mark addresses). */
+  readonly inventory?: AddressInventory;
+  /** Names of nodes whose machine holds an address other than ours (one per machine clouds). */
+  readonly occupied?: ReadonlySet<string>;
   readonly error?: IssuerError;
   readonly failedStep?: 'FindRoutedIP' | 'FindRoutedIPFirewall';
 }
@@ -44,6 +48,7 @@ export function siblingNeeds(ctx: SyncContext, firewallId: string | undefined) {
   for (const s of ctx.siblings) {
     if (s.node !== undefined) taken.add(s.node);
     if (s.electedNode !== undefined) taken.add(s.electedNode);
+    if (s.createIntent !== undefined) taken.add(s.createIntent.node);
     if (firewallId === undefined || s.firewall?.id !== firewallId) continue;
     const fw = s.firewall;
     for (const p of fw.ports) {
@@ -62,7 +67,12 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
   const targets = nodes.map((n) => n.target).filter((t): t is NodeTarget => t !== undefined);
   const lastElected = targets.find((t) => t.node === ctx.previous.electedNode);
   const foreign = ctx.siblings.flatMap((s) => [s.address, s.specAddress]).filter((a): a is string => a !== undefined);
+  const siblings: SiblingClaim[] = ctx.siblings.map((s) => {
+    const address = s.specAddress ?? s.address;
+    return { uid: s.uid, ...(address !== undefined ? { address } : {}), ...(s.createIntent ? { intent: { target: s.createIntent.target, since: s.createIntent.since } } : {}) };
+  });
   let ip: ObservedRoutedIP | undefined;
+  let inventory: AddressInventory | undefined;
   try {
     ip = await issuer.findRoutedIP({
       owner: ctx.owner,
@@ -71,17 +81,31 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
       ...(lastElected ? { lastElected } : {}),
       nodes: targets,
       foreignAddresses: [...new Set(foreign)].sort(),
+      ...(ctx.previous.createIntent ? { intent: ctx.previous.createIntent } : {}),
+      siblings,
     });
+    inventory = await issuer.addressInventory?.();
   } catch (err) {
     return { nodes, error: toIssuerError(err), failedStep: 'FindRoutedIP' };
   }
-  if (settings.firewallName === undefined) return { nodes, ...(ip ? { ip } : {}) };
+  const found = { nodes, ...(ip ? { ip } : {}), ...(inventory ? { inventory, occupied: occupiedNodes(nodes, inventory, ip) } : {}) };
+  if (settings.firewallName === undefined) return found;
   try {
     const firewall = await issuer.findRoutedIPFirewall(settings.firewallName, ctx.owner);
-    return { nodes, ...(ip ? { ip } : {}), ...(firewall ? { firewall } : {}) };
+    return { ...found, ...(firewall ? { firewall } : {}) };
   } catch (err) {
-    return { nodes, ...(ip ? { ip } : {}), error: toIssuerError(err), failedStep: 'FindRoutedIPFirewall' };
+    return { ...found, error: toIssuerError(err), failedStep: 'FindRoutedIPFirewall' };
   }
+}
+
+/**
+ * Nodes whose machine holds an address other than ours. Compared by address, not by the holder
+ * `ip` reported: the listing may be a moment newer than the read that found `ip` (an assign that
+ * completed in between must not make our own target look occupied).
+ */
+function occupiedNodes(nodes: readonly JudgedNode[], inventory: AddressInventory, ip: ObservedRoutedIP | undefined): Set<string> {
+  const taken = new Set(inventory.held.filter((h) => h.address !== ip?.address).map((h) => h.holder));
+  return new Set(nodes.filter((n) => n.target && taken.has(n.target.id)).map((n) => n.name));
 }
 
 /** The execution input for steps planned from `seen`. */
@@ -91,6 +115,7 @@ export function executionInput(ctx: SyncContext, settings: IssuerSettings, issue
     owner: ctx.owner,
     ...(seen.ip ? { ip: seen.ip } : {}),
     ...(seen.firewall ? { firewall: seen.firewall } : {}),
+    ...(ctx.previous.createIntent ? { createIntent: ctx.previous.createIntent } : {}),
     dryRun: settings.dryRun,
     logger: deps.logger,
     session: deps.session,

@@ -7,11 +7,11 @@ import type { JudgedNode } from '../plan/eligibility.js';
 import { resolvePorts } from '../plan/ports.js';
 import { planSync, type SyncPlan } from '../plan/sync-plan.js';
 import { SYNC_STEPS } from '../plan/steps.js';
-import type { FirewallPort } from '../schemas/routed-ip.js';
-import { isFalse, isTrue, type ConditionValue } from './conditions.js';
+import type { CreateIntent, FirewallPort } from '../schemas/routed-ip.js';
+import { isFalse, isTrue, kubeTime, type ConditionValue } from './conditions.js';
 import type { IssuerSettings, SyncContext } from './context.js';
 import { executeSteps, type ExecutionResult } from './execute.js';
-import { executionInput, judge, observe, siblingNeeds } from './observe.js';
+import { executionInput, judge, observe, siblingNeeds, type Observation } from './observe.js';
 import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
 import { assembleStatus, firewallStatus } from './status.js';
 
@@ -28,6 +28,11 @@ export const WAITING_RESYNC_SECONDS = 60;
  * AWS (3 per sync); see docs/design.md "Drift".
  */
 export const READY_RESYNC_SECONDS = 120;
+/**
+ * Resync while a create intent waits: the status write that records it triggers the next sync
+ * already; this is the safety net, and the poll while an older intent settles.
+ */
+export const INTENT_RESYNC_SECONDS = 5;
 /** A dry run re-plans now and then so its report follows the cloud. */
 export const DRY_RUN_RESYNC_SECONDS = 300;
 
@@ -102,9 +107,17 @@ async function syncOnce(
     siblingNodes: needs.siblingNodes,
     siblingAdded: needs.siblingAdded,
     siblingAddedNodes: needs.siblingAddedNodes,
+    ...(seen.occupied ? { occupied: seen.occupied } : {}),
+    ...(issuer.ownership === 'intent'
+      ? {
+          createIntent: { ...(ctx.previous.createIntent ? { recorded: ctx.previous.createIntent } : {}), now: deps.clock().getTime() },
+          siblingIntents: ctx.siblings.flatMap((s) => (s.createIntent ? [{ uid: s.uid, node: s.createIntent.node, since: s.createIntent.since }] : [])),
+        }
+      : {}),
   });
   const run = await executeSteps(plan.steps, executionInput(ctx, settings, issuer, seen, deps));
-  return { plan, run, outcome: syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now: deps.clock() }) };
+  const now = deps.clock();
+  return { plan, run, outcome: syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now, createIntent: intentStatus(ctx, plan, run, seen, now) }) };
 }
 
 /** Everything the sync status is computed from. */
@@ -117,6 +130,18 @@ interface SyncFacts {
   readonly run: ExecutionResult;
   readonly ports: readonly FirewallPort[];
   readonly now: Date;
+  readonly createIntent?: CreateIntent;
+}
+
+/**
+ * `status.createIntent` after this sync: a new one (aimed at the elected node, with every
+ * address the region holds now), the recorded one kept, or none once an address is known.
+ */
+function intentStatus(ctx: SyncContext, plan: SyncPlan, run: ExecutionResult, seen: Observation, now: Date): CreateIntent | undefined {
+  const decision = plan.createIntent;
+  if (run.ip || !decision) return undefined;
+  if (decision.kind === 'keep') return ctx.previous.createIntent;
+  return { node: decision.node.node, target: decision.node.id, since: kubeTime(now), knownAddresses: [...(seen.inventory?.addresses ?? [])] };
 }
 
 function syncOutcome(f: SyncFacts): Outcome {
@@ -179,12 +204,14 @@ function syncOutcome(f: SyncFacts): Outcome {
     ...(electedNode !== undefined ? { electedNode } : {}),
     ...(fwStatus ? { firewall: fwStatus } : {}),
     ...(pending ? { pendingAction: pending } : {}),
+    ...(f.createIntent ? { createIntent: f.createIntent } : {}),
     steps: run.steps,
     conditions: { IPAllocated: allocated, Assigned: assigned, FirewallReady: firewallReady, IssuerReady: issuerReady(settings, run.error) },
     ...(notReady ? { notReady } : {}),
   });
   return finishOutcome(status, run.error, f.now, () => {
     if (pending) return PENDING_POLL_SECONDS;
+    if (f.createIntent) return INTENT_RESYNC_SECONDS;
     if (settings.dryRun) return DRY_RUN_RESYNC_SECONDS;
     return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? READY_RESYNC_SECONDS : WAITING_RESYNC_SECONDS;
   });

@@ -354,6 +354,26 @@ export const PendingActionSchema = Type.Object(
 export type PendingActionStatus = Static<typeof PendingActionSchema>;
 
 /**
+ * `status.createIntent`: where and when this RoutedIP decided to create its address, written in
+ * the status of one sync and acted on only by a later one (which sees it in `parent.status`),
+ * for clouds whose addresses carry no mark (DigitalOcean). It is the ownership evidence of a
+ * created address whose answer was lost: an address that appears on `target` and is not one of
+ * `knownAddresses` (every address of the region when the intent was recorded) is this
+ * RoutedIP's. `since` (RFC 3339) bounds when a create may still be sent and when a create that
+ * found nothing may be abandoned. See docs/design.md "Ownership".
+ */
+export const CreateIntentSchema = Type.Object(
+  {
+    node: Type.String({ description: 'The node the IP is to be created on.' }),
+    target: Type.String({ description: "That node's machine id in the cloud (a droplet id)." }),
+    since: Type.String({ description: 'When the intent was recorded (RFC 3339).' }),
+    knownAddresses: Type.Array(Type.String(), { description: "Every address of the issuer's region when the intent was recorded." }),
+  },
+  { additionalProperties: false, description: 'Where and when a reserved IP is about to be created (clouds that cannot mark an IP): the evidence that an IP appearing there is ours.' },
+);
+export type CreateIntent = Static<typeof CreateIntentSchema>;
+
+/**
  * RoutedIP `status`, returned whole on every sync (Metacontroller replaces `.status`).
  * `additionalProperties: false` so the response serializer and the CRD agree field by field.
  */
@@ -366,6 +386,7 @@ export const RoutedIPStatusSchema = Type.Object(
     electedNode: Type.Optional(Type.String({ description: 'The node the IP should be on.' })),
     firewall: Type.Optional(FirewallStatusSchema),
     pendingAction: Type.Optional(PendingActionSchema),
+    createIntent: Type.Optional(CreateIntentSchema),
     steps: Type.Array(StepStatusSchema, { description: 'The last plan, each step with its outcome.' }),
     conditions: Type.Array(ConditionSchema, {
       description: 'Ready, IPAllocated, Assigned, FirewallReady, IssuerReady.',

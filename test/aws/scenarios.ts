@@ -133,4 +133,23 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     t.match(await w.addresses(), [{ node: holder }]);
     t.same(await w.groupsOf(holder), [[w.baseGroupId, w.groupId].sort(), [w.baseGroupId]]);
   });
+
+  t.test('a rule left for a sibling is handed over before the RoutedIP that added it goes (issue 12 item 6c)', async (t) => {
+    const a = await new AwsWorld(peer()).start(t);
+    await a.sync();
+    const b = a.sibling('second');
+    b.related = [{ ...a.parent, status: undefined }]; // a stale view: b cannot know a added the rules
+    await b.sync();
+    a.related = [b.parent];
+    t.equal((await a.finalize()).body.finalized, false, 'a waits for the handover');
+    b.related = [a.parent];
+    await b.sync();
+    a.related = [b.parent];
+    t.ok(await a.finalizeAll(), 'a goes once b records the rules');
+    t.same(await a.rules(), [...ours(443, 80), FOREIGN].sort(), 'b still needs them');
+    b.related = [];
+    t.ok(await b.finalizeAll());
+    t.same(await b.rules(), [FOREIGN], 'nothing stays open to the world after both are gone');
+    t.same(await b.addresses(), [], 'both addresses released');
+  });
 }

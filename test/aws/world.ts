@@ -45,6 +45,8 @@ export class AwsWorld {
   parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
   secretData: Record<string, string> = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
   readonly writes: string[] = [];
+  /** Other RoutedIPs delivered as related objects (their status as this call sees it). */
+  related: RoutedIPObject[] = [];
   app!: FastifyInstance;
   logs: string[] = [];
 
@@ -107,7 +109,17 @@ export class AwsWorld {
   }
 
   request(extra: Partial<World> = {}) {
-    return ingressRequest(this, { secrets: [secret('aws-creds', this.secretData)], ...extra });
+    return ingressRequest(this, { secrets: [secret('aws-creds', this.secretData)], routedIPs: this.related, ...extra });
+  }
+
+  /** Another RoutedIP `name` on the same peer, app and cluster (its own status). */
+  sibling(name: string): AwsWorld {
+    const other = new AwsWorld(this.peer);
+    const { peer: _peer, parent: _parent, related: _related, ...shared } = this;
+    Object.assign(other, shared);
+    other.parent = routedIP(name, { serviceRef: { name: 'ingress-nginx' } });
+    other.parent = { ...other.parent, metadata: { ...other.parent.metadata, uid: `uid-${name}` } };
+    return other;
   }
 
   async sync(): Promise<HookAnswer> {

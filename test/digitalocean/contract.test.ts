@@ -1,31 +1,43 @@
 /**
  * The shared issuer contract run against the DigitalOcean issuer and the fake API.
  *
- * A reserved IP carries no mark, so on DigitalOcean `status.address` is part of how an IP is
- * found again once it is unassigned (on a Droplet it is recognised without it). The core feeds
- * the last reported address back as `lastKnownAddress`; the suite's queries do not, so this
- * adapter plays that part: it remembers, per owner, the address the issuer last reported, as
- * the RoutedIP status would. Lost answers and lost status are tested without this help in
- * `issuer.test.ts` and `sync.test.ts`.
+ * A reserved IP carries no mark, so on DigitalOcean ownership rests on the status: the recorded
+ * address and the create intent recorded before a create. The core feeds both back; the
+ * suite's queries do not, so this adapter plays that part per owner. Lost answers and lost or
+ * stale status are tested in `issuer.test.ts` and `sync.test.ts`.
  */
 import t from 'tap';
-import type { RoutedIPIssuer } from '../../src/issuers/issuer.js';
+import type { FindRoutedIPQuery, NodeTarget, RoutedIPIssuer, RoutedIPOwner } from '../../src/issuers/issuer.js';
+import type { CreateIntent } from '../../src/schemas/routed-ip.js';
 import { issuerContract } from '../issuers/contract.js';
 import { makeIssuer, startFake, target, TOKEN } from './helpers.js';
 
-/** Wraps an issuer so each owner's last reported address comes back as `lastKnownAddress`. */
+/**
+ * Wraps an issuer so it sees what the core would feed back from status: each owner's last
+ * reported address as `lastKnownAddress`, and a create intent recorded (as a sync would, one
+ * sync earlier) before each create, passed to the create and to later finds.
+ */
 function withStatusRoundTrip(issuer: RoutedIPIssuer): RoutedIPIssuer {
   const status = new Map<string, string>();
+  const intents = new Map<string, CreateIntent>();
   return Object.assign(Object.create(issuer) as RoutedIPIssuer, {
-    async findRoutedIP(query: Parameters<RoutedIPIssuer['findRoutedIP']>[0]) {
+    async findRoutedIP(query: FindRoutedIPQuery) {
       const last = status.get(query.owner.uid);
-      const ip = await issuer.findRoutedIP(last !== undefined && query.lastKnownAddress === undefined ? { ...query, lastKnownAddress: last } : query);
+      const intent = intents.get(query.owner.uid);
+      const ip = await issuer.findRoutedIP({
+        ...query,
+        ...(last !== undefined && query.lastKnownAddress === undefined ? { lastKnownAddress: last } : {}),
+        ...(intent && !query.intent ? { intent } : {}),
+      });
       if (ip) status.set(query.owner.uid, ip.address);
       return ip;
     },
-    async createRoutedIP(...args: Parameters<RoutedIPIssuer['createRoutedIP']>) {
-      const ip = await issuer.createRoutedIP(...args);
-      status.set(args[0].uid, ip.address);
+    async createRoutedIP(owner: RoutedIPOwner, node: NodeTarget, given?: CreateIntent) {
+      const known = (await issuer.addressInventory!()).addresses;
+      const intent = given ?? { node: node.node, target: node.id, since: '2026-11-23T12:00:00Z', knownAddresses: [...known] };
+      intents.set(owner.uid, intent);
+      const ip = await issuer.createRoutedIP(owner, node, intent);
+      status.set(owner.uid, ip.address);
       return ip;
     },
   });

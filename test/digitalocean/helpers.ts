@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { unboundedSession } from '../../src/issuers/session.js';
 import { createDigitalOceanIssuerFactory, type DigitalOceanFactoryOptions } from '../../src/issuers/digitalocean/index.js';
 import type { RoutedIPIssuer, RoutedIPOwner } from '../../src/issuers/issuer.js';
-import type { RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
+import type { CreateIntent, RoutedIPIssuerSpec } from '../../src/schemas/routed-ip.js';
 import { NAMESPACE, secret } from '../fixtures/k8s.js';
 import type { ModelOptions } from '../fakes/digitalocean/model.js';
 import { FakeDigitalOcean, SPEC_ABSENT } from '../fakes/digitalocean/server.js';
@@ -65,6 +65,15 @@ export function issuerFrom(
 /** A fresh factory + issuer. */
 export function makeIssuer(fake: FakeDigitalOcean, options: DigitalOceanFactoryOptions = {}): RoutedIPIssuer {
   return issuerFrom(createDigitalOceanIssuerFactory(options), fake);
+}
+
+/**
+ * The create intent a sync would record now for droplet `id`: every reserved IP of nyc3 the fake
+ * holds is known (existed before the intent).
+ */
+export function intentFor(fake: FakeDigitalOcean, id: number, since = '2026-11-23T12:00:00Z'): CreateIntent {
+  const knownAddresses = [...fake.model.reservedIPs.values()].filter((r) => r.region === 'nyc3').map((r) => r.ip).sort();
+  return { node: `node-${id}`, target: String(id), since, knownAddresses };
 }
 
 /** The NodeTarget of droplet `id`. */

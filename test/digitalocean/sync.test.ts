@@ -15,8 +15,13 @@ t.test('first assignment: firewall first, IP created on the elected droplet, Rea
   const w = await new DigitalOceanWorld().start(t, { actionReads: 2 });
   const first = await w.sync();
   t.equal(first.statusCode, 200);
-  t.match(first.body, { resyncAfterSeconds: Number, status: { pendingAction: { type: 'assign' }, address: /^198\.51\.100\./ } });
   const fw = w.firewall.id;
+  t.match(first.body.status, { createIntent: { node: first.body.status.electedNode, target: String(dropletOf(first.body.status.electedNode)), knownAddresses: [] } }, 'the intent is recorded first');
+  t.equal(first.body.status.address, undefined);
+  t.same(w.fake.mutations(), [`POST /v2/firewalls/${fw}/rules`, `POST /v2/firewalls/${fw}/droplets`], 'no create before the intent is in status');
+  const second = await w.sync();
+  t.match(second.body, { resyncAfterSeconds: Number, status: { pendingAction: { type: 'assign' }, address: /^198\.51\.100\./ } });
+  t.equal(second.body.status.createIntent, undefined, 'the address itself is the record now');
   t.same(w.fake.mutations(), [`POST /v2/firewalls/${fw}/rules`, `POST /v2/firewalls/${fw}/droplets`, 'POST /v2/reserved_ips']);
   await w.syncUntilReady();
   const s = w.status;
@@ -196,6 +201,7 @@ t.test('a nearly spent budget answers 429 before DigitalOcean has to', async (t)
 t.test('422 pending event: a condition with backoff, then convergence', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 0 });
   w.fake.fault('reservedIPs_create', { status: 422, message: 'Droplet already has a pending event.' });
+  await w.sync(); // records the create intent
   const res = await w.sync();
   t.equal(res.statusCode, 200);
   t.ok(res.body.resyncAfterSeconds, 'backoff');
@@ -206,6 +212,7 @@ t.test('422 pending event: a condition with backoff, then convergence', async (t
 
 t.test('firewall pending_changes: the assign waits until the firewall is applied to the droplet', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 0, firewallPendingReads: 4 });
+  await w.sync(); // records the create intent
   const first = await w.sync();
   t.match(JSON.stringify(first.body.status.steps), /FirewallChangePending/);
   t.notOk(w.fake.calls.some((c) => c.operation === 'reservedIPs_create'), 'no IP before the firewall protects the droplet');
@@ -229,10 +236,13 @@ for (const [phase, operation] of CRASH_POINTS) {
     }
     const fault: Fault = { lose: true };
     w.fake.fault(operation, fault);
-    const kept = w.parent.status;
-    for (let i = 0; i < 4 && fault.times! > 0; i++) await w.sync();
+    let kept = w.parent.status;
+    for (let i = 0; i < 4 && fault.times! > 0; i++) {
+      kept = w.parent.status;
+      await w.sync();
+    }
     t.equal(fault.times, 0, 'the crash point was reached');
-    // The service died before Metacontroller recorded anything: status is the one before.
+    // The service died before Metacontroller recorded anything: status is the one the crashed sync saw.
     w.parent = { ...w.parent, status: kept };
     await w.syncUntilReady(10);
     t.equal(w.fake.model.reservedIPs.size, 1, 'exactly one reserved IP');
@@ -244,13 +254,143 @@ for (const [phase, operation] of CRASH_POINTS) {
   });
 }
 
-t.test('stale status: a status from before the create, and no status at all, find the same IP', async (t) => {
+t.test('stale status: the status the create was sent from (the intent) finds the same IP', async (t) => {
   const w = await new DigitalOceanWorld().start(t, { actionReads: 1 });
-  const empty = w.parent.status;
+  await w.sync();
+  const intentOnly = w.parent.status;
+  t.ok(w.status.createIntent);
   await w.syncUntilReady();
   const address = w.status.address;
-  w.parent = { ...w.parent, status: empty };
+  w.parent = { ...w.parent, status: intentOnly };
   await w.syncUntilReady();
   t.equal(w.status.address, address);
   t.equal(w.fake.model.reservedIPs.size, 1);
+});
+
+t.test('a foreign IP being assigned to a bastion is never claimed, moved or released (shared account)', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 3 });
+  // Someone assigns their reserved IP to the bastion: locked, no droplet, while it runs.
+  const theirs = w.fake.model.addReservedIP('nyc3', null);
+  w.fake.model.startAction('assign_ip', 'nyc3', () => void (w.fake.model.reservedIPs.get(theirs)!.dropletId = BASTION), theirs, BASTION);
+  await w.syncUntilReady();
+  t.not(w.status.address, theirs, 'ours is a new IP');
+  t.equal(w.fake.model.reservedIPs.get(theirs)?.dropletId, BASTION, 'theirs landed where they sent it');
+  t.notOk(w.fake.mutations().some((m) => m.includes(theirs)), 'no call ever touched it');
+  w.policy = 'Delete';
+  for (let i = 0; i < 6 && (await w.finalize()).body.finalized !== true; i++);
+  t.same([...w.fake.model.reservedIPs.keys()], [theirs], 'finalize released ours only');
+  t.equal(w.fake.model.reservedIPs.get(theirs)?.dropletId, BASTION);
+});
+
+t.test('a foreign IP on a cluster node is not ours: that node is not elected, and Delete leaves the IP alone', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  const theirs = w.fake.model.addReservedIP('nyc3', 101);
+  const theirs2 = w.fake.model.addReservedIP('nyc3', 102);
+  await w.syncUntilReady();
+  t.equal(w.status.node, 'n3', 'the only node whose droplet holds no reserved IP');
+  t.notOk(w.fake.mutations().some((m) => m.includes(theirs) || m.includes(theirs2)), 'their IPs untouched');
+  for (let i = 0; i < 6 && (await w.finalize()).body.finalized !== true; i++);
+  t.same([...w.fake.model.reservedIPs.keys()].sort(), [theirs, theirs2].sort(), 'only ours released');
+});
+
+t.test('a recorded address someone moved to a machine outside the cluster is not taken back', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  await w.syncUntilReady();
+  const taken = w.status.address!;
+  w.fake.model.reservedIPs.get(taken)!.dropletId = BASTION;
+  await w.syncUntilReady();
+  t.not(w.status.address, taken, 'a new IP for the RoutedIP');
+  t.equal(w.fake.model.reservedIPs.get(taken)?.dropletId, BASTION, 'the taken one stays on the bastion');
+  t.notOk(w.fake.mutations().some((m) => m.includes(taken)), 'and is never moved');
+});
+
+t.test('two RoutedIPs created together, each blind to the other: one IP each, nobody wedged', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  // Both elect the same node: only n1 serves, the others join later.
+  a.endpointsOn = ['n1'];
+  const b = a.sibling('second');
+  await a.sync();
+  await b.sync();
+  t.equal(a.status.createIntent?.node, 'n1');
+  t.equal(b.status.createIntent?.node, 'n1', 'stale views: both intend n1');
+  await a.sync();
+  const raced = await b.sync();
+  t.equal(raced.statusCode, 200);
+  t.match(condition(b.status, 'Ready'), { status: 'False' }, 'b lost the race for n1');
+  t.ok(raced.body.resyncAfterSeconds !== undefined && raced.body.resyncAfterSeconds < 300, `retried soon, never a 300 s dead end: ${JSON.stringify(b.status.conditions)}`);
+  a.endpointsOn = ['n1', 'n2', 'n3'];
+  b.endpointsOn = ['n1', 'n2', 'n3'];
+  for (let i = 0; i < 12 && !(ready(a) && ready(b)); i++) {
+    a.related = [b.parent];
+    b.related = [a.parent];
+    await a.sync();
+    await b.sync();
+  }
+  t.ok(ready(a) && ready(b), `both Ready: ${JSON.stringify([a.status.conditions[0], b.status.conditions[0]])}`);
+  t.not(a.status.address, b.status.address, 'different IPs');
+  t.not(a.status.node, b.status.node, 'on different droplets');
+  t.equal(a.fake.model.reservedIPs.size, 2, 'exactly two IPs exist');
+});
+
+const ready = (w: DigitalOceanWorld) => condition(w.status, 'Ready')?.status === 'True';
+
+t.test('two RoutedIPs that see each other\'s intents: the younger chooses again before any create is refused', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  a.endpointsOn = ['n1', 'n2'];
+  const b = a.sibling('second');
+  b.endpointsOn = ['n1', 'n2'];
+  await a.sync();
+  b.related = [a.parent];
+  await b.sync();
+  t.not(b.status.createIntent?.node, a.status.createIntent?.node, 'a new intent avoids the sibling\'s');
+  for (let i = 0; i < 10 && !(ready(a) && ready(b)); i++) {
+    a.related = [b.parent];
+    b.related = [a.parent];
+    await a.sync();
+    await b.sync();
+  }
+  t.ok(ready(a) && ready(b), 'both Ready');
+  t.not(a.status.address, b.status.address);
+  t.equal(a.fake.model.reservedIPs.size, 2, 'exactly two IPs');
+  t.equal(a.fake.mutations().filter((m) => m === 'POST /v2/reserved_ips').length, 2, 'two creates, none refused');
+});
+
+t.test('a firewall entry left for a sibling is handed over before the RoutedIP that added it goes (issue 12 item 6c)', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  await a.syncUntilReady();
+  const b = a.sibling('second');
+  b.related = [{ ...a.parent, status: undefined }]; // a stale view: what a opened looks foreign
+  await b.syncUntilReady();
+  t.same(b.status.firewall?.addedPorts, []);
+  a.related = [b.parent];
+  t.equal((await a.finalize()).body.finalized, false, 'a waits for the handover');
+  b.related = [a.parent];
+  await b.sync();
+  a.related = [b.parent];
+  let done = false;
+  for (let i = 0; i < 4 && !done; i++) done = (await a.finalize()).body.finalized === true;
+  t.ok(done, 'a goes once b owns the entries');
+  b.related = [];
+  done = false;
+  for (let i = 0; i < 6 && !done; i++) done = (await b.finalize()).body.finalized === true;
+  t.ok(done);
+  t.same(rulesOf(a), ['tcp/22'], 'only the foreign rule is left');
+  t.same(a.firewall.dropletIds, [BASTION], 'only the foreign droplet is left');
+  t.equal(a.fake.model.reservedIPs.size, 0, 'both IPs released');
+});
+
+t.test('finalize Delete releases an IP known only through the create intent (answer lost) and sees it gone in the same call', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  await w.sync(); // records the intent
+  const lost: Fault = { lose: true };
+  w.fake.fault('reservedIPs_create', lost);
+  await w.sync();
+  t.equal(lost.times, 0, 'the create answer was lost');
+  t.equal(w.status.address, undefined, 'status knows only the intent');
+  t.ok(w.status.createIntent);
+  const [created] = [...w.fake.model.reservedIPs.keys()];
+  w.clock.advance(91); // past the intent's settle time: nothing else of ours can land any more
+  const done = await w.finalize();
+  t.equal(done.body.finalized, true, `released and observed gone in one call: ${JSON.stringify(done.body.status.steps)}`);
+  t.equal(w.fake.model.reservedIPs.has(created!), false);
 });

@@ -36,6 +36,8 @@ export class DigitalOceanWorld extends HookWorld {
   parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
   app!: FastifyInstance;
   logs: string[] = [];
+  /** Other RoutedIPs delivered as related objects (their status as this call sees it). */
+  related: RoutedIPObject[] = [];
 
   /** Starts the fake (seeded) and the app. */
   async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
@@ -51,6 +53,14 @@ export class DigitalOceanWorld extends HookWorld {
     return this;
   }
 
+  /** Another RoutedIP `name` on the same account, app and cluster (its own status). */
+  sibling(name: string): DigitalOceanWorld {
+    const other = new DigitalOceanWorld();
+    Object.assign(other, { fake: this.fake, app: this.app, logs: this.logs, nodes: this.nodes, endpointsOn: [...this.endpointsOn], policy: this.policy });
+    other.parent = routedIP(name, { serviceRef: { name: 'ingress-nginx' } });
+    return other;
+  }
+
   /** The issuer spec for the current settings. */
   issuerSpec(): RoutedIPIssuerSpec {
     return {
@@ -64,7 +74,7 @@ export class DigitalOceanWorld extends HookWorld {
   /** The hook request for the current world. */
   request(extra: Partial<World> = {}) {
     const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
-    return ingressRequest({ parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn }, { secrets: this.secrets, ...extra });
+    return ingressRequest({ parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn }, { secrets: this.secrets, routedIPs: this.related, ...extra });
   }
 
   /** The firewall as the fake holds it. */

@@ -286,3 +286,28 @@ t.test("hostPort ingress (Traefik: containerPort 8000/8443, hostPort 80/443): th
   await sync(w.app, request());
   t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [443], 'spec.ports overrides: exactly those');
 });
+
+t.test('a RoutedIP deleted before its sibling recorded a shared port waits for the handover, so the last user removes it (issue 12 item 6c)', async (t) => {
+  const a = await new ScriptedWorld().start(t);
+  await a.sync();
+  const b = a.sibling('second');
+  // b's first sync sees a stale a (no status yet): the ports a opened look foreign to b.
+  b.siblings = [{ ...a.parent, status: undefined }];
+  await b.sync();
+  t.same(b.status.firewall?.addedPorts, [], 'b did not take over what it could not know a added');
+  a.siblings = [b.parent];
+  const waiting = await a.finalize();
+  t.equal(waiting.body.finalized, false, 'a holds its finalizer: tcp/80 and tcp/443 would be nobody\'s');
+  t.match(waiting.body.status.steps.find((s) => s.name === 'DeleteRoutedIPFirewallPort'), { outcome: 'pending', detail: /takes over/ });
+  // a's status change resyncs b, which now sees a's record and takes the entries over.
+  b.siblings = [a.parent];
+  await b.sync();
+  t.same(b.status.firewall?.addedPorts?.map((p) => p.port), [80, 443], 'b took them over');
+  a.siblings = [b.parent];
+  t.equal((await a.finalize()).body.finalized, true, 'a goes once b owns them');
+  t.same(a.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'b still needs them');
+  b.siblings = [];
+  t.equal((await b.finalize()).body.finalized, true);
+  t.same(b.cloud.observedRules(ACCOUNT, FIREWALL), [], 'nothing stays open to the world after both are gone');
+  t.same(b.cloud.snapshot(ACCOUNT).firewalls[0]?.nodes, [], 'nor any node');
+});

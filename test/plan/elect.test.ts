@@ -22,6 +22,11 @@ const cases: Array<{ name: string; in: Partial<ElectionInput>; node: string | un
   { name: 'previous not a known node: fresh', in: { nodes: [ok('n2')], previous: 'gone' }, node: 'n2', reason: 'fresh' },
   { name: 'taken nodes avoided when a free node exists', in: { nodes: four, taken: new Set(['n1', 'n2', 'n4']) }, node: 'n3', reason: 'fresh' },
   { name: 'taken ineligible nodes do not count as free', in: { nodes: [ok('n1'), bad('n2')], taken: new Set(['n1']) }, node: 'n1', reason: 'fresh' },
+  // One reserved IP per droplet: a node whose machine holds another address cannot take ours.
+  { name: 'occupied nodes are never elected fresh, even when every other node is taken', in: { nodes: four, taken: new Set(['n1', 'n2']), occupied: new Set(['n3', 'n4']) }, node: 'n1', reason: 'fresh' },
+  { name: 'occupied previous elected: chosen again elsewhere', in: { nodes: [ok('n1'), ok('n2')], previous: 'n1', occupied: new Set(['n1']) }, node: 'n2', reason: 'fresh' },
+  { name: 'the holder keeps its IP whatever else its machine is said to hold', in: { nodes: four, holder: 'n2', occupied: new Set(['n2']) }, node: 'n2', reason: 'holder' },
+  { name: 'every eligible node occupied: none, reason occupied', in: { nodes: [ok('n1'), ok('n2'), bad('n3')], occupied: new Set(['n1', 'n2']) }, node: undefined, reason: 'occupied' },
 ];
 
 for (const c of cases) {

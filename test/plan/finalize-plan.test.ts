@@ -107,9 +107,15 @@ t.test('sibling-needed entries are kept', async (t) => {
     { kind: 'deletePorts', rules: [rule(tcp(443))] },
     { kind: 'deleteNodes', ids: [idOf('n2')] },
   ]);
-  const all = planFinalize(obs({ ...ours, siblingPorts: new Set(['tcp/80', 'tcp/443']), siblingNodes: new Set([idOf('n1'), idOf('n2')]) }));
+  const all = planFinalize(obs({
+    ...ours,
+    siblingPorts: new Set(['tcp/80', 'tcp/443']),
+    siblingNodes: new Set([idOf('n1'), idOf('n2')]),
+    siblingAdded: [rule(tcp(80)), rule(tcp(443))],
+    siblingAddedNodes: new Set([idOf('n1'), idOf('n2')]),
+  }));
   t.same(effectiveActions(all.steps), []);
-  t.equal(all.clean, true, 'what siblings need is theirs now: nothing of ours is left to remove');
+  t.equal(all.clean, true, 'what siblings need and have taken over is theirs now: nothing of ours is left to remove');
   t.match(step(all.steps, 'DeleteRoutedIPFirewallPort'), { outcome: 'skipped', detail: 'nothing owned left' });
 });
 
@@ -165,4 +171,24 @@ t.test('FindRoutedIP / FindRoutedIPFirewall details', async (t) => {
   t.match(step(plan.steps, 'FindRoutedIPFirewall'), { outcome: 'done', detail: 'ingress-public (fw-1)' });
   t.match(step(planFinalize(obs({ firewallName: undefined })).steps, 'FindRoutedIPFirewall'), { outcome: 'skipped' });
   t.match(step(planFinalize(obs({})).steps, 'FindRoutedIP'), { detail: 'no address' });
+});
+
+t.test('entries left for a sibling are handed over: finalize waits until a sibling records them (issue 12 item 6c)', async (t) => {
+  const needs = { siblingPorts: new Set(['tcp/443']), siblingNodes: new Set([idOf('n2')]) };
+  const waiting = planFinalize(obs({ ...ours, ...needs }));
+  t.same(waiting.handover, { rules: [rule(tcp(443))], nodes: [idOf('n2')] }, 'tcp/443 and n2 would be nobody\'s');
+  t.equal(waiting.clean, false, 'not finalized while they would be nobody\'s');
+  t.same(step(waiting.steps, 'DeleteRoutedIPFirewallPort').action, { kind: 'deletePorts', rules: [rule(tcp(80))] }, 'the rest is still removed');
+
+  const cleaned = { ...ours, firewall: firewall({ rules: [rule(tcp(443)), rule(tcp(22), ['10.0.0.0/8'])], nodes: [idOf('n2'), idOf('x')] }) };
+  const still = planFinalize(obs({ ...cleaned, ...needs }));
+  t.match(step(still.steps, 'DeleteRoutedIPFirewallPort'), { outcome: 'pending', detail: /waiting until its record takes over tcp\/443/ });
+  t.equal(still.clean, false);
+
+  const taken = planFinalize(obs({ ...cleaned, ...needs, siblingAdded: [rule(tcp(443))], siblingAddedNodes: new Set([idOf('n2')]) }));
+  t.same(taken.handover, { rules: [], nodes: [] });
+  t.equal(taken.clean, true, 'the sibling owns them now: this RoutedIP may go, the sibling removes them last');
+
+  const partly = planFinalize(obs({ ...cleaned, ...needs, siblingAdded: [rule(tcp(443), ['0.0.0.0/0'])], siblingAddedNodes: new Set([idOf('n2')]) }));
+  t.same(partly.handover.rules, [rule(tcp(443), ['::/0'])], 'per source: a source nobody records is still waited on');
 });

@@ -277,3 +277,57 @@ t.test('the election uses the observation only: same inputs, same plan', async (
   t.same(planSync(o), planSync({ ...o, nodes: [...o.nodes] }));
   t.equal(JSON.stringify(planSync(o)), JSON.stringify(planSync(o)));
 });
+
+t.test('unmarked clouds (create intent): record first, create on the next sync, wait out a create that may land', async (t) => {
+  const SINCE = '2026-11-23T12:00:00Z';
+  const now = (seconds: number) => Date.parse(SINCE) + seconds * 1000;
+  const recorded = (node: string, parts: Record<string, unknown> = {}) => ({ node, target: idOf(node), since: SINCE, knownAddresses: [], ...parts });
+  const base = { ...converged(['n1', 'n2']), nodes: [ok('n1'), ok('n2')] };
+
+  const first = planSync(obs({ ...base, createIntent: { now: now(0) } }));
+  t.match(step(first.steps, 'CreateRoutedIP'), { outcome: 'pending', detail: /recording the intent/ });
+  t.notOk(first.steps.some((s) => s.action?.kind === 'create' || s.action?.kind === 'assign'), 'no create before the intent is in status');
+  t.same(first.createIntent, { kind: 'record', node: target(first.election.node!) });
+
+  const elected = first.election.node!;
+  const next = planSync(obs({ ...base, previousElected: elected, createIntent: { recorded: recorded(elected), now: now(1) } }));
+  t.same(step(next.steps, 'CreateRoutedIP').action, { kind: 'create', node: target(elected) }, 'an open intent on the elected node creates there');
+  t.same(next.createIntent, { kind: 'keep' });
+
+  const other = elected === 'n1' ? 'n2' : 'n1';
+  const moved = planSync(obs({ ...base, previousElected: other, createIntent: { recorded: recorded(elected), now: now(1) } }));
+  t.match(step(moved.steps, 'CreateRoutedIP'), { outcome: 'pending', detail: /may still land until 2026-11-23T12:01:30Z/ }, 'another node elected: wait, never a second create elsewhere');
+  t.same(moved.createIntent, { kind: 'keep' });
+
+  const expired = planSync(obs({ ...base, previousElected: other, createIntent: { recorded: recorded(elected), now: now(90) } }));
+  t.same(expired.createIntent, { kind: 'record', node: target(other) }, 'expired: a new intent for the node elected now');
+
+  const found = planSync(obs({ ...base, ip: ip(elected), previousElected: elected, createIntent: { recorded: recorded(elected), now: now(1) } }));
+  t.match(step(found.steps, 'CreateRoutedIP'), { outcome: 'skipped', detail: 'address exists' });
+  t.equal(found.createIntent, undefined, 'the address is the record now: the intent goes');
+
+  const foreign = planSync(obs({ ...base, previousElected: elected, occupied: new Set([elected]), createIntent: { recorded: recorded(elected), now: now(1) } }));
+  t.same(foreign.createIntent, { kind: 'record', node: target(other) }, 'its droplet took someone else\'s address: choose again at once (DropletHoldsReservedIP is never a dead end)');
+  t.equal(foreign.election.node, other);
+
+  const all = planSync(obs({ ...base, occupied: new Set(['n1', 'n2']), createIntent: { now: now(0) } }));
+  t.match(step(all.steps, 'ElectRoutedIPNode'), { outcome: 'failed', detail: /^EveryNodeHoldsAnAddress/ });
+  t.equal(all.createIntent, undefined);
+});
+
+t.test('unmarked clouds: of two sibling intents on one droplet only the older creates, the younger chooses again', async (t) => {
+  const SINCE = '2026-11-23T12:00:00Z';
+  const base = { ...converged(['n1', 'n2']), nodes: [ok('n1'), ok('n2')], previousElected: 'n1' };
+  const mine = { node: 'n1', target: idOf('n1'), since: SINCE, knownAddresses: [] };
+  const older = [{ uid: 'uid-aaa', node: 'n1', since: SINCE }];
+  const younger = [{ uid: 'uid-zzz', node: 'n1', since: SINCE }];
+  const yielding = planSync(obs({ ...base, createIntent: { recorded: mine, now: Date.parse(SINCE) }, siblingIntents: older }));
+  t.same(yielding.createIntent, { kind: 'record', node: target('n2') }, 'uid-public is younger than uid-aaa on the same second');
+  t.notOk(yielding.steps.some((s) => s.action?.kind === 'create'));
+  const keeping = planSync(obs({ ...base, createIntent: { recorded: mine, now: Date.parse(SINCE) }, siblingIntents: younger }));
+  t.same(step(keeping.steps, 'CreateRoutedIP').action, { kind: 'create', node: target('n1') }, 'the older intent creates');
+  const fresh = planSync(obs({ ...base, previousElected: undefined, createIntent: { now: Date.parse(SINCE) }, siblingIntents: younger }));
+  t.same(fresh.createIntent, { kind: 'record', node: target('n2') }, 'a new intent avoids every sibling intent');
+  const addressed = planSync(obs({ ...base, ip: ip('n1'), createIntent: { now: Date.parse(SINCE) }, siblingIntents: older }));
+  t.equal(addressed.election.node, 'n1', 'with an address, sibling intents do not move it');
+});

@@ -32,6 +32,9 @@ function doMessage(data: unknown): string {
 /** A 422 that means "wait": an action is still running on the IP or the Droplet. */
 export const isPendingEvent = (message: string): boolean => /pending event|in progress|locked/i.test(message);
 
+/** A 422 that means "this droplet already has its one reserved IP": elect another, never a dead end. */
+export const holdsReservedIP = (message: string): boolean => /already ha(s|ve) a (reserved|floating) IP/i.test(message);
+
 /**
  * Maps anything a DigitalOcean call threw. `what` names the operation in words
  * ("assign reserved IP 198.51.100.10"); 429 is handled by the rate budget before this.
@@ -54,6 +57,8 @@ export function mapDigitalOceanError(err: unknown, what: string): IssuerError {
       return new IssuerAuthError(`${what}: the API token lacks a scope for this call (${detail})`, 'Forbidden');
     case status === 404:
       return new IssuerNotFoundError(`${what}: not found (${detail})`, 'NotFound', true);
+    case status === 422 && holdsReservedIP(message):
+      return new IssuerBusyError(`${what}: the droplet already holds a reserved IP (${detail}); another node will be elected`, 'DropletHoldsReservedIP');
     case status === 422 && isPendingEvent(message):
       return new IssuerBusyError(`${what}: DigitalOcean reports a pending event (${detail})`, 'CloudBusy');
     case status === 422 && /maximum|limit|quota/i.test(message):

@@ -1,26 +1,36 @@
 /**
- * FindRoutedIP on DigitalOcean, where a reserved IP carries no tag, name or description.
+ * FindRoutedIP on DigitalOcean, where a reserved IP carries no tag, name or description, on an
+ * account that other clusters and people share. An IP is this RoutedIP's only on evidence that
+ * it made or recorded it (docs/design.md "Ownership"), never because it merely looks like it:
  *
- * How a created IP is always found again (see docs/providers/digitalocean.md):
- * 1. The issuer creates an IP only *directly on the elected Droplet* (`POST /v2/reserved_ips
- *    {droplet_id}`), never unassigned, and never while another IP of the region is still
- *    settling (`locked` with no Droplet) — see `createRoutedIP`. DigitalOcean allows one
- *    reserved IP per Droplet, so once its assign completed every IP the operator created sits on
- *    a Droplet of the cluster.
- * 2. Lookup order: `spec.address` (adopt exactly that one); else `status.address` when it still
- *    exists in the region and no other RoutedIP claims it; else the IP on the last elected
- *    Droplet; else the one IP still settling from a create; else the IP on another candidate
- *    Droplet. Addresses other RoutedIPs report are never claimed.
- * So a lost create answer, a crash after the create or a lost/stale status all end with the
- * same IP found again instead of a second one created.
+ * 1. `spec.address`: adopted, exactly that one (never released).
+ * 2. `status.address`, recorded by us: ours while it sits on a cluster droplet (a related node's,
+ *    or the intent's target) or on no droplet (its droplet was destroyed; a move is running).
+ *    On any other droplet someone took it: it is not ours any more.
+ * 3. `status.createIntent`, recorded *before* any create was sent: an IP on the intent's target
+ *    droplet that is not one of the addresses the region held when the intent was recorded.
+ *    DigitalOcean allows one reserved IP per droplet and every create of an intent aims at its
+ *    target, so at most one such IP exists, and a lost create answer is found again here.
+ * Between siblings (several RoutedIPs created at once), the claim another RoutedIP recorded, or
+ * an older intent on the same droplet, wins; two recorded claims go to the smaller uid.
+ * No other IP of the account is ever claimed: not a settling one, not one on a cluster droplet.
  */
 import { IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
-import type { FindRoutedIPQuery, ObservedRoutedIP } from '../issuer.js';
+import type { FindRoutedIPQuery, ObservedRoutedIP, SiblingClaim } from '../issuer.js';
 import type { DigitalOceanClient, DOReservedIP } from './client.js';
 import { pendingActionOf, UNKNOWN_ACTION } from './mapping.js';
 
+/** True when sibling `s`'s intent was recorded before ours (ties broken by uid). */
+const olderIntent = (s: SiblingClaim, since: string, uid: string): boolean =>
+  s.intent !== undefined && (s.intent.since < since || (s.intent.since === since && s.uid < uid));
+
 /** The reserved IP this RoutedIP owns or adopts, as DigitalOcean shows it. */
-export async function findReservedIP(client: DigitalOceanClient, region: string, query: FindRoutedIPQuery): Promise<DOReservedIP | undefined> {
+export async function findReservedIP(
+  client: DigitalOceanClient,
+  region: string,
+  query: FindRoutedIPQuery,
+  regionIPs: () => Promise<DOReservedIP[]>,
+): Promise<DOReservedIP | undefined> {
   if (query.address !== undefined) {
     const adopted = await client.getReservedIP(query.address);
     if (!adopted) throw new IssuerNotFoundError(`reserved IP ${query.address} (spec.address) does not exist in this account`, 'AddressNotFound');
@@ -29,28 +39,23 @@ export async function findReservedIP(client: DigitalOceanClient, region: string,
     }
     return adopted;
   }
-  const foreign = new Set(query.foreignAddresses);
+  const uid = query.owner.uid;
+  const siblings = query.siblings ?? [];
+  const intent = query.intent;
+  const cluster = new Set([...query.nodes.map((n) => n.id), ...(intent ? [intent.target] : [])]);
+
   const last = query.lastKnownAddress;
-  if (last !== undefined && !foreign.has(last)) {
+  // Two RoutedIPs recording the same address (a race between first syncs): the smaller uid keeps it.
+  if (last !== undefined && !siblings.some((s) => s.address === last && s.uid < uid)) {
     const known = await client.getReservedIP(last);
-    if (known && known.region.slug === region) return known;
+    if (known && known.region.slug === region && (known.droplet === null || cluster.has(String(known.droplet.id)))) return known;
   }
-  const inRegion = (await client.listReservedIPs()).filter((r) => r.region.slug === region && !foreign.has(r.ip));
-  const byDroplet = new Map<string, (typeof inRegion)[number]>();
-  for (const r of inRegion) if (r.droplet !== null && !byDroplet.has(String(r.droplet.id))) byDroplet.set(String(r.droplet.id), r);
-  const on = (id: string) => byDroplet.get(id);
-  const elected = query.lastElected ? on(query.lastElected.id) : undefined;
-  if (elected) return elected;
-  // A create whose answer was lost is `locked` with no Droplet until its assign completes. The
-  // issuer never creates while such an IP exists, so a single one is ours (or a sibling's whose
-  // status is not delivered yet: that sibling reports it soon and it becomes foreign here).
-  const settling = inRegion.filter((r) => r.locked && r.droplet === null);
-  if (settling.length === 1) return settling[0];
-  for (const id of query.nodes.map((n) => n.id).sort()) {
-    const found = on(id);
-    if (found) return found;
-  }
-  return undefined;
+  if (!intent) return undefined;
+  const before = new Set(intent.knownAddresses);
+  const appeared = (await regionIPs()).find((r) => r.droplet !== null && String(r.droplet.id) === intent.target && !before.has(r.ip));
+  if (!appeared) return undefined;
+  if (siblings.some((s) => s.address === appeared.ip || (s.intent?.target === intent.target && olderIntent(s, intent.since, uid)))) return undefined;
+  return appeared;
 }
 
 /**

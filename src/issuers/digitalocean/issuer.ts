@@ -12,8 +12,10 @@
  */
 import type { Node } from '../../schemas/kubernetes.js';
 import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
+import type { CreateIntent } from '../../schemas/routed-ip.js';
 import type {
   ActionResult,
+  AddressInventory,
   FindRoutedIPQuery,
   FirewallRule,
   NodeTarget,
@@ -22,7 +24,7 @@ import type {
   RoutedIPIssuer,
   RoutedIPOwner,
 } from '../issuer.js';
-import type { DigitalOceanClient, DOAction } from './client.js';
+import type { DigitalOceanClient, DOAction, DOReservedIP } from './client.js';
 import { findReservedIP, observeReservedIP } from './find.js';
 import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, splitRules, UNKNOWN_ACTION } from './mapping.js';
 
@@ -32,9 +34,16 @@ const actionResult = (action: DOAction): ActionResult => {
   return { done: false, action: pendingActionOf(action) };
 };
 
+/** A droplet that already holds a reserved IP: another node must be elected (retryable). */
+const holds = (id: number, node: NodeTarget, ip: string): IssuerBusyError =>
+  new IssuerBusyError(`droplet ${id} of node ${node.node} already holds reserved IP ${ip} (one per droplet); another node will be elected`, 'DropletHoldsReservedIP');
+
 /** Implements `RoutedIPIssuer` for one region of one DigitalOcean account. */
 export class DigitalOceanIssuer implements RoutedIPIssuer {
   readonly provider = 'digitalocean' as const;
+  readonly ownership = 'intent' as const;
+  /** This call's listing of the region's reserved IPs, shared by the reads. */
+  private listing?: Promise<DOReservedIP[]>;
   /** Droplets with a firewall change not applied yet, as seen during this call. */
   private readonly firewallPending = new Set<string>();
 
@@ -46,8 +55,27 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
   }
 
   async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
-    const rip = await findReservedIP(this.client, this.region, query);
+    // Each observation starts a fresh listing: finalize observes again after its deletes.
+    this.listing = undefined;
+    const rip = await findReservedIP(this.client, this.region, query, () => this.regionIPs());
     return rip ? observeReservedIP(this.client, rip) : undefined;
+  }
+
+  async addressInventory(): Promise<AddressInventory> {
+    const ips = await this.regionIPs();
+    return {
+      addresses: ips.map((r) => r.ip).sort(),
+      held: ips.flatMap((r) => (r.droplet ? [{ address: r.ip, holder: String(r.droplet.id) }] : [])).sort((a, b) => a.address.localeCompare(b.address)),
+    };
+  }
+
+  /**
+   * The region's reserved IPs, listed once per observation (`findRoutedIP` then
+   * `addressInventory` share it; writes list afresh).
+   */
+  private regionIPs(): Promise<DOReservedIP[]> {
+    this.listing ??= this.client.listReservedIPs().then((all) => all.filter((r) => r.region.slug === this.region));
+    return this.listing;
   }
 
   /** Reads the target Droplet: it must exist, be in the issuer's region and be protected already. */
@@ -65,19 +93,26 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     return id;
   }
 
-  async createRoutedIP(_owner: RoutedIPOwner, node: NodeTarget): Promise<ObservedRoutedIP> {
+  /**
+   * Creates the IP on the intent's target droplet only (every create of one intent aims at the
+   * same droplet, and DigitalOcean allows one reserved IP per droplet, so at most one succeeds).
+   * A fresh read first: an IP that appeared since the intent and is still settling may be our
+   * own create whose answer was lost (wait for it); a droplet that holds an IP is not free
+   * (`DropletHoldsReservedIP`, retryable: the next sync finds the IP or elects another node).
+   */
+  async createRoutedIP(_owner: RoutedIPOwner, node: NodeTarget, intent?: CreateIntent): Promise<ObservedRoutedIP> {
+    if (intent?.target !== node.id) {
+      throw new IssuerInvalidError(`no create intent for node ${node.node} was recorded in status; a reserved IP is only created once one is`, 'CreateIntentMissing');
+    }
     const id = await this.dropletFor(node);
     const existing = (await this.client.listReservedIPs()).filter((r) => r.region.slug === this.region);
-    // A locked IP with no Droplet is a create (or move) still settling, possibly our own whose
-    // answer was lost: creating now could make a second IP for this RoutedIP. Wait instead.
-    const settling = existing.find((r) => r.locked && r.droplet === null);
+    const before = new Set(intent.knownAddresses);
+    const settling = existing.find((r) => r.locked && r.droplet === null && !before.has(r.ip));
     if (settling) {
-      throw new IssuerBusyError(`reserved IP ${settling.ip} is still being assigned; waiting before creating another one`, 'ReservedIPSettling');
+      throw new IssuerBusyError(`reserved IP ${settling.ip} appeared since the create intent and is still being assigned; waiting for it before creating`, 'ReservedIPSettling');
     }
     const held = existing.find((r) => r.droplet?.id === id);
-    if (held) {
-      throw new IssuerInvalidError(`droplet ${id} of node ${node.node} already holds reserved IP ${held.ip}, which another RoutedIP reports`, 'DropletHoldsReservedIP');
-    }
+    if (held) throw holds(id, node, held.ip);
     const { reservedIP, actionId } = await this.client.createReservedIPOnDroplet(id);
     const pendingAction = reservedIP.locked ? (actionId !== undefined ? { id: String(actionId), type: 'assign' } : UNKNOWN_ACTION) : undefined;
     return {
