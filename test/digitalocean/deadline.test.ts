@@ -1,15 +1,22 @@
 /**
- * A slow DigitalOcean API (every request takes 1.5 s) makes a first sync longer than the hook
- * timeout. The call must stop at its deadline (8 s): the axios request in flight is aborted, no
- * later write (the create) is sent, and the status so far is answered (200) with a resync; once
- * the API is fast again the RoutedIP converges with one reserved IP.
+ * A slow DigitalOcean API (every request takes 4 s) makes the sync that would create the address
+ * longer than the hook timeout. The call must stop at its deadline (8 s): the axios request in
+ * flight is aborted, no later write (the create) is sent, and the status so far is answered (200)
+ * with a resync; once the API is fast again the RoutedIP converges with one reserved IP.
+ *
+ * The first sync only records the create intent (issue 12 item 2: the create is sent by a later
+ * sync that sees the intent in status), so the API turns slow for the second one, the one that
+ * reads the account again before it creates.
  */
 import t from 'tap';
 import { condition, DigitalOceanWorld } from './world.js';
 
 t.test('a sync stops at its deadline: in-flight request aborted, no later write, status so far answered', async (t) => {
   const w = await new DigitalOceanWorld().start(t);
-  w.fake.latencyMs = 1500;
+  await w.sync();
+  t.ok(w.status.createIntent, 'the first sync recorded the create intent');
+  t.notOk(w.fake.mutations().some((m) => m === 'POST /v2/reserved_ips'), 'and sent no create');
+  w.fake.latencyMs = 4000;
   const answer = await w.sync();
   t.equal(answer.statusCode, 200);
   t.match(condition(w.status, 'Ready'), { status: 'False', reason: 'DeadlineExceeded' });
