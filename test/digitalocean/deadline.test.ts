@@ -1,5 +1,5 @@
 /**
- * A slow DigitalOcean API (every request takes 4 s) makes the sync that would create the address
+ * A slow DigitalOcean API (every request takes 3.5 s, under the 5 s client timeout) makes the sync that would create the address
  * longer than the hook timeout. The call must stop at its deadline (8 s): the axios request in
  * flight is aborted, no later write (the create) is sent, and the status so far is answered (200)
  * with a resync; once the API is fast again the RoutedIP converges with one reserved IP.
@@ -16,7 +16,7 @@ t.test('a sync stops at its deadline: in-flight request aborted, no later write,
   await w.sync();
   t.ok(w.status.createIntent, 'the first sync recorded the create intent');
   t.notOk(w.fake.mutations().some((m) => m === 'POST /v2/reserved_ips'), 'and sent no create');
-  w.fake.latencyMs = 4000;
+  w.fake.latencyMs = 3500;
   const answer = await w.sync();
   t.equal(answer.statusCode, 200);
   t.match(condition(w.status, 'Ready'), { status: 'False', reason: 'DeadlineExceeded' });
