@@ -17,6 +17,19 @@ export interface LoggedCall {
   readonly at: number;
 }
 
+/** What every cloud's injected fault can say; each fake adds its own error fields. */
+export interface BaseFault {
+  /** Answer this HTTP status with the cloud's error body instead of handling the request. */
+  readonly status?: number;
+  readonly message?: string;
+  /** Wait this long before handling the request. */
+  readonly delayMs?: number;
+  /** Handle the request, then destroy the socket without answering. */
+  readonly lose?: boolean;
+  /** How many requests it applies to (default 1). */
+  times?: number;
+}
+
 /** The base of a fake: `F` is the fault shape of that cloud. */
 export abstract class LoopbackFake<F extends { times?: number }> {
   readonly violations: string[] = [];

@@ -5,31 +5,34 @@
  */
 import t from 'tap';
 import { request } from 'undici';
+import type { IssuerContext, RoutedIPIssuer as Issuer } from '../../src/issuers/issuer.js';
 import type { IssuerRegistry } from '../../src/issuers/registry.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { ScriptedWorld } from './world.js';
 
+/** A memory registry of `w`'s cloud whose FindRoutedIP goes through `find` (given the real one and the call's context). */
+function wrapFindRoutedIP(w: ScriptedWorld, find: (real: Issuer['findRoutedIP'], query: Parameters<Issuer['findRoutedIP']>[0], context: IssuerContext) => ReturnType<Issuer['findRoutedIP']>): IssuerRegistry {
+  const base = createIssuerRegistry({ memoryCloud: w.cloud });
+  return {
+    memory: (context) => {
+      const issuer = base.memory!(context);
+      return { ...issuer, findRoutedIP: (query) => find((q) => issuer.findRoutedIP(q), query, context) };
+    },
+  };
+}
+
 /** A memory registry whose FindRoutedIP waits at a gate, counting the calls that reached it. */
 function gatedRegistry(w: ScriptedWorld) {
-  const base = createIssuerRegistry({ memoryCloud: w.cloud });
   let entered = 0;
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const waiters: Array<{ n: number; resolve: () => void }> = [];
-  const registry: IssuerRegistry = {
-    memory: (context) => {
-      const issuer = base.memory!(context);
-      return {
-        ...issuer,
-        findRoutedIP: async (query) => {
-          entered += 1;
-          for (const x of waiters.filter((x) => entered >= x.n)) x.resolve();
-          await gate;
-          return issuer.findRoutedIP(query);
-        },
-      };
-    },
-  };
+  const registry = wrapFindRoutedIP(w, async (real, query) => {
+    entered += 1;
+    for (const x of waiters.filter((x) => entered >= x.n)) x.resolve();
+    await gate;
+    return real(query);
+  });
   return {
     registry,
     open: () => open(),
@@ -95,33 +98,24 @@ t.test('64 aborted calls do not wedge the service in 429; /readyz reports satura
 
 t.test('a call Metacontroller gave up on stops its cloud work and frees its RoutedIP for the retry', async (t) => {
   const w = new ScriptedWorld();
-  const base = createIssuerRegistry({ memoryCloud: w.cloud });
   let blocked!: () => void;
   const entered = new Promise<void>((resolve) => (blocked = resolve));
   let first = true;
   let sawAbort = false;
   // The first FindRoutedIP hangs like a cloud request that never answers; like the SDK and axios,
   // it gives up when the call's session signal aborts.
-  const registry: IssuerRegistry = {
-    memory: (context) => {
-      const issuer = base.memory!(context);
-      return {
-        ...issuer,
-        findRoutedIP: async (query) => {
-          if (!first) return issuer.findRoutedIP(query);
-          first = false;
-          blocked();
-          await new Promise<void>((_resolve, reject) =>
-            context.session.signal.addEventListener('abort', () => {
-              sawAbort = true;
-              reject(context.session.deadlineError('FindRoutedIP'));
-            }),
-          );
-          return undefined;
-        },
-      };
-    },
-  };
+  const registry = wrapFindRoutedIP(w, async (real, query, context) => {
+    if (!first) return real(query);
+    first = false;
+    blocked();
+    await new Promise<void>((_resolve, reject) =>
+      context.session.signal.addEventListener('abort', () => {
+        sawAbort = true;
+        reject(context.session.deadlineError('FindRoutedIP'));
+      }),
+    );
+    return undefined;
+  });
   const { buildTestApp } = await import('../helpers/app.js');
   const { app } = await buildTestApp(t, { registry, clock: w.clock.now });
   const url = `${await app.listen({ port: 0, host: '127.0.0.1' })}/sync`;

@@ -15,23 +15,14 @@ import { ApiError, DigitalOceanModel, type ModelOptions } from './model.js';
 import { matchOperation } from './operations.js';
 import { ROUTES } from './routes.js';
 import { DigitalOceanSpec, specAbsence } from './spec.js';
-import { LoopbackFake } from '../loopback.js';
+import { LoopbackFake, type BaseFault } from '../loopback.js';
 
 export type { LoggedCall } from '../loopback.js';
 
 /** A fault injected on an operation (by spec `operationId`). */
-export interface Fault {
-  /** Answer this status (with a DigitalOcean error body) instead of handling the request. */
-  readonly status?: number;
-  readonly message?: string;
+export interface Fault extends BaseFault {
   /** With status 429: the `retry-after` header. */
   readonly retryAfter?: number;
-  /** Wait this long before answering. */
-  readonly delayMs?: number;
-  /** Handle the request, then destroy the socket without answering. */
-  readonly lose?: boolean;
-  /** How many requests it applies to (default 1). */
-  times?: number;
 }
 
 /** The fake's rate-limit window (the tests move it by hand). */

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { OpenApiSpec, specAbsence, type Json } from '../openapi.js';
 import { ApiError, HetznerModel, type ModelOptions } from './model.js';
 import { route, ROUTES } from './routes.js';
-import { LoopbackFake } from '../loopback.js';
+import { LoopbackFake, type BaseFault } from '../loopback.js';
 
 export type { LoggedCall } from '../loopback.js';
 
@@ -27,19 +27,11 @@ export type { LoggedCall } from '../loopback.js';
 export const HETZNER_SPEC_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'specs', 'hetzner', 'openapi.json');
 
 /** A fault injected on an operation (by `operationId`). */
-export interface Fault {
-  /** Answer this status with a Hetzner error body instead of handling the request. */
-  readonly status?: number;
+export interface Fault extends BaseFault {
+  /** With `status`: the Hetzner error code. */
   readonly code?: string;
-  readonly message?: string;
-  /** Wait this long before handling the request. */
-  readonly delayMs?: number;
   /** Handle the request at once, then wait this long before answering (a stale read). */
   readonly answerDelayMs?: number;
-  /** Handle the request, then destroy the socket without answering. */
-  readonly lose?: boolean;
-  /** How many requests it applies to (default 1). */
-  times?: number;
 }
 
 /** The project's rate-limit bucket (tests move it by hand). */
