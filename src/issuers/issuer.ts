@@ -75,6 +75,13 @@ export interface ObservedFirewall {
    * ownership then comes from `status.firewall` alone.
    */
   readonly owned?: readonly FirewallRule[];
+  /**
+   * The machines (cloud ids) this RoutedIP is marked as owning in the firewall, when the cloud
+   * can mark a membership (e.g. a droplet tag the firewall applies to). `undefined` = the cloud
+   * has no node marks: ownership then comes from `status.firewall.addedNodes` alone. A marked
+   * node counts as owned like a recorded one, and the mark is written by the add itself.
+   */
+  readonly ownedNodes?: readonly string[];
 }
 
 /** Result of a write that may complete asynchronously. */

@@ -17,7 +17,8 @@
  * whichever RoutedIP needs a shared entry last removes it, whoever added it.
  *
  * Nodes: the elected node is added when missing; a node is removed only when this RoutedIP
- * added it (or took it over from a sibling while holding it), it is not the elected node
+ * added it (its record, or its mark where the cloud marks memberships: `ObservedFirewall.ownedNodes`;
+ * or it took it over from a sibling while holding it), it is not the elected node
  * (deletes run after the IP moved there), and no sibling needs it.
  */
 import type { FirewallRule, NodeTarget, ObservedFirewall } from '../issuers/issuer.js';
@@ -130,7 +131,7 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
   const inFirewall = new Set(firewall.nodes);
   const electedId = input.elected?.id;
   const takenOver = electedId !== undefined && input.siblingAddedNodes?.has(electedId) ? [electedId] : [];
-  const ownedNodes = [...new Set([...(previous?.addedNodes ?? []), ...takenOver])].filter((id) => inFirewall.has(id)).sort();
+  const ownedNodes = [...new Set([...(previous?.addedNodes ?? []), ...(firewall.ownedNodes ?? []), ...takenOver])].filter((id) => inFirewall.has(id)).sort();
   const deleteNodes = ownedNodes.filter((id) => id !== electedId && !input.siblingNodes.has(id));
   const addNode = input.elected && !inFirewall.has(input.elected.id) ? input.elected : undefined;
 

@@ -226,6 +226,13 @@ const nodeRows: Array<{ name: string; in: Partial<FirewallInput>; addNode: strin
     deleteNodes: [idOf('n1'), idOf('n3')],
     ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3')],
   },
+  {
+    name: 'cloud node marks (ownedNodes) give ownership without any status; a mark on an absent node owns nothing',
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n1'), idOf('n2'), idOf('n3')], ownedNodes: [idOf('n1'), idOf('n4')] }) },
+    addNode: undefined,
+    deleteNodes: [idOf('n1')],
+    ownedNodes: [idOf('n1')],
+  },
 ];
 
 for (const c of nodeRows) {
