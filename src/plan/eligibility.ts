@@ -29,6 +29,17 @@ export interface JudgedNode {
   readonly eligible: boolean;
   /** First failed rule, for status details; '' when eligible. */
   readonly reason: string;
+  /**
+   * Every failed rule is one a failover grace waits out (not Ready, a NoExecute taint, no ready
+   * endpoint: what flaps). A cordon, a nodeSelector or a providerID that no longer fits is a
+   * decision or a fact, never waited out. Absent when eligible.
+   */
+  readonly transient?: boolean;
+  /**
+   * When the API says the failures began, where it timestamps them (Ready's
+   * `lastTransitionTime`, a NoExecute taint's `timeAdded`): the earliest of those, RFC 3339.
+   */
+  readonly failingSince?: string;
 }
 
 /**
@@ -40,23 +51,51 @@ export function ownLabels(node: Node): Record<string, string> {
   return rest;
 }
 
-/** Judges one node; the first failed rule is reported. */
+/** Failures a failover grace waits out: they flap. */
+const TRANSIENT = new Set(['not Ready', 'NoExecute taint', 'hosts no ready endpoint of the Service']);
+
+/** Judges one node; the first failed rule is reported, and whether every failed rule is transient. */
 export function judgeNode(node: Node, ctx: EligibilityContext): JudgedNode {
   const name = node.metadata.name;
   const target = ctx.nodeTarget(node);
-  const fail = (reason: string): JudgedNode => ({ name, ...(target ? { target } : {}), eligible: false, reason });
+  const failed: string[] = [];
+  const times: string[] = [];
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  if (ready?.status !== 'True') return fail('not Ready');
-  if (node.spec?.unschedulable === true) return fail('unschedulable');
-  if (node.spec?.taints?.some((t) => t.effect === 'NoExecute')) return fail('NoExecute taint');
-  if (!matchesSelector(ownLabels(node), ctx.nodeSelector)) return fail('does not match nodeSelector');
-  if (!target) return fail('providerID does not parse for this issuer');
-  const nodeRegion = node.metadata.labels?.[REGION_LABEL];
-  if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) {
-    return fail(`in region ${nodeRegion}, not ${ctx.region}`);
+  if (ready?.status !== 'True') {
+    failed.push('not Ready');
+    if (ready?.lastTransitionTime !== undefined) times.push(ready.lastTransitionTime);
   }
-  if (ctx.endpointNodes && !ctx.endpointNodes.has(name)) return fail('hosts no ready endpoint of the Service');
-  return { name, target, eligible: true, reason: '' };
+  if (node.spec?.unschedulable === true) failed.push('unschedulable');
+  const noExecute = node.spec?.taints?.filter((t) => t.effect === 'NoExecute') ?? [];
+  if (noExecute.length > 0) {
+    failed.push('NoExecute taint');
+    for (const t of noExecute) if (t.timeAdded !== undefined) times.push(t.timeAdded);
+  }
+  if (!matchesSelector(ownLabels(node), ctx.nodeSelector)) failed.push('does not match nodeSelector');
+  if (!target) failed.push('providerID does not parse for this issuer');
+  const nodeRegion = node.metadata.labels?.[REGION_LABEL];
+  if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) failed.push(`in region ${nodeRegion}, not ${ctx.region}`);
+  if (ctx.endpointNodes && !ctx.endpointNodes.has(name)) failed.push('hosts no ready endpoint of the Service');
+  if (failed.length === 0 && target) return { name, target, eligible: true, reason: '' };
+  const since = earliest(times);
+  return {
+    name,
+    ...(target ? { target } : {}),
+    eligible: false,
+    reason: failed[0] as string,
+    transient: failed.every((f) => TRANSIENT.has(f)),
+    ...(since !== undefined ? { failingSince: since } : {}),
+  };
+}
+
+/** The earliest of RFC 3339 times that parse; undefined when none does. */
+function earliest(times: readonly string[]): string | undefined {
+  let best: { text: string; at: number } | undefined;
+  for (const text of times) {
+    const at = Date.parse(text);
+    if (Number.isFinite(at) && (best === undefined || at < best.at)) best = { text, at };
+  }
+  return best?.text;
 }
 
 /** Judges every node, sorted by name so every later step iterates in a stable order. */

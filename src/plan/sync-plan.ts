@@ -24,6 +24,7 @@ import { electNode, type Election } from './elect.js';
 import { planFirewall, type FirewallPlan } from './firewall.js';
 import { blockedBySiblings, intentExpiry, intentState, type IntentObservation, type SiblingIntent } from './intent.js';
 import { act, decided, describeRules, type PlannedStep } from './steps.js';
+import { decideGrace, type GraceDecision, type IneligibleRecord } from './failover.js';
 
 /** Everything the sync plan is computed from. */
 export interface SyncObservation {
@@ -55,6 +56,10 @@ export interface SyncObservation {
   readonly createIntent?: IntentObservation;
   /** Siblings' recorded create intents (see `blockedBySiblings`). */
   readonly siblingIntents?: readonly SiblingIntent[];
+  /** `spec.nodePreference` scores by node name (fresh elections only). */
+  readonly preference?: ReadonlyMap<string, number>;
+  /** `spec.failover.graceSeconds` and the clock it runs on (see `failover.ts`); absent = no grace. */
+  readonly failover?: { readonly graceSeconds: number; readonly recorded?: IneligibleRecord; readonly now: number };
 }
 
 /**
@@ -71,6 +76,8 @@ export interface SyncPlan {
   readonly firewall?: FirewallPlan;
   readonly steps: readonly PlannedStep[];
   readonly createIntent?: IntentDecision;
+  /** `status.holderIneligible` after this sync, and the grace left while the holder keeps the IP. */
+  readonly grace?: GraceDecision;
 }
 
 const portsText = (ports: readonly FirewallPort[], from: string | undefined): string =>
@@ -83,6 +90,15 @@ export function planSync(obs: SyncObservation): SyncPlan {
   // Without an address yet, a node an older sibling intent aims at cannot take ours either.
   const blocked = !obs.ip && obs.createIntent ? blockedBySiblings(obs.createIntent.recorded, obs.ownerUid, obs.siblingIntents ?? []) : new Set<string>();
   const occupied = new Set([...(obs.occupied ?? []), ...blocked]);
+  const holderNode = holder === undefined ? undefined : obs.nodes.find((n) => n.name === holder);
+  const grace = obs.failover
+    ? decideGrace({
+        ...(holderNode ? { holder: holderNode } : {}),
+        graceSeconds: obs.failover.graceSeconds,
+        ...(obs.failover.recorded ? { recorded: obs.failover.recorded } : {}),
+        now: obs.failover.now,
+      })
+    : undefined;
   const election = electNode({
     ownerUid: obs.ownerUid,
     nodes: obs.nodes,
@@ -90,6 +106,8 @@ export function planSync(obs: SyncObservation): SyncPlan {
     ...(obs.previousElected !== undefined ? { previous: obs.previousElected } : {}),
     taken: obs.taken,
     occupied,
+    ...(obs.preference ? { preference: obs.preference } : {}),
+    ...(grace?.keep ? { keepHolder: true } : {}),
   });
   const elected = obs.nodes.find((n) => n.name === election.node)?.target;
   const steps: PlannedStep[] = [];
@@ -103,7 +121,9 @@ export function planSync(obs: SyncObservation): SyncPlan {
     const why = obs.nodes.length === 0 ? 'no candidate nodes' : obs.nodes.map((n) => `${n.name}: ${n.reason || 'holds another address'}`).join('; ');
     steps.push(decided('ElectRoutedIPNode', 'failed', `${election.reason === 'occupied' ? 'EveryNodeHoldsAnAddress' : 'NoEligibleNode'}: ${why}`));
   } else {
-    steps.push(decided('ElectRoutedIPNode', 'done', `${elected.node} (${election.reason})`));
+    const r = grace?.record;
+    const detail = election.reason === 'grace' && r ? `grace: ${r.reason} since ${r.since}, keeps the IP for ${obs.failover?.graceSeconds}s of failover grace` : election.reason;
+    steps.push(decided('ElectRoutedIPNode', 'done', `${elected.node} (${detail})`));
   }
 
   let firewall: FirewallPlan | undefined;
@@ -163,7 +183,14 @@ export function planSync(obs: SyncObservation): SyncPlan {
   } else {
     steps.push(decided('DeleteRoutedIPFirewallNode', 'skipped', firewall ? 'nothing to change' : 'no firewall'));
   }
-  return { election, ...(holder !== undefined ? { holder } : {}), ...(firewall ? { firewall } : {}), steps: haltAfterBlocked(steps), ...(createIntent ? { createIntent } : {}) };
+  return {
+    election,
+    ...(holder !== undefined ? { holder } : {}),
+    ...(firewall ? { firewall } : {}),
+    steps: haltAfterBlocked(steps),
+    ...(createIntent ? { createIntent } : {}),
+    ...(grace?.record ? { grace } : {}),
+  };
 }
 
 /**

@@ -8,10 +8,12 @@ import {
   ConditionSchema,
   CreateIntentSchema,
   FirewallStatusSchema,
+  HolderIneligibleSchema,
   PendingActionSchema,
   type Condition,
   type CreateIntent,
   type FirewallStatus,
+  type HolderIneligible,
   type PendingActionStatus,
 } from '../schemas/routed-ip.js';
 
@@ -24,6 +26,7 @@ export interface StatusHint {
   readonly firewall?: FirewallStatus;
   readonly pendingAction?: PendingActionStatus;
   readonly createIntent?: CreateIntent;
+  readonly holderIneligible?: HolderIneligible;
   readonly conditions: readonly Condition[];
 }
 
@@ -43,5 +46,6 @@ export function readStatusHint(status: unknown): StatusHint {
   if (Value.Check(FirewallStatusSchema, s.firewall)) hint.firewall = s.firewall;
   if (Value.Check(PendingActionSchema, s.pendingAction)) hint.pendingAction = s.pendingAction;
   if (Value.Check(CreateIntentSchema, s.createIntent)) hint.createIntent = s.createIntent;
+  if (Value.Check(HolderIneligibleSchema, s.holderIneligible)) hint.holderIneligible = s.holderIneligible;
   return hint;
 }

@@ -67,6 +67,7 @@ function carried(ctx: SyncContext, provider: string | undefined, steps: RoutedIP
     ...(p.electedNode !== undefined ? { electedNode: p.electedNode } : {}),
     ...(p.firewall ? { firewall: p.firewall } : {}),
     ...(p.createIntent ? { createIntent: p.createIntent } : {}),
+    ...(p.holderIneligible ? { holderIneligible: p.holderIneligible } : {}),
     ...(p.pendingAction ? { pendingAction: { id: p.pendingAction.id, type: p.pendingAction.type, ...(p.pendingAction.node !== undefined ? { target: p.pendingAction.node } : {}) } } : {}),
     steps,
     conditions: { IPAllocated: value('IPAllocated'), Assigned: value('Assigned'), FirewallReady: value('FirewallReady'), IssuerReady: value('IssuerReady') },

@@ -7,7 +7,7 @@ import type { IssuerError } from '../issuers/errors.js';
 import type { ObservedFirewall, PendingAction } from '../issuers/issuer.js';
 import { PortSources, type FirewallPlan } from '../plan/firewall.js';
 import { sortPorts } from '../plan/ports.js';
-import { STATUS_TEXT_MAX, type CreateIntent, type FirewallPort, type FirewallStatus, type RoutedIPStatus, type StepStatus } from '../schemas/routed-ip.js';
+import { STATUS_TEXT_MAX, type CreateIntent, type FirewallPort, type HolderIneligible, type FirewallStatus, type RoutedIPStatus, type StepStatus } from '../schemas/routed-ip.js';
 import { buildConditions, isFalse, isTrue, type ConditionType, type ConditionValue } from './conditions.js';
 import type { StatusHint } from './hints.js';
 
@@ -73,6 +73,7 @@ export interface StatusFacts {
   readonly firewall?: FirewallStatus;
   readonly pendingAction?: PendingAction;
   readonly createIntent?: CreateIntent;
+  readonly holderIneligible?: HolderIneligible;
   readonly steps: readonly StepStatus[];
   readonly conditions: Readonly<Record<Exclude<ConditionType, 'Ready'>, ConditionValue>>;
   /** Overrides `Ready` (a failure or a dry run explains itself there). */
@@ -95,6 +96,7 @@ export function assembleStatus(f: StatusFacts): RoutedIPStatus {
     ...(f.firewall ? { firewall: f.firewall } : {}),
     ...(f.pendingAction ? { pendingAction: { id: f.pendingAction.id, type: f.pendingAction.type, ...(f.pendingAction.target !== undefined ? { node: f.pendingAction.target } : {}) } } : {}),
     ...(f.createIntent ? { createIntent: { ...f.createIntent, knownAddresses: [...f.createIntent.knownAddresses].sort() } } : {}),
+    ...(f.holderIneligible ? { holderIneligible: { ...f.holderIneligible, reason: clip(f.holderIneligible.reason) } } : {}),
     steps: f.steps.map((s) => ({ ...s, detail: clip(s.detail) })),
     conditions,
   };

@@ -6,6 +6,7 @@ import type { ObservedFirewall, RoutedIPIssuer } from '../issuers/issuer.js';
 import type { JudgedNode } from '../plan/eligibility.js';
 import { resolvePorts } from '../plan/ports.js';
 import { planSync, type SyncPlan } from '../plan/sync-plan.js';
+import { preferenceScores } from '../plan/node-preference.js';
 import { SYNC_STEPS } from '../plan/steps.js';
 import type { CreateIntent, FirewallPort } from '../schemas/routed-ip.js';
 import { isFalse, isTrue, kubeTime, type ConditionValue } from './conditions.js';
@@ -108,6 +109,10 @@ async function syncOnce(
     siblingAdded: needs.siblingAdded,
     siblingAddedNodes: needs.siblingAddedNodes,
     ...(seen.occupied ? { occupied: seen.occupied } : {}),
+    ...(spec?.nodePreference ? { preference: preferenceScores(ctx.nodes, spec.nodePreference) } : {}),
+    ...(spec?.failover?.graceSeconds
+      ? { failover: { graceSeconds: spec.failover.graceSeconds, ...(ctx.previous.holderIneligible ? { recorded: ctx.previous.holderIneligible } : {}), now: deps.clock().getTime() } }
+      : {}),
     ...(issuer.ownership === 'intent'
       ? {
           createIntent: { ...(ctx.previous.createIntent ? { recorded: ctx.previous.createIntent } : {}), now: deps.clock().getTime() },
@@ -205,16 +210,21 @@ function syncOutcome(f: SyncFacts): Outcome {
     ...(fwStatus ? { firewall: fwStatus } : {}),
     ...(pending ? { pendingAction: pending } : {}),
     ...(f.createIntent ? { createIntent: f.createIntent } : {}),
+    // Dropped once the IP has left that node (this sync's assign completed).
+    ...(plan.grace?.record && plan.grace.record.node === holderName ? { holderIneligible: plan.grace.record } : {}),
     steps: run.steps,
     conditions: { IPAllocated: allocated, Assigned: assigned, FirewallReady: firewallReady, IssuerReady: issuerReady(settings, run.error) },
     ...(notReady ? { notReady } : {}),
   });
-  return finishOutcome(status, run.error, f.now, () => {
+  const resync = (): number => {
     if (pending) return PENDING_POLL_SECONDS;
     if (f.createIntent) return INTENT_RESYNC_SECONDS;
     if (settings.dryRun) return DRY_RUN_RESYNC_SECONDS;
     return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? READY_RESYNC_SECONDS : WAITING_RESYNC_SECONDS;
-  });
+  };
+  // A holder kept for its failover grace is looked at again when the grace ends, and not later.
+  const graceLeft = plan.grace?.remainingSeconds;
+  return finishOutcome(status, run.error, f.now, () => (graceLeft === undefined ? resync() : Math.min(resync(), graceLeft)));
 }
 
 const FIREWALL_WRITES = new Set<string>(['AddRoutedIPFirewallPort', 'AddRoutedIPFirewallNode', 'DeleteRoutedIPFirewallPort', 'DeleteRoutedIPFirewallNode']);

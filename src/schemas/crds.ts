@@ -35,7 +35,8 @@ const CARRIED = [
 
 /**
  * A TypeBox schema as a Kubernetes structural schema:
- * - a union of string literals becomes `type: string` + `enum` (structural schemas have no anyOf types);
+ * - a union of string literals, or one string literal, becomes `type: string` + `enum` (structural
+ *   schemas have no anyOf types);
  * - a string map (`patternProperties`) becomes `additionalProperties`;
  * - `additionalProperties: false` is dropped: the API server prunes unknown fields, and forbids
  *   `additionalProperties` beside `properties`;
@@ -50,6 +51,11 @@ export function toStructural(input: TSchema, at = ''): StructuralSchema {
     if (!values.every((v) => typeof v === 'string')) throw new Error(`${at || '/'}: only unions of string literals can be written to a CRD`);
     const { anyOf: _anyOf, ...rest } = s;
     return toStructural({ ...rest, type: 'string', enum: values } as unknown as TSchema, at);
+  }
+  // A single string literal is an enum of one.
+  if (typeof s.const === 'string' && s.enum === undefined) {
+    const { const: only, ...rest } = s;
+    return toStructural({ ...rest, enum: [only] } as unknown as TSchema, at);
   }
   const out: StructuralSchema = {};
   for (const key of CARRIED) {

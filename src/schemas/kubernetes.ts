@@ -58,14 +58,16 @@ export const LabelSelectorSchema = Type.Object(
 );
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
-const NodeConditionSchema = Type.Object({ type: Type.String(), status: Type.String() });
+const NodeConditionSchema = Type.Object({ type: Type.String(), status: Type.String(), lastTransitionTime: Type.Optional(Type.String()) });
 const TaintSchema = Type.Object({
   key: Type.String(),
   value: Type.Optional(Type.String()),
   effect: Type.String(),
+  /** Set by the API server for NoExecute taints: when the taint was added. */
+  timeAdded: Type.Optional(Type.String()),
 });
 
-/** The Node fields read by eligibility: Ready, unschedulable, NoExecute taints, providerID, labels. */
+/** The Node fields read by eligibility: Ready (and since when), unschedulable, NoExecute taints (and since when), providerID, labels. */
 export const NodeSchema = KubeObject(
   Type.Object({
     providerID: Type.Optional(Type.String()),

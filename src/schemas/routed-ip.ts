@@ -208,6 +208,64 @@ export const NodePortSpecSchema = Type.Object(
 );
 export type NodePortSpec = Static<typeof NodePortSpecSchema>;
 
+/** Operators of a node selector requirement: the label operators, and Gt/Lt on integer label values. */
+const NODE_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'] as const;
+
+/**
+ * `core/v1 NodeSelectorRequirement` on node labels, as node affinity has it: In/NotIn/Exists/
+ * DoesNotExist like a label selector, Gt/Lt compare the label's integer value with the one value.
+ */
+export const NodeSelectorRequirementSchema = Type.Object(
+  {
+    key: Type.String({ minLength: 1, maxLength: 317 }),
+    operator: Type.Union(NODE_SELECTOR_OPERATORS.map((o) => Type.Literal(o))),
+    values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 64 })),
+  },
+  {
+    additionalProperties: false,
+    ...cel({
+      rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : self.operator in ['Gt', 'Lt'] ? (has(self.values) && size(self.values) == 1 && self.values[0].matches('^[-+]?[0-9]{1,18}$')) : (!has(self.values) || size(self.values) == 0)",
+      message: 'values must be non-empty for In and NotIn, exactly one integer for Gt and Lt, and empty for Exists and DoesNotExist',
+    }),
+  },
+);
+export type NodeSelectorRequirement = Static<typeof NodeSelectorRequirementSchema>;
+
+/** `core/v1 NodeSelectorRequirement` on node fields: only `metadata.name`, In or NotIn, one value (as the API server allows). */
+export const NodeFieldRequirementSchema = Type.Object(
+  {
+    key: Type.Literal('metadata.name'),
+    operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn')]),
+    values: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type NodeFieldRequirement = Static<typeof NodeFieldRequirementSchema>;
+
+/**
+ * `core/v1 PreferredSchedulingTerm`: the shape of a Pod's
+ * `affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution` items. A node's score is
+ * the sum of the weights of the terms it matches; a term matches when all its requirements hold;
+ * a term with no requirement counts for nothing (as in the scheduler).
+ */
+export const PreferredNodeTermSchema = Type.Object(
+  {
+    weight: Type.Integer({ minimum: 1, maximum: 100, description: 'Added to the score of every node matching the preference (1-100).' }),
+    preference: Type.Object(
+      {
+        matchExpressions: Type.Optional(Type.Array(NodeSelectorRequirementSchema, { maxItems: 16, description: 'Requirements on node labels.' })),
+        matchFields: Type.Optional(Type.Array(NodeFieldRequirementSchema, { maxItems: 16, description: 'Requirements on node fields (metadata.name only).' })),
+      },
+      { additionalProperties: false, description: 'A node selector term: every requirement must hold.' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PreferredNodeTerm = Static<typeof PreferredNodeTermSchema>;
+
+/** Longest grace of `spec.failover.graceSeconds`: an hour of a dead holder keeping the IP is already more than any flap. */
+export const MAX_FAILOVER_GRACE_SECONDS = 3600;
+
 /** RoutedIP `spec`. `ports` overrides the node-facing ports found from the Service. */
 export const RoutedIPSpecSchema = Type.Object(
   {
@@ -246,6 +304,29 @@ export const RoutedIPSpecSchema = Type.Object(
         description: 'A label selector that further restricts the eligible nodes.',
         'x-kubernetes-map-type': 'atomic',
       }),
+    ),
+    nodePreference: Type.Optional(
+      Type.Array(PreferredNodeTermSchema, {
+        maxItems: 16,
+        description:
+          'Weighted preferences on node labels, the shape of preferredDuringSchedulingIgnoredDuringExecution: a fresh election picks, among the eligible nodes, one with the highest sum of the weights of the terms it matches. Used only when the IP has to go somewhere new: a holder that stays eligible keeps the IP (moving it drops connections).',
+      }),
+    ),
+    failover: Type.Optional(
+      Type.Object(
+        {
+          graceSeconds: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: MAX_FAILOVER_GRACE_SECONDS,
+              default: 0,
+              description:
+                'How long a holder that turned not Ready, got a NoExecute taint or lost its ready endpoints keeps the IP before it moves (endpoint flaps). 0 (default) = move at once. A cordoned node, a node no longer matching nodeSelector, or one deleted, loses it at once.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'When a holder that turned ineligible gives the IP up.' },
+      ),
     ),
     ports: Type.Optional(
       Type.Array(NodePortSpecSchema, {
@@ -374,6 +455,21 @@ export const CreateIntentSchema = Type.Object(
 export type CreateIntent = Static<typeof CreateIntentSchema>;
 
 /**
+ * `status.holderIneligible`: since when the node holding the IP has been ineligible for a reason
+ * `spec.failover.graceSeconds` waits out. Written by the sync that first sees it, kept while it
+ * lasts, dropped when the holder recovers or the IP moved. See docs/design.md "Failover grace".
+ */
+export const HolderIneligibleSchema = Type.Object(
+  {
+    node: Type.String({ description: 'The holder.' }),
+    since: Type.String({ description: 'When it was first seen ineligible (RFC 3339).' }),
+    reason: Type.String({ description: 'Why it is ineligible.' }),
+  },
+  { additionalProperties: false, description: 'Since when the holder has been ineligible: the clock of spec.failover.graceSeconds.' },
+);
+export type HolderIneligible = Static<typeof HolderIneligibleSchema>;
+
+/**
  * RoutedIP `status`, returned whole on every sync (Metacontroller replaces `.status`).
  * `additionalProperties: false` so the response serializer and the CRD agree field by field.
  */
@@ -387,6 +483,7 @@ export const RoutedIPStatusSchema = Type.Object(
     firewall: Type.Optional(FirewallStatusSchema),
     pendingAction: Type.Optional(PendingActionSchema),
     createIntent: Type.Optional(CreateIntentSchema),
+    holderIneligible: Type.Optional(HolderIneligibleSchema),
     steps: Type.Array(StepStatusSchema, { description: 'The last plan, each step with its outcome.' }),
     conditions: Type.Array(ConditionSchema, {
       description: 'Ready, IPAllocated, Assigned, FirewallReady, IssuerReady.',

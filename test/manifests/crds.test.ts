@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { generatedManifests } from '../../scripts/manifests.js';
 import { toStructural } from '../../src/schemas/crds.js';
 import { RoutedIPIssuerSpecSchema, RoutedIPSpecSchema, RoutedIPStatusSchema } from '../../src/schemas/routed-ip.js';
-import { celRules, crdSchema, readDoc, repoRoot, type Json } from './k8s-schema.js';
+import { celRules, celViolations, crdSchema, readDoc, repoRoot, type Json } from './k8s-schema.js';
 
 const routedIPs = readDoc('manifests/crds/routedips.yaml', 'CustomResourceDefinition');
 const issuers = readDoc('manifests/crds/routedipissuers.yaml', 'CustomResourceDefinition');
@@ -107,4 +107,23 @@ t.test('CEL rules are where the contract needs them, each with a message', async
   t.same(at(iss, '/spec/digitalocean/region'), ['self == oldSelf']);
   t.same(at(iss, '/spec/aws/region'), ['self == oldSelf']);
   t.same(at(iss, '/spec/hetzner/location'), ['self == oldSelf']);
+});
+
+t.test('nodePreference requirements: the API server checks values per operator, as for node affinity', async (t) => {
+  const spec = crdSchema(routedIPs).properties.spec;
+  const withRequirement = (r: Json) => ({ issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchExpressions: [r] } }] });
+  const cases: Array<[string, Json, boolean]> = [
+    ['In with values', { key: 'zone', operator: 'In', values: ['a'] }, true],
+    ['In without values', { key: 'zone', operator: 'In' }, false],
+    ['NotIn with an empty list', { key: 'zone', operator: 'NotIn', values: [] }, false],
+    ['Exists', { key: 'zone', operator: 'Exists' }, true],
+    ['Exists with values', { key: 'zone', operator: 'Exists', values: ['a'] }, false],
+    ['DoesNotExist', { key: 'zone', operator: 'DoesNotExist' }, true],
+    ['Gt with one integer', { key: 'cores', operator: 'Gt', values: ['8'] }, true],
+    ['Lt with a negative integer', { key: 'cores', operator: 'Lt', values: ['-8'] }, true],
+    ['Gt with a word', { key: 'cores', operator: 'Gt', values: ['eight'] }, false],
+    ['Gt with two values', { key: 'cores', operator: 'Gt', values: ['1', '2'] }, false],
+    ['Lt without values', { key: 'cores', operator: 'Lt' }, false],
+  ];
+  for (const [what, r, ok] of cases) t.equal(celViolations(spec, withRequirement(r)).length === 0, ok, what);
 });

@@ -97,3 +97,38 @@ t.test('successive RoutedIPs, each seeing the others as taken, take distinct nod
   }
   t.equal(taken.size, 4);
 });
+
+t.test('nodePreference: a fresh election takes the highest score; stickiness and a move in progress win', async (t) => {
+  const pref = new Map([['n1', 0], ['n2', 50], ['n3', 50], ['n4', 10]]);
+  for (let i = 0; i < 30; i++) {
+    const uid = `uid-${i}`;
+    const e = electNode(input({ ownerUid: uid, nodes: four, preference: pref }));
+    t.equal(e.reason, 'fresh');
+    t.ok(e.node === 'n2' || e.node === 'n3', `${uid}: one of the top-scored nodes (${e.node})`);
+    // Between equal scores the rendezvous hash decides, as it would without any preference.
+    t.equal(e.node, electNode(input({ ownerUid: uid, nodes: [ok('n2'), ok('n3')] })).node, `${uid}: tie broken by the hash`);
+    t.equal(electNode(input({ ownerUid: uid, nodes: [...four].reverse(), preference: pref })).node, e.node, `${uid}: node order does not matter`);
+  }
+  t.same(electNode(input({ nodes: four, preference: pref, holder: 'n1' })), { node: 'n1', reason: 'holder' }, 'an eligible holder keeps the IP, whatever it scores');
+  t.same(electNode(input({ nodes: [bad('n1'), ok('n2'), ok('n3'), ok('n4')], preference: pref, holder: 'n1', previous: 'n4' })), { node: 'n4', reason: 'previous' }, 'a move in progress is finished');
+  t.same(electNode(input({ nodes: [ok('n1'), bad('n2'), bad('n3'), ok('n4')], preference: pref })), { node: 'n4', reason: 'fresh' }, 'the best eligible score, even when the best nodes are down');
+  t.same(electNode(input({ nodes: four, preference: pref, occupied: new Set(['n2', 'n3']) })), { node: 'n4', reason: 'fresh' }, 'occupied nodes are never elected, whatever they score');
+  t.same(electNode(input({ nodes: four, preference: new Map([['n9', 100]]) })), electNode(input({ nodes: four })), 'scores of unknown nodes change nothing');
+});
+
+t.test('nodePreference before spreading: taken nodes avoided only among the top-scored', async (t) => {
+  const pref = new Map([['n1', 100], ['n2', 100], ['n3', 0], ['n4', 0]]);
+  t.same(electNode(input({ nodes: four, preference: pref, taken: new Set(['n1']) })), { node: 'n2', reason: 'fresh' }, 'the free top node');
+  const allTopTaken = electNode(input({ nodes: four, preference: pref, taken: new Set(['n1', 'n2']) }));
+  t.ok(allTopTaken.node === 'n1' || allTopTaken.node === 'n2', `every top node taken: still a top node (${allTopTaken.node})`);
+});
+
+t.test('failover grace: the ineligible holder keeps the IP while keepHolder is set', async (t) => {
+  const nodes = [bad('n1'), ok('n2'), ok('n3')];
+  t.same(electNode(input({ nodes, holder: 'n1', keepHolder: true })), { node: 'n1', reason: 'grace' });
+  t.same(electNode(input({ nodes, holder: 'n1', previous: 'n2', keepHolder: true })), { node: 'n1', reason: 'grace' }, 'even over a previous election');
+  t.same(electNode(input({ nodes: [bad('n1')], holder: 'n1', keepHolder: true })), { node: 'n1', reason: 'grace' }, 'with no other node too');
+  t.equal(electNode(input({ nodes, holder: 'n1' })).reason, 'fresh', 'without it: moves');
+  t.same(electNode(input({ nodes: [ok('n2')], holder: 'n1', keepHolder: true })), { node: 'n2', reason: 'fresh' }, 'a holder that is no known node is not kept');
+  t.same(electNode(input({ nodes: [{ name: 'n1', eligible: false, reason: 'providerID does not parse' }, ok('n2')], holder: 'n1', keepHolder: true })), { node: 'n2', reason: 'fresh' }, 'a holder without a cloud target is not kept');
+});

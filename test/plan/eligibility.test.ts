@@ -155,3 +155,38 @@ t.test('judgeNodes judges every node and sorts by name, whatever the input order
   t.same(judgeNodes([], ctx()), []);
   t.equal(nodes[0]?.metadata.name, 'w3', 'the input array is not reordered');
 });
+
+t.test('transient: only failures that flap (not Ready, NoExecute, no endpoint) are waited out by a failover grace', async (t) => {
+  const ep = { endpointNodes: new Set<string>() };
+  const cases: Array<[string, Node, Partial<EligibilityContext>, boolean | undefined]> = [
+    ['eligible: no flag', node('n1', pid), {}, undefined],
+    ['not Ready', node('n1', pid, notReady()), {}, true],
+    ['NoExecute taint', node('n1', pid, withTaint('node.kubernetes.io/unreachable', 'NoExecute')), {}, true],
+    ['no ready endpoint', node('n1', pid), ep, true],
+    ['not Ready, tainted and without endpoint', node('n1', pid, notReady(), withTaint('x', 'NoExecute')), ep, true],
+    ['cordoned', node('n1', pid, unschedulable()), {}, false],
+    ['not Ready and cordoned: the cordon is not waited out', node('n1', pid, notReady(), unschedulable()), {}, false],
+    ['no endpoint and outside the nodeSelector', node('n1', pid), { ...ep, nodeSelector: { matchLabels: { role: 'ingress' } } }, false],
+    ['providerID does not parse', node('n1'), {}, false],
+    ['not Ready in another region', node('n1', pid, notReady(), withLabels({ [REGION_LABEL]: 'ams3' })), {}, false],
+  ];
+  for (const [what, n, c, want] of cases) t.equal(judgeNode(n, ctx(c)).transient, want, what);
+  t.equal(judgeNode(node('n1', pid, notReady(), unschedulable()), ctx()).reason, 'not Ready', 'the reason is still the first failed rule');
+});
+
+t.test('failingSince: the earliest time the API gives for a failure', async (t) => {
+  const at = (ready: string | undefined, taints: Array<string | undefined>): Node => {
+    const n = node('n1', pid);
+    n.status = { conditions: [{ type: 'Ready', status: 'False', ...(ready !== undefined ? { lastTransitionTime: ready } : {}) }] };
+    n.spec = { ...n.spec, taints: taints.map((time, i) => ({ key: `k${i}`, effect: 'NoExecute', ...(time !== undefined ? { timeAdded: time } : {}) })) };
+    return n;
+  };
+  t.equal(judgeNode(at('2026-01-01T00:00:10Z', []), ctx()).failingSince, '2026-01-01T00:00:10Z', 'Ready lastTransitionTime');
+  t.equal(judgeNode(at('2026-01-01T00:00:10Z', ['2026-01-01T00:00:05Z', '2026-01-01T00:00:20Z']), ctx()).failingSince, '2026-01-01T00:00:05Z', 'earliest taint');
+  t.equal(judgeNode(at(undefined, [undefined]), ctx()).failingSince, undefined, 'no time given');
+  t.equal(judgeNode(at('yesterday', ['2026-01-01T00:00:20Z']), ctx()).failingSince, '2026-01-01T00:00:20Z', 'a time that does not parse is ignored');
+  const ready = node('n1', pid);
+  ready.status = { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:10Z' }] };
+  t.equal(judgeNode(ready, ctx({ endpointNodes: new Set() })).failingSince, undefined, 'a Ready node says nothing about when its endpoints went');
+  t.equal(judgeNode(ready, ctx()).failingSince, undefined, 'eligible');
+});

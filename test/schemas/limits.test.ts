@@ -51,6 +51,19 @@ const routedIPCases: [string, Json][] = [
   ['257 values', { issuerRef: { name: 'i' }, nodeSelector: { matchExpressions: [{ key: 'k', operator: 'In', values: Array.from({ length: 257 }, (_, i) => `v${i}`) }] } }],
   ['65 match labels', { issuerRef: { name: 'i' }, nodeSelector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) } }],
   ['an IPv6 address', { issuerRef: { name: 'i' }, address: '2001:db8::1' }],
+  ['16 node preferences', { issuerRef: { name: 'i' }, nodePreference: Array.from({ length: 16 }, () => ({ weight: 1, preference: { matchExpressions: [{ key: 'k', operator: 'Exists' }] } })) }],
+  ['17 node preferences', { issuerRef: { name: 'i' }, nodePreference: Array.from({ length: 17 }, () => ({ weight: 1, preference: {} })) }],
+  ['a preference of weight 100', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 100, preference: {} }] }],
+  ['a preference of weight 101', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 101, preference: {} }] }],
+  ['a preference of weight 0', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 0, preference: {} }] }],
+  ['17 requirements in a preference', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchExpressions: Array.from({ length: 17 }, () => ({ key: 'k', operator: 'Exists' })) } }] }],
+  ['a Gt preference', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchExpressions: [{ key: 'cores', operator: 'Gt', values: ['4'] }] } }] }],
+  ['a field preference on metadata.name', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] } }] }],
+  ['a field preference on another field', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchFields: [{ key: 'spec.providerID', operator: 'In', values: ['x'] }] } }] }],
+  ['a field preference with two values', { issuerRef: { name: 'i' }, nodePreference: [{ weight: 1, preference: { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a', 'b'] }] } }] }],
+  ['a failover grace of an hour', { issuerRef: { name: 'i' }, failover: { graceSeconds: 3600 } }],
+  ['a failover grace of an hour and a second', { issuerRef: { name: 'i' }, failover: { graceSeconds: 3601 } }],
+  ['a negative failover grace', { issuerRef: { name: 'i' }, failover: { graceSeconds: -1 } }],
 ];
 
 t.test('the service and the API server accept exactly the same specs at the limits', async (t) => {
