@@ -20,6 +20,7 @@ import { serviceRoutes } from './hooks/service.js';
 import { issuerRoutes } from './hooks/issuer.js';
 import { secretRoutes } from './hooks/secret.js';
 import { IssuerCheckCache } from './reconcile/issuer-status.js';
+import { MarkedAddressCache } from './reconcile/orphans.js';
 import { guardedBody, UploadBudget } from './uploads.js';
 
 /** Options of `buildApp`. */
@@ -54,6 +55,10 @@ export interface AppOptions {
   readonly hookTimeoutSeconds?: number;
   /** Locks and per-account state (tests pass one to inspect it); one per app by default. */
   readonly sessions?: Sessions;
+  /** This cluster's identity (CLUSTER_NAME), marked on created addresses; the orphan sweep releases only addresses marked with it. */
+  readonly clusterName?: string;
+  /** ORPHAN_GRACE_SECONDS (default 600). */
+  readonly orphanGraceSeconds?: number;
 }
 
 /**
@@ -164,14 +169,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   const policy = options.issuerPolicy ?? DEFAULT_POLICY;
-  const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()), policy };
+  const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()), policy, ...(options.clusterName !== undefined ? { cluster: options.clusterName } : {}) };
   const sessions = options.sessions ?? new Sessions();
   const deadlineMs = hookDeadlineMs(options.hookTimeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS);
   app.register(syncRoutes, { deps, metrics, redactor, sessions, deadlineMs });
   app.register(customizeRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(nodeRoutes);
   app.register(serviceRoutes);
-  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache() }, redactor, sessions, deadlineMs });
+  const sweep = { listings: new MarkedAddressCache(), ...(options.orphanGraceSeconds !== undefined ? { orphanGraceSeconds: options.orphanGraceSeconds } : {}) };
+  app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache(), ...sweep }, redactor, sessions, deadlineMs, metrics });
   app.register(secretRoutes);
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY, endpointHost, type IssuerPolicy } from './reconcile/policy.js';
+import { DEFAULT_ORPHAN_GRACE_SECONDS } from './plan/orphans.js';
 
 /** Validated configuration. */
 export interface Config {
@@ -34,7 +35,18 @@ export interface Config {
    * `hooks.*.webhook.timeout`. Each sync stops starting cloud work 2 s before it.
    */
   readonly hookTimeoutSeconds: number;
+  /**
+   * CLUSTER_NAME: this cluster's identity, marked on every address the operator creates (AWS tag,
+   * Hetzner label) so that the orphan sweep of one cluster never releases another's in a shared
+   * account. Unset: no cluster mark, and the sweep only reports.
+   */
+  readonly clusterName?: string;
+  /** ORPHAN_GRACE_SECONDS: how long an address must stay seen orphaned and unassociated before the sweep releases it (default 600). */
+  readonly orphanGraceSeconds: number;
 }
+
+/** A cluster name is a tag value on AWS and a label value on Hetzner: the label-value rule fits both. */
+const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -85,6 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const memory = env.MEMORY_PROVIDER ?? 'enabled';
   if (memory !== 'enabled' && memory !== 'disabled') throw new Error(`MEMORY_PROVIDER must be enabled or disabled, got ${JSON.stringify(memory)}`);
   const memoryProvider = memory === 'enabled';
+  const clusterName = (env.CLUSTER_NAME ?? '').trim();
+  if (clusterName !== '' && !CLUSTER_NAME.test(clusterName)) {
+    throw new Error(`CLUSTER_NAME must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, got ${JSON.stringify(clusterName)}`);
+  }
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST ?? '0.0.0.0',
@@ -97,5 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuerPolicy: { endpointHosts: endpointHosts(env), ambientNamespaces: ambientNamespaces(env), operatorNamespace },
     memoryProvider,
     hookTimeoutSeconds: integer(env, 'HOOK_TIMEOUT_SECONDS', 10, 2, 600),
+    ...(clusterName !== '' ? { clusterName } : {}),
+    orphanGraceSeconds: integer(env, 'ORPHAN_GRACE_SECONDS', DEFAULT_ORPHAN_GRACE_SECONDS, 60, 7 * 24 * 3600),
   };
 }

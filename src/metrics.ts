@@ -13,6 +13,40 @@ export interface Metrics {
   readonly throttled: Counter<'hook'>;
   /** Hook calls holding an in-flight slot now. */
   readonly inFlight: Gauge;
+  /** Orphans the issuers' last sweeps found, summed per provider (see `OrphanTally`). */
+  readonly orphans: OrphanTally;
+  /** Orphans the sweep released. */
+  readonly orphansReleased: Counter<'provider'>;
+}
+
+/** Issuers whose last count is kept at most (oldest dropped first). */
+const MAX_TALLIED_ISSUERS = 10_000;
+
+/**
+ * `routedip_orphans{provider}`: the orphans each issuer's last sweep found, summed per provider.
+ * Counts are kept per issuer (by UID, never a name in a label) so that one issuer's sweep replaces
+ * its own count and not another's; a deleted issuer's count is dropped.
+ */
+export class OrphanTally {
+  private readonly counts = new Map<string, { provider: string; count: number }>();
+  constructor(private readonly gauge: Gauge<'provider'>) {}
+  /** Records the count of issuer `key`'s last sweep. */
+  set(key: string, provider: string, count: number): void {
+    this.counts.delete(key);
+    this.counts.set(key, { provider, count });
+    if (this.counts.size > MAX_TALLIED_ISSUERS) this.counts.delete(this.counts.keys().next().value as string);
+    this.publish();
+  }
+  /** Forgets issuer `key` (deleted). */
+  drop(key: string): void {
+    if (this.counts.delete(key)) this.publish();
+  }
+  private publish(): void {
+    const sums = new Map<string, number>();
+    for (const { provider, count } of this.counts.values()) sums.set(provider, (sums.get(provider) ?? 0) + count);
+    this.gauge.reset();
+    for (const [provider, count] of sums) this.gauge.set({ provider }, count);
+  }
 }
 
 /** Creates the registry and its metrics; `defaults` adds process metrics (off in tests). */
@@ -32,5 +66,9 @@ export function createMetrics(defaults = true): Metrics {
     stepWrites: new Counter({ name: 'routedip_step_writes_total', help: 'Cloud writes by step and outcome.', labelNames: ['step', 'outcome'], registers: [registry] }),
     throttled: new Counter({ name: 'routedip_throttled_total', help: 'Hook calls answered 429 (rate budget spent or overload).', labelNames: ['hook'], registers: [registry] }),
     inFlight: new Gauge({ name: 'routedip_hooks_in_flight', help: 'Hook calls holding an in-flight slot (the limit answers 429 beyond it).', registers: [registry] }),
+    orphans: new OrphanTally(
+      new Gauge({ name: 'routedip_orphans', help: 'Addresses carrying our marks whose RoutedIP is gone, as the last sweep of each issuer found them.', labelNames: ['provider'], registers: [registry] }),
+    ),
+    orphansReleased: new Counter({ name: 'routedip_orphans_released_total', help: 'Orphaned addresses the sweep released.', labelNames: ['provider'], registers: [registry] }),
   };
 }

@@ -18,6 +18,8 @@ const app = buildApp({
   bodyTimeoutMs: config.bodyTimeoutMs,
   knownSecrets: config.knownSecrets,
   hookTimeoutSeconds: config.hookTimeoutSeconds,
+  ...(config.clusterName !== undefined ? { clusterName: config.clusterName } : {}),
+  orphanGraceSeconds: config.orphanGraceSeconds,
 });
 const runtime = runtimeInfo();
 app.log.info({ node: runtime.node, platform: runtime.platform }, 'starting');

@@ -13,7 +13,8 @@ import { API_VERSION, DeliveredIssuerSchema, ISSUER_SECRET_LABEL, RoutedIPIssuer
 import { DeliveredRoutedIPSchema } from '../schemas/delivered.js';
 import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf } from '../plan/issuer-status.js';
 import { isFalse, isUnknown } from '../reconcile/conditions.js';
-import { checkIssuer, issuerStatus, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
+import { checkIssuer, issuerStatus, sweepIssuer, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
+import type { Metrics } from '../metrics.js';
 import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
 import type { Sessions } from '../issuers/session.js';
 import { beginCallSession } from './call-session.js';
@@ -53,10 +54,12 @@ export interface IssuerRoutesOptions {
   readonly sessions: Sessions;
   /** A call's deadline, counted from its arrival (see `hookDeadlineMs`). */
   readonly deadlineMs: number;
+  /** `routedip_orphans` and `routedip_orphans_released_total`. */
+  readonly metrics: Metrics;
 }
 
 /** Registers POST /issuer/sync, /issuer/finalize and /issuer/customize. */
-export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = async (app, { deps, redactor: base, sessions, deadlineMs }) => {
+export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = async (app, { deps, redactor: base, sessions, deadlineMs, metrics }) => {
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(`/issuer/${hook}`, { schema: { body: IssuerSyncRequestSchema, response: { 200: IssuerSyncResponseSchema, 429: ErrorResponseSchema } } }, async (request, reply) => {
       const issuer = request.body.parent;
@@ -70,20 +73,33 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = asyn
         const status = issuerStatus(issuer, provider, users.length, {
           Ready: isFalse('Deleting', held ? holdMessage(`RoutedIPIssuer ${namespace}/${issuer.metadata.name}`, users) : 'no RoutedIP uses it any more'),
           FirewallFound: isUnknown('Deleting', 'the issuer is being deleted'),
+          OrphansFound: isUnknown('Deleting', 'the issuer is being deleted: no sweep'),
         }, now);
+        if (!held) metrics.orphans.drop(issuer.metadata.uid ?? `${namespace}/${issuer.metadata.name}`);
         return { status, children: [], ...(held ? { resyncAfterSeconds: HOLD_RECHECK_SECONDS } : {}), finalized: !held };
       }
       const secrets = new Map(Object.values(request.body.related?.[RELATED.secrets] ?? {}).filter((s) => (s.metadata.namespace ?? namespace) === namespace).map((s) => [s.metadata.name, s]));
       // The same redaction step as /sync: cloud error text reaches the status only without credentials.
       const redactor = base.with(secretValues(secrets.values()));
       const call = beginCallSession(reply, sessions, deadlineMs);
-      const check = await withRedactor(redactor, () => checkIssuer(issuer, secrets, { ...deps, logger: request.log, session: call.session })).finally(() => call.end());
-      if (check.throttleSeconds !== undefined) {
-        return reply.code(429).header('retry-after', String(check.throttleSeconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${check.throttleSeconds}s` });
+      const callDeps = { ...deps, logger: request.log, session: call.session };
+      const routedIPs = Object.values(request.body.related?.[RELATED.routedIPs] ?? {});
+      const { check, sweep } = await withRedactor(redactor, async () => {
+        const check = await checkIssuer(issuer, secrets, callDeps);
+        return { check, sweep: check.throttleSeconds === undefined ? await sweepIssuer(issuer, secrets, routedIPs, check, callDeps) : undefined };
+      }).finally(() => call.end());
+      const throttle = check.throttleSeconds ?? sweep?.throttleSeconds;
+      if (throttle !== undefined || !sweep) {
+        const seconds = throttle ?? 1;
+        return reply.code(429).header('retry-after', String(seconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${seconds}s` });
       }
-      const clean = redactor.deep(issuerStatus(issuer, check.provider, users.length, check.conditions, now));
+      if (check.provider !== undefined) {
+        metrics.orphans.set(issuer.metadata.uid ?? `${namespace}/${issuer.metadata.name}`, check.provider, sweep.count);
+        if (sweep.released > 0) metrics.orphansReleased.inc({ provider: check.provider }, sweep.released);
+      }
+      const clean = redactor.deep(issuerStatus(issuer, check.provider, users.length, { ...check.conditions, OrphansFound: sweep.condition }, now, sweep.orphans));
       const status = { ...clean, conditions: clean.conditions.map((c) => (c.reason.includes(REDACTED) ? { ...c, reason: 'Redacted' } : c)) };
-      return { status, children: [], resyncAfterSeconds: ISSUER_CHECK_SECONDS };
+      return { status, children: [], resyncAfterSeconds: Math.min(ISSUER_CHECK_SECONDS, sweep.resyncAfterSeconds ?? ISSUER_CHECK_SECONDS) };
     });
   }
   app.post('/issuer/customize', { schema: { body: CustomizeFor(DeliveredIssuerSchema), response: { 200: CustomizeResponseSchema } } }, async (request) => {

@@ -127,6 +127,33 @@ export interface FindRoutedIPQuery {
   readonly siblings?: readonly SiblingClaim[];
 }
 
+/**
+ * An address carrying the operator's marks, as the orphan sweep lists it. Marks are read from
+ * the cloud (tags, labels) and never guessed: a mark that is absent stays absent.
+ */
+export interface MarkedAddress {
+  /** Cloud id (`eipalloc-…`, Floating IP id). */
+  readonly id: string;
+  readonly address: string;
+  /** The RoutedIP UID mark. */
+  readonly uid: string;
+  /** The namespace of the RoutedIP that made it, when marked. */
+  readonly namespace?: string;
+  /** `namespace/name` of that RoutedIP, when marked (for people). */
+  readonly owner?: string;
+  /** The cluster mark (`CLUSTER_NAME` of the operator that made it); absent on addresses made without one. */
+  readonly cluster?: string;
+  /** Pointed at a machine or network interface now. */
+  readonly associated: boolean;
+}
+
+/** What a sweep release must find again on a fresh read before it releases anything. */
+export interface OrphanRelease {
+  readonly id: string;
+  readonly uid: string;
+  readonly cluster: string;
+}
+
 /** The issuer contract. Step names are those of PRODUCT.md. */
 export interface RoutedIPIssuer {
   /** Which provider block built this issuer. */
@@ -172,6 +199,20 @@ export interface RoutedIPIssuer {
   /** DeleteRoutedIP: releases `ip` (it must be unassigned). Done when already released. */
   releaseRoutedIP(ip: ObservedRoutedIP): Promise<ActionResult>;
 
+  /**
+   * Orphan sweep, read side: every address of the issuer's account and region carrying our UID
+   * mark, whoever's RoutedIP it names (the caller decides which are orphans). Absent on clouds
+   * whose addresses carry no mark (DigitalOcean): an orphan there cannot be told from a foreign IP.
+   */
+  listMarkedAddresses?(): Promise<MarkedAddress[]>;
+
+  /**
+   * Orphan sweep, write side: re-reads address `id` and releases it only when it still carries
+   * the UID mark `uid` and the cluster mark `cluster`, is pointed at nothing and has no action
+   * running. `released` (also when it is gone already) or `kept` (the fresh read refused it).
+   */
+  releaseOrphan?(orphan: OrphanRelease): Promise<'released' | 'kept'>;
+
   /** FindRoutedIPFirewall: the firewall named `name`, or `undefined` when none exists. Read-only. */
   findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined>;
 
@@ -199,6 +240,11 @@ export interface IssuerContext {
   /** Secrets delivered with the call (labelled `routedip.io/issuer`), keyed by name, same namespace. */
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly logger: FastifyBaseLogger;
+  /**
+   * This cluster's identity (`CLUSTER_NAME`), marked on every address created so that the orphan
+   * sweep of one cluster never takes another's in a shared account. Absent: no cluster mark.
+   */
+  readonly cluster?: string;
   /**
    * The session with the cloud account for this hook call: deadline and signal, locks, and the
    * account's lasting state (rate budget). The factory binds it to the account (`openAccount`).

@@ -52,6 +52,8 @@ export interface ReconcileDeps extends RunDeps {
   readonly registry: IssuerRegistry;
   /** What issuers may make the operator do (endpoint hosts, ambient credentials). @default DEFAULT_POLICY */
   readonly policy?: IssuerPolicy;
+  /** This cluster's identity (`CLUSTER_NAME`), marked on created addresses. */
+  readonly cluster?: string;
 }
 
 /** Handles a sync or finalize request (`request.finalizing` decides). */
@@ -92,7 +94,7 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
   };
   let issuer: RoutedIPIssuer;
   try {
-    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger, session: deps.session });
+    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
   } catch (err) {
     if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
     return unexpected('building the issuer', err);

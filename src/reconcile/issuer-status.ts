@@ -11,7 +11,10 @@ import { IssuerDeadlineError, IssuerError, IssuerRateLimitError, toIssuerError }
 import type { HookSession } from '../issuers/session.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { Secret } from '../schemas/kubernetes.js';
-import type { DeliveredIssuer, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
+import type { DeliveredIssuer, OrphanRecord, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
+import type { DeliveredRoutedIP } from '../schemas/delivered.js';
+import { DEFAULT_ORPHAN_GRACE_SECONDS } from '../plan/orphans.js';
+import { MarkedAddressCache, previousOrphans, sweepOrphans, type SweepOutcome } from './orphans.js';
 import { ISSUER_CHECK_SECONDS, secretsOf } from '../plan/issuer-status.js';
 import { conditionList, isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
 import { issuerSettings, isProblem } from './context.js';
@@ -20,13 +23,15 @@ import { readStatusHint } from './hints.js';
 import { clip } from './status.js';
 
 /** Condition types of an issuer, in reported order. */
-export const ISSUER_CONDITION_TYPES = ['Ready', 'FirewallFound'] as const;
+export const ISSUER_CONDITION_TYPES = ['Ready', 'FirewallFound', 'OrphansFound'] as const;
 type IssuerConditions = Record<(typeof ISSUER_CONDITION_TYPES)[number], ConditionValue>;
+/** The conditions the credential check decides. */
+type CheckConditions = Omit<IssuerConditions, 'OrphansFound'>;
 
 /** What one credential check found. */
 export interface IssuerCheck {
   readonly provider?: string;
-  readonly conditions: IssuerConditions;
+  readonly conditions: CheckConditions;
   /** The cloud's rate budget is spent: answer 429 with this Retry-After. */
   readonly throttleSeconds?: number;
 }
@@ -58,10 +63,16 @@ export interface IssuerStatusDeps {
   readonly policy?: IssuerPolicy;
   /** The hook call's session (deadline, signal, the account's budget). */
   readonly session: HookSession;
+  /** This cluster's identity (`CLUSTER_NAME`): the orphan sweep releases only addresses marked with it. */
+  readonly cluster?: string;
+  /** Listings of marked addresses, per issuer. */
+  readonly listings: MarkedAddressCache;
+  /** Seconds an orphan stays recorded, unassociated, before the sweep releases it. @default DEFAULT_ORPHAN_GRACE_SECONDS */
+  readonly orphanGraceSeconds?: number;
 }
 
 /** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
-function cacheKey(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>): string {
+export function cacheKey(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>): string {
   const digest = createHash('sha256');
   for (const name of secretsOf(issuer.spec)) digest.update(`${name}\u0000${JSON.stringify(secrets.get(name)?.data ?? null)}\u0000${JSON.stringify(secrets.get(name)?.stringData ?? null)}\u0000`);
   return `${issuer.metadata.namespace}/${issuer.metadata.name}/${issuer.metadata.uid ?? ''}/${issuer.metadata.generation ?? 0}/${digest.digest('hex')}`;
@@ -118,13 +129,53 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
   return check;
 }
 
+/**
+ * The orphan sweep of `issuer` (see `reconcile/orphans.ts`), run only once its credential check
+ * passed: an issuer that cannot be used is not swept, and what the last sweep recorded is kept.
+ */
+export async function sweepIssuer(
+  issuer: DeliveredIssuer,
+  secrets: ReadonlyMap<string, Secret>,
+  routedIPs: readonly DeliveredRoutedIP[],
+  check: IssuerCheck,
+  deps: IssuerStatusDeps,
+): Promise<SweepOutcome> {
+  const previous = previousOrphans(issuer.status);
+  const carried = { ...(previous.length > 0 ? { orphans: previous } : {}), count: previous.length, released: 0 };
+  const namespace = issuer.metadata.namespace ?? 'default';
+  const settings = issuerSettings('RoutedIPIssuer', namespace, issuer.metadata.name, issuer.spec);
+  const factory = isProblem(settings) ? undefined : deps.registry[settings.provider];
+  if (isProblem(settings) || !factory || check.conditions.Ready.status !== 'True') return { ...carried, condition: notChecked('the issuer is not ready') };
+  try {
+    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
+    return await sweepOrphans(issuer, settings, cloud, routedIPs, {
+      cache: deps.listings,
+      key: cacheKey(issuer, secrets),
+      clock: deps.clock,
+      graceSeconds: deps.orphanGraceSeconds ?? DEFAULT_ORPHAN_GRACE_SECONDS,
+      ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}),
+    });
+  } catch (err) {
+    const e: IssuerError = err instanceof IssuerError ? err : toIssuerError(err);
+    return { ...carried, condition: isUnknown(e.reason, e.message) };
+  }
+}
+
 /** The complete issuer status. */
-export function issuerStatus(issuer: DeliveredIssuer, provider: string | undefined, users: number, conditions: IssuerConditions, now: Date): RoutedIPIssuerStatus {
+export function issuerStatus(
+  issuer: DeliveredIssuer,
+  provider: string | undefined,
+  users: number,
+  conditions: IssuerConditions,
+  now: Date,
+  orphans?: readonly OrphanRecord[],
+): RoutedIPIssuerStatus {
   const generation = issuer.metadata.generation ?? 0;
   return {
     observedGeneration: generation,
     ...(provider !== undefined ? { provider } : {}),
     routedIPs: users,
+    ...(orphans !== undefined && orphans.length > 0 ? { orphans: [...orphans] } : {}),
     conditions: conditionList(ISSUER_CONDITION_TYPES, conditions, readStatusHint(issuer.status).conditions, now, generation).map((c) => ({ ...c, message: clip(c.message) })),
   };
 }

@@ -502,16 +502,42 @@ export type RoutedIPStatus = Static<typeof RoutedIPStatusSchema>;
 export const RoutedIPSchema = KubeObject(RoutedIPSpecSchema, Type.Unknown());
 export type RoutedIPObject = Static<typeof RoutedIPSchema>;
 
+/** Records kept in `status.orphans` at most (the condition still counts every orphan). */
+export const MAX_ORPHAN_RECORDS = 50;
+
+/**
+ * One orphan the sweep found: a cloud address carrying our marks whose RoutedIP no longer exists.
+ * `since` is when it was first seen orphaned (RFC 3339); it is the stateless clock of the grace
+ * period, carried from status to status like a create intent (docs/design.md "Orphan sweep").
+ */
+export const OrphanRecordSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Cloud id of the address (eipalloc-…, Floating IP id).' }),
+    address: Type.String(),
+    owner: Type.String({ description: 'The RoutedIP its marks name (namespace/name, or its UID when only that is marked).' }),
+    since: Type.String({ description: 'When the sweep first saw it orphaned (RFC 3339).' }),
+  },
+  { additionalProperties: false },
+);
+export type OrphanRecord = Static<typeof OrphanRecordSchema>;
+
 /**
  * RoutedIPIssuer `status`, written by the issuer controller: the provider, how many RoutedIPs use
- * the issuer, and conditions `Ready` (the credentials work: one cheap cloud read, cached) and
- * `FirewallFound` (the named firewall exists, or none is managed).
+ * the issuer, the orphans the sweep found, and conditions `Ready` (the credentials work: one cheap
+ * cloud read, cached), `FirewallFound` (the named firewall exists, or none is managed) and
+ * `OrphansFound` (marked addresses whose RoutedIP is gone).
  */
 export const RoutedIPIssuerStatusSchema = Type.Object(
   {
     observedGeneration: Type.Integer(),
     provider: Type.Optional(Type.String()),
     routedIPs: Type.Integer({ minimum: 0 }),
+    orphans: Type.Optional(
+      Type.Array(OrphanRecordSchema, {
+        maxItems: MAX_ORPHAN_RECORDS,
+        description: 'Addresses carrying our marks whose RoutedIP no longer exists, with when each was first seen orphaned.',
+      }),
+    ),
     conditions: Type.Array(ConditionSchema),
   },
   { additionalProperties: false },

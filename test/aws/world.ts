@@ -13,6 +13,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { FastifyInstance } from 'fastify';
+import type { AppOptions } from '../../src/app.js';
 import type { Ec2Api } from '../../src/issuers/aws/client.js';
 import type { AwsFactoryOptions } from '../../src/issuers/aws/index.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
@@ -53,7 +54,7 @@ export class AwsWorld {
   constructor(readonly peer: Ec2Peer) {}
 
   /** Resets the peer, creates the groups and `names` instances (zone a), and builds the app. */
-  async start(t: Teardown, names: string[] = ['n1', 'n2'], factory: AwsFactoryOptions = {}): Promise<this> {
+  async start(t: Teardown, names: string[] = ['n1', 'n2'], factory: AwsFactoryOptions = {}, appOptions: Pick<AppOptions, 'clusterName'> = {}): Promise<this> {
     await this.peer.reset();
     const admin = this.peer.admin;
     this.baseGroupId = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'nodes', Description: 'node group' }))).GroupId ?? '';
@@ -76,6 +77,7 @@ export class AwsWorld {
     const built = await buildTestApp(t, {
       registry: createIssuerRegistry({ aws: { wrapApi, now: () => this.clock.now().getTime(), ...factory } }),
       clock: this.clock.now,
+      ...appOptions,
     });
     this.app = built.app;
     this.logs = built.logs;

@@ -7,6 +7,7 @@
  * Firewall, each seeing the others as related objects.
  */
 import type { FastifyInstance } from 'fastify';
+import type { AppOptions } from '../../src/app.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject } from '../../src/schemas/routed-ip.js';
@@ -54,13 +55,14 @@ export class HetznerWorld extends HookWorld {
   }
 
   /** Starts the fake (seeded) and the app. */
-  async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
+  async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}, appOptions: Pick<AppOptions, 'clusterName'> = {}): Promise<this> {
     this.fake = await startFake(t, options);
     this.fake.model.addServer(BASTION, 'fsn1', 'bastion');
     this.fake.model.addFirewall(FIREWALL, FOREIGN_RULES, [{ type: 'server', server: { id: BASTION } }]);
     const built = await buildTestApp(t, {
       registry: createIssuerRegistry({ hetzner: { now: () => this.clock.now().getTime() } }),
       clock: this.clock.now,
+      ...appOptions,
     });
     this.app = built.app;
     this.logs = built.logs;

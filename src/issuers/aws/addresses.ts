@@ -4,8 +4,8 @@
  */
 import type { Address } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError, IssuerNotFoundError, IssuerUnavailableError } from '../errors.js';
-import type { ActionResult, FindRoutedIPQuery, NodeTarget, ObservedRoutedIP, RoutedIPOwner } from '../issuer.js';
-import { OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
+import type { ActionResult, FindRoutedIPQuery, MarkedAddress, NodeTarget, ObservedRoutedIP, OrphanRelease, RoutedIPOwner } from '../issuer.js';
+import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
 import { hasCode } from './errors.js';
 import { primaryInterface } from './instances.js';
 
@@ -85,7 +85,16 @@ export async function createRoutedIP(ctx: AwsContext, owner: RoutedIPOwner): Pro
     out = await ctx.call('AllocateAddress', () =>
       ctx.api.allocateAddress({
         Domain: 'vpc',
-        TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: OWNER_TAG, Value: `${owner.namespace}/${owner.name}` }, { Key: UID_TAG, Value: owner.uid }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'elastic-ip',
+            Tags: [
+              { Key: OWNER_TAG, Value: `${owner.namespace}/${owner.name}` },
+              { Key: UID_TAG, Value: owner.uid },
+              ...(ctx.cluster !== undefined ? [{ Key: CLUSTER_TAG, Value: ctx.cluster }] : []),
+            ],
+          },
+        ],
       }),
     );
   } catch (err) {
@@ -159,4 +168,57 @@ export async function releaseRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP): Pr
   }
   ctx.logger.info({ allocationId: ip.id }, 'released Elastic IP');
   return DONE;
+}
+
+const tagOf = (a: Address, key: string): string | undefined => (a.Tags ?? []).find((t) => t.Key === key)?.Value;
+
+/** Associated with anything. Moto answers empty elements (`<instanceId/>`) for an unassociated address: empty is absent. */
+const isAssociated = (a: Address): boolean => Boolean(a.AssociationId || a.InstanceId || a.NetworkInterfaceId);
+
+/**
+ * Orphan sweep, read side: every Elastic IP of the region carrying a UID tag (one
+ * DescribeAddresses, filtered by tag key), with its owner and cluster tags and whether it is
+ * associated. Addresses without our UID tag are never listed.
+ */
+export async function listMarkedAddresses(ctx: AwsContext): Promise<MarkedAddress[]> {
+  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'tag-key', Values: [UID_TAG] }] }));
+  const marked: MarkedAddress[] = [];
+  for (const a of out.Addresses ?? []) {
+    const uid = tagOf(a, UID_TAG);
+    if (a.AllocationId === undefined || uid === undefined || uid === '') continue;
+    const owner = tagOf(a, OWNER_TAG);
+    const cluster = tagOf(a, CLUSTER_TAG);
+    const namespace = owner?.includes('/') ? owner.slice(0, owner.indexOf('/')) : undefined;
+    marked.push({
+      id: a.AllocationId,
+      address: a.PublicIp ?? '',
+      uid,
+      ...(owner !== undefined ? { owner } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
+      associated: isAssociated(a),
+    });
+  }
+  return marked.sort((x, y) => x.id.localeCompare(y.id));
+}
+
+/**
+ * Orphan sweep, write side: a fresh DescribeAddresses of the one address, then ReleaseAddress
+ * only if it still carries the UID and cluster tags named and is associated with nothing (never
+ * a disassociate first: an address in use is somebody's, whatever its tags say).
+ */
+export async function releaseOrphan(ctx: AwsContext, orphan: OrphanRelease): Promise<'released' | 'kept'> {
+  const current = await addressById(ctx, orphan.id);
+  if (!current) return 'released';
+  if (isAssociated(current) || tagOf(current, UID_TAG) !== orphan.uid || tagOf(current, CLUSTER_TAG) !== orphan.cluster) return 'kept';
+  try {
+    await ctx.call('ReleaseAddress', () => ctx.api.releaseAddress({ AllocationId: orphan.id }));
+  } catch (err) {
+    if (hasCode(err, 'InvalidAllocationID.NotFound')) return 'released';
+    // Associated between the read and the release: in use, so kept.
+    if (hasCode(err, 'InvalidIPAddress.InUse')) return 'kept';
+    throw err;
+  }
+  ctx.logger.info({ allocationId: orphan.id, uid: orphan.uid }, 'released orphaned Elastic IP');
+  return 'released';
 }

@@ -14,6 +14,8 @@ import type { ThrottleBudget } from './throttle.js';
 export const OWNER_TAG = 'routedip.io/owner';
 /** Tag on an Elastic IP carrying its RoutedIP's UID: the only key `findRoutedIP` trusts. */
 export const UID_TAG = 'routedip.io/uid';
+/** Tag on an Elastic IP naming the cluster (`CLUSTER_NAME`) whose operator allocated it: the orphan sweep's scope. */
+export const CLUSTER_TAG = 'routedip.io/cluster';
 
 /** Description put on every security-group range a RoutedIP authorizes: its ownership mark. */
 export const ruleMark = (owner: { namespace: string; name: string }): string => `${MARK_PREFIX}${owner.namespace}/${owner.name}`;
@@ -28,6 +30,8 @@ export interface AwsContext {
   readonly api: Ec2Api;
   readonly region: string;
   readonly logger: FastifyBaseLogger;
+  /** This cluster's identity, tagged on every address allocated (absent: no cluster tag). */
+  readonly cluster?: string;
   /** Waits before re-trying a call that hit eventual consistency (tests pass zeros). */
   readonly consistencyDelaysMs: readonly number[];
   /** The hook call's session (deadline, signal, locks). */

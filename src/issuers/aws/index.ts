@@ -72,6 +72,7 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerF
       api,
       region: spec.region,
       logger,
+      ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
       consistencyDelaysMs: options.consistencyDelaysMs ?? [250, 750],
       session: context.session,
       call: makeCall(budget, key, logger, context.session),

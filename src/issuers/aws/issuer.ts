@@ -3,7 +3,7 @@
  * The steps themselves live in `addresses.ts` and `firewall.ts`; this file only wires them.
  */
 import type { RoutedIPIssuer } from '../issuer.js';
-import { assignRoutedIP, createRoutedIP, findRoutedIP, releaseRoutedIP, unassignRoutedIP } from './addresses.js';
+import { assignRoutedIP, createRoutedIP, findRoutedIP, listMarkedAddresses, releaseOrphan, releaseRoutedIP, unassignRoutedIP } from './addresses.js';
 import type { AwsContext } from './context.js';
 import { addNode, addPorts, deleteNode, deletePorts, findFirewall } from './firewall.js';
 import { awsNodeTarget } from './provider-id.js';
@@ -18,6 +18,8 @@ export function createAwsIssuer(ctx: AwsContext): RoutedIPIssuer {
     assignRoutedIP: (ip, node) => assignRoutedIP(ctx, ip, node),
     unassignRoutedIP: (ip) => unassignRoutedIP(ctx, ip),
     releaseRoutedIP: (ip) => releaseRoutedIP(ctx, ip),
+    listMarkedAddresses: () => listMarkedAddresses(ctx),
+    releaseOrphan: (orphan) => releaseOrphan(ctx, orphan),
     findRoutedIPFirewall: (name, owner) => findFirewall(ctx, name, owner),
     addRoutedIPFirewallPort: (fw, rules, owner) => addPorts(ctx, fw, rules, owner),
     deleteRoutedIPFirewallPort: (fw, rules, owner) => deletePorts(ctx, fw, rules, owner),

@@ -65,6 +65,7 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
       location: spec.location,
       lock,
       account: key,
+      ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
       onActionError: (a) => logger.warn({ action: a.id, command: a.command, code: a.error?.code }, 'Hetzner Cloud action failed; the step will be retried'),
     });
   };

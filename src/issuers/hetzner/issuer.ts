@@ -16,15 +16,17 @@
  */
 import type { Node } from '../../schemas/kubernetes.js';
 import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
-import type { ActionResult, FindRoutedIPQuery, FirewallRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, RoutedIPIssuer, RoutedIPOwner } from '../issuer.js';
+import type { ActionResult, FindRoutedIPQuery, FirewallRule, MarkedAddress, NodeTarget, ObservedFirewall, ObservedRoutedIP, OrphanRelease, RoutedIPIssuer, RoutedIPOwner } from '../issuer.js';
 import type { HetznerClient } from './client.js';
 import { addRules, deleteRules, type RuleWrite } from './firewall.js';
 import type { KeyedLock } from './lock.js';
 import {
+  CLUSTER_LABEL,
   floatingIPName,
   idNumber,
   MANAGED_LABEL,
   MANAGED_VALUE,
+  NAMESPACE_LABEL,
   observedFirewall,
   ownerSelector,
   pendingActionOf,
@@ -41,11 +43,18 @@ export interface HetznerIssuerOptions {
   readonly lock: KeyedLock;
   /** Names the account in lock keys (a hash of the token, never the token). */
   readonly account: string;
+  /** This cluster's identity, labelled on every Floating IP created (absent: no cluster label). */
+  readonly cluster?: string;
   /** Called when a polled action ended in error (logged; the step is simply retried). */
   readonly onActionError?: (action: HAction) => void;
 }
 
 const DONE = { done: true } as const;
+
+/** A namespace fits a label value as it is (a DNS label always does). */
+const LABEL_SAFE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The owner in the description a create writes (`RoutedIP <namespace>/<name>`). */
+const DESCRIBED_OWNER = /^RoutedIP ([a-z0-9][-a-z0-9]*\/[a-z0-9][-.a-z0-9]*)$/;
 
 /** A write's action as the contract's result; an errored action is a retryable failure. */
 function actionResult(action: HAction | undefined): ActionResult {
@@ -128,7 +137,12 @@ export class HetznerIssuer implements RoutedIPIssuer {
         type: 'ipv4',
         name: floatingIPName(owner),
         description: `RoutedIP ${owner.namespace}/${owner.name}`,
-        labels: { [UID_LABEL]: uidLabelValue(owner), [MANAGED_LABEL]: MANAGED_VALUE },
+        labels: {
+          [UID_LABEL]: uidLabelValue(owner),
+          [MANAGED_LABEL]: MANAGED_VALUE,
+          ...(LABEL_SAFE.test(owner.namespace) ? { [NAMESPACE_LABEL]: owner.namespace } : {}),
+          ...(this.options.cluster !== undefined ? { [CLUSTER_LABEL]: this.options.cluster } : {}),
+        },
         server,
       });
     } catch (err) {
@@ -183,6 +197,50 @@ export class HetznerIssuer implements RoutedIPIssuer {
     }
     await this.client.deleteFloatingIP(fresh.id);
     return DONE;
+  }
+
+  /**
+   * Orphan sweep, read side: every Floating IP labelled with a RoutedIP UID (one label-selector
+   * listing), with its namespace and cluster labels; the owner for people comes from the
+   * description the create wrote. Unlabelled IPs are never listed.
+   */
+  async listMarkedAddresses(): Promise<MarkedAddress[]> {
+    const marked: MarkedAddress[] = [];
+    for (const f of await this.client.listFloatingIPs(UID_LABEL)) {
+      const uid = f.labels[UID_LABEL];
+      if (uid === undefined || uid === '') continue;
+      const described = DESCRIBED_OWNER.exec(f.description ?? '')?.[1];
+      const namespace = f.labels[NAMESPACE_LABEL];
+      const cluster = f.labels[CLUSTER_LABEL];
+      marked.push({
+        id: String(f.id),
+        address: f.ip,
+        uid,
+        ...(described !== undefined ? { owner: described } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(cluster !== undefined ? { cluster } : {}),
+        associated: f.server !== null,
+      });
+    }
+    return marked.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /**
+   * Orphan sweep, write side: a fresh read of the Floating IP and its newest actions; deleted only
+   * when it still carries the UID and cluster labels named, is on no server, has no action running
+   * and no delete protection (the operator never changes protection).
+   */
+  async releaseOrphan(orphan: OrphanRelease): Promise<'released' | 'kept'> {
+    const id = idNumber(orphan.id);
+    if (id === undefined) return 'kept';
+    const fresh = await this.client.getFloatingIP(id);
+    if (!fresh) return 'released';
+    if (fresh.server !== null || fresh.protection.delete || fresh.labels[UID_LABEL] !== orphan.uid || fresh.labels[CLUSTER_LABEL] !== orphan.cluster) return 'kept';
+    const actions = await this.client.recentFloatingIPActions(id);
+    if (actions === undefined) return 'released';
+    if (actions.some((a) => a.status === 'running')) return 'kept';
+    await this.client.deleteFloatingIP(id);
+    return 'released';
   }
 
   private fipId(ip: ObservedRoutedIP): number {

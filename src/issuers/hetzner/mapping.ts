@@ -28,6 +28,10 @@ export function idNumber(id: string): number | undefined {
 
 /** Label on a Floating IP carrying its RoutedIP's UID: the only key `findRoutedIP` trusts. */
 export const UID_LABEL = 'routedip.io/uid';
+/** Label naming the cluster (`CLUSTER_NAME`) whose operator created the Floating IP: the orphan sweep's scope. */
+export const CLUSTER_LABEL = 'routedip.io/cluster';
+/** Label naming the namespace of the RoutedIP that created the Floating IP. */
+export const NAMESPACE_LABEL = 'routedip.io/namespace';
 /** Label on every Floating IP the operator creates. */
 export const MANAGED_LABEL = 'routedip.io/managed-by';
 export const MANAGED_VALUE = 'routedip-operator';

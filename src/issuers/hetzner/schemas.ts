@@ -21,6 +21,7 @@ export const HFloatingIPSchema = Type.Object({
   id: Id,
   ip: Type.String(),
   name: Type.String(),
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   type: Type.String(),
   server: Type.Union([Id, Type.Null()]),
   home_location: HLocationSchema,

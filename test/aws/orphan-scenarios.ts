@@ -1,0 +1,138 @@
+/**
+ * The orphan sweep on AWS, against both EC2 peers (fake and moto), through the issuer controller
+ * (POST /issuer/sync) with the production client configuration and the production grace (600 s,
+ * on the test clock). The account is shared: addresses of another cluster, of another namespace,
+ * made before cluster marks, and people's own are all in it, and only this cluster's unassociated
+ * orphan of the issuer's namespace is ever released.
+ */
+import { AllocateAddressCommand, AssociateAddressCommand, DescribeAddressesCommand, type Tag } from '@aws-sdk/client-ec2';
+import type { Test } from 'tap';
+import { issuer, routedIP, secret } from '../fixtures/k8s.js';
+import { IssuerDriver } from '../helpers/issuer-driver.js';
+import { ISSUER_CHECK_SECONDS } from '../../src/plan/issuer-status.js';
+import type { Ec2Peer } from './peers.js';
+import { AwsWorld } from './world.js';
+
+const CLUSTER = 'prod-eu';
+const GRACE = 600;
+
+/** Allocates an Elastic IP with `tags` through the admin client (someone, or some operator, made it). */
+async function allocate(w: AwsWorld, tags: Record<string, string>): Promise<{ id: string; ip: string }> {
+  const Tags: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  const out = await w.peer.admin.send(new AllocateAddressCommand({ Domain: 'vpc', ...(Tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'elastic-ip', Tags }] } : {}) }));
+  return { id: out.AllocationId ?? '', ip: out.PublicIp ?? '' };
+}
+
+/** Marks as an operator of cluster `cluster` (none: before cluster marks) writes them for RoutedIP `owner`. */
+const marks = (owner: string, uid: string, cluster?: string): Record<string, string> => ({
+  'routedip.io/owner': owner,
+  'routedip.io/uid': uid,
+  ...(cluster !== undefined ? { 'routedip.io/cluster': cluster } : {}),
+});
+
+async function publicIps(w: AwsWorld): Promise<string[]> {
+  const out = await w.peer.admin.send(new DescribeAddressesCommand({}));
+  return (out.Addresses ?? []).map((a) => a.PublicIp ?? '').sort();
+}
+
+const driver = (w: AwsWorld, spec = w.issuerSpec) => new IssuerDriver(w.app, issuer('cloud', spec), [secret('aws-creds', w.secretData)]);
+
+/** Registers the orphan scenarios on `t` against `peer`. */
+export function orphanScenarios(t: Test, peer: () => Ec2Peer): void {
+  t.test('only this cluster\'s unassociated orphan of the namespace is released, after the grace; the rest is never touched', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
+    const orphan = await allocate(w, marks('ingress/gone', 'uid-gone', CLUSTER));
+    const legacy = await allocate(w, marks('ingress/old', 'uid-old'));
+    const otherCluster = await allocate(w, marks('ingress/gone', 'uid-theirs', 'staging'));
+    const otherNamespace = await allocate(w, marks('web/gone', 'uid-web', CLUSTER));
+    const foreign = await allocate(w, { Name: 'bastion' });
+    const issuerDriver = driver(w);
+    const live = [routedIP('public')];
+    w.writes.length = 0;
+
+    const first = await issuerDriver.sync(live);
+    t.equal(first.code, 200);
+    t.same(issuerDriver.orphanAddresses, [orphan.ip, legacy.ip].sort(), 'this cluster\'s orphan and one made before cluster marks; nothing of another cluster or namespace, nothing foreign');
+    t.match(issuerDriver.orphansFound, { status: 'True', reason: 'OrphansFound' });
+    t.match(first.status.orphans?.find((o) => o.id === orphan.id), { owner: 'ingress/gone', since: '2026-11-23T12:00:00Z' });
+    t.equal(first.resyncAfterSeconds, Math.min(ISSUER_CHECK_SECONDS, GRACE), 'comes back by the time the grace is over');
+    t.equal(await issuerDriver.metric('routedip_orphans', 'aws'), 2);
+    t.same(w.writes, [], 'a first sighting releases nothing');
+
+    w.clock.advance(GRACE / 2);
+    const half = await issuerDriver.sync(live);
+    t.same(w.writes, [], 'within the grace nothing is released');
+    t.equal(half.resyncAfterSeconds, Math.min(ISSUER_CHECK_SECONDS, GRACE / 2));
+
+    w.clock.advance(GRACE / 2);
+    const due = await issuerDriver.sync(live);
+    t.equal(due.code, 200);
+    t.same(w.writes, ['releaseAddress'], 'one release');
+    t.same(await publicIps(w), [legacy.ip, otherCluster.ip, otherNamespace.ip, foreign.ip].sort(), 'only this cluster\'s orphan is gone');
+    t.same(issuerDriver.orphanAddresses, [legacy.ip], 'the one without a cluster mark stays reported');
+    t.match(issuerDriver.orphansFound?.message, /CLUSTER_NAME|released once/);
+    t.equal(await issuerDriver.metric('routedip_orphans_released_total', 'aws'), 1);
+    t.equal(await issuerDriver.metric('routedip_orphans', 'aws'), 1);
+
+    w.clock.advance(GRACE * 3);
+    w.writes.length = 0;
+    const later = await issuerDriver.sync(live);
+    const again = await issuerDriver.sync(live);
+    t.same(w.writes, [], 'an address without our cluster mark is never released');
+    t.equal(again.raw, later.raw, 'steady state: the same status bytes');
+  });
+
+  t.test('a RoutedIP the issuer\'s view does not show yet, or an associated orphan, is never released', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1', 'n2'], {}, { clusterName: CLUSTER });
+    const created = await w.sync();
+    t.equal(created.statusCode, 200);
+    const mine = (await w.addresses()).find((a) => a.publicIp === w.status.address);
+    t.match(mine?.tags, { 'routedip.io/uid': 'uid-public', 'routedip.io/cluster': CLUSTER }, 'a created address carries the cluster mark');
+    const inUse = await allocate(w, marks('ingress/gone', 'uid-gone', CLUSTER));
+    await w.peer.admin.send(new AssociateAddressCommand({ AllocationId: inUse.id, InstanceId: w.instance('n2') }));
+    // A RoutedIP whose address was allocated (answer lost) but not yet associated, and whose UID
+    // this issuer's view does not show yet.
+    const fresh = await allocate(w, marks('ingress/fresh', 'uid-fresh', CLUSTER));
+    const issuerDriver = driver(w);
+    w.writes.length = 0;
+
+    await issuerDriver.sync([]);
+    t.same(issuerDriver.orphanAddresses, [w.status.address, inUse.ip, fresh.ip].sort(), 'a stale view reports them');
+    w.clock.advance(GRACE / 2);
+    await issuerDriver.sync([w.parent, routedIP('fresh')]);
+    t.same(issuerDriver.orphanAddresses, [inUse.ip], 'seen: their records go');
+    w.clock.advance(GRACE);
+    await issuerDriver.sync([]);
+    t.same(w.writes, [], 'a record dropped restarts the grace: nothing released');
+    w.clock.advance(GRACE);
+    await issuerDriver.sync([w.parent]);
+    t.same(w.writes, ['releaseAddress'], 'only the unassociated one, seen orphaned for a whole grace, goes');
+    t.same(await publicIps(w), [w.status.address, inUse.ip].sort() as string[], 'the associated orphan and the RoutedIP\'s own address stay');
+  });
+
+  t.test('without CLUSTER_NAME, or under Retain, orphans are reported and never released', async (t) => {
+    const unnamed = await new AwsWorld(peer()).start(t, ['n1']);
+    await unnamed.sync();
+    t.notOk((await unnamed.addresses())[0]?.tags['routedip.io/cluster'], 'no cluster mark without CLUSTER_NAME');
+    const old = await allocate(unnamed, marks('ingress/gone', 'uid-gone'));
+    const byUnnamed = driver(unnamed);
+    unnamed.writes.length = 0;
+    await byUnnamed.sync([unnamed.parent]);
+    unnamed.clock.advance(GRACE * 2);
+    await byUnnamed.sync([unnamed.parent]);
+    t.same(byUnnamed.orphanAddresses, [old.ip]);
+    t.match(byUnnamed.orphansFound?.message, /reported only: CLUSTER_NAME is not set/);
+    t.same(unnamed.writes, []);
+
+    const kept = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
+    const orphan = await allocate(kept, marks('ingress/gone', 'uid-gone', CLUSTER));
+    const retain = driver(kept, { ...kept.issuerSpec, routedIPReclaimPolicy: 'Retain' });
+    kept.writes.length = 0;
+    await retain.sync([]);
+    kept.clock.advance(GRACE * 2);
+    await retain.sync([]);
+    t.same(retain.orphanAddresses, [orphan.ip]);
+    t.match(retain.orphansFound?.message, /reported only: the reclaim policy is Retain/);
+    t.same(kept.writes, []);
+  });
+}

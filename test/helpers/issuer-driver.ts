@@ -1,0 +1,58 @@
+/**
+ * Drives the issuer controller (POST /issuer/sync) the way Metacontroller does: the issuer's
+ * status from each answer is fed back as `parent.status` of the next call, and the RoutedIPs of
+ * the namespace are delivered as related objects, as the view of that call sees them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Secret } from '../../src/schemas/kubernetes.js';
+import type { RoutedIPIssuerObject, RoutedIPIssuerStatus, RoutedIPObject } from '../../src/schemas/routed-ip.js';
+import { NAMESPACE } from '../fixtures/k8s.js';
+
+const keyed = <T extends { metadata: { name: string; namespace?: string } }>(items: readonly T[]) =>
+  Object.fromEntries(items.map((o) => [`${o.metadata.namespace ?? NAMESPACE}/${o.metadata.name}`, o]));
+
+/** One answer of /issuer/sync. */
+export interface IssuerAnswer {
+  readonly code: number;
+  readonly status: RoutedIPIssuerStatus;
+  readonly resyncAfterSeconds?: number;
+  readonly raw: string;
+}
+
+/** An issuer whose status is fed back from answer to answer. */
+export class IssuerDriver {
+  constructor(
+    readonly app: FastifyInstance,
+    public parent: RoutedIPIssuerObject,
+    readonly secrets: readonly Secret[],
+  ) {}
+
+  /** One sync with `routedIPs` as this call's view of the namespace. */
+  async sync(routedIPs: readonly RoutedIPObject[]): Promise<IssuerAnswer> {
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/issuer/sync',
+      payload: { parent: this.parent, children: {}, related: { 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs), 'Secret.v1': keyed(this.secrets) }, finalizing: false },
+    });
+    const body = res.json() as { status: RoutedIPIssuerStatus; resyncAfterSeconds?: number };
+    if (res.statusCode === 200) this.parent = { ...this.parent, status: body.status };
+    return { code: res.statusCode, status: body.status, raw: res.payload, ...(body.resyncAfterSeconds !== undefined ? { resyncAfterSeconds: body.resyncAfterSeconds } : {}) };
+  }
+
+  /** The `OrphansFound` condition of the last status. */
+  get orphansFound() {
+    return (this.parent.status as RoutedIPIssuerStatus | undefined)?.conditions.find((c) => c.type === 'OrphansFound');
+  }
+
+  /** Addresses recorded in `status.orphans`, sorted. */
+  get orphanAddresses(): string[] {
+    return ((this.parent.status as RoutedIPIssuerStatus | undefined)?.orphans ?? []).map((o) => o.address).sort();
+  }
+
+  /** The value of `routedip_orphans{provider}` / `routedip_orphans_released_total{provider}` on GET /metrics. */
+  async metric(name: 'routedip_orphans' | 'routedip_orphans_released_total', provider: string): Promise<number | undefined> {
+    const text = (await this.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{provider="${provider}"}`));
+    return line === undefined ? undefined : Number(line.split(' ').pop());
+  }
+}
