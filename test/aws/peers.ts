@@ -4,6 +4,7 @@
  * inspection go through an admin client so a scenario reads the same on either peer.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { Test } from 'tap';
 import { FakeEc2, type FakeEc2ServerOptions } from '../fakes/ec2/server.js';
 import { motoAvailable, motoRequired, startMoto } from './moto.js';
 
@@ -60,4 +61,23 @@ export async function motoPeer(t: Teardown): Promise<Ec2Peer | { skip: string }>
     await moto.stop();
   });
   return { name: 'moto', endpoint: moto.endpoint, admin, reset: moto.reset };
+}
+
+/**
+ * Registers a scenario suite on moto: skipped (as one test named `name`) only off CI when moto is
+ * not installed; with CI=true a missing moto fails the file.
+ */
+export function onMoto(t: Test, name: string, register: (peer: () => Ec2Peer) => void): void {
+  const available = motoAvailable();
+  if (!available.ok && !motoRequired()) {
+    t.test(name, { skip: available.reason }, async () => {});
+    return;
+  }
+  let peer: Ec2Peer | undefined;
+  t.before(async () => {
+    const started = await motoPeer(t);
+    if ('skip' in started) throw new Error(started.skip);
+    peer = started;
+  });
+  register(() => peer as Ec2Peer);
 }
