@@ -28,7 +28,7 @@ t.test('first assignment: rules, then the server, then the IP once the firewall 
   const s = w.status;
   t.equal(s.node, s.electedNode);
   t.equal(w.floatingIP?.server, serverOf(s.node));
-  t.same(w.floatingIP?.labels, { 'routedip.io/uid': 'uid-public', 'routedip.io/managed-by': 'routedip-operator' });
+  t.same(w.floatingIP?.labels, { 'routedip.io/uid': 'uid-public', 'routedip.io/managed-by': 'routedip-operator', 'routedip.io/namespace': 'ingress' }, 'no cluster label without CLUSTER_NAME');
   t.same(rulesOf(w), ['in icmp/-', 'in tcp/22', 'in tcp/443', 'in tcp/80', 'out udp/53']);
   t.ok(w.firewall.rules.slice(3).every((r) => (r as { description: string }).description === 'routedip:ingress/public'), 'our rules carry our mark');
   foreignKept(t, w);
