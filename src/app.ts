@@ -178,7 +178,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(serviceRoutes);
   const sweep = { listings: new MarkedAddressCache(), ...(options.orphanGraceSeconds !== undefined ? { orphanGraceSeconds: options.orphanGraceSeconds } : {}) };
   app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache(), ...sweep }, redactor, sessions, deadlineMs, metrics });
-  app.register(secretRoutes);
+  app.register(secretRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });
   return app;
 }

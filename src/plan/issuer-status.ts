@@ -26,6 +26,17 @@ export function routedIPsOf(routedIPs: readonly DeliveredRoutedIP[], namespace: 
   return routedIPs.filter((r) => usesIssuer(r, namespace, name)).map((r) => `${r.metadata.namespace ?? namespace}/${r.metadata.name}`).sort();
 }
 
+/** True when `routedIP` (of any namespace) refers to the ClusterRoutedIPIssuer `name`, by a valid issuerRef. */
+export function usesClusterIssuer(routedIP: DeliveredRoutedIP, name: string): boolean {
+  const ref = issuerRefOf(routedIP.spec);
+  return ref?.name === name && ref.kind === 'ClusterRoutedIPIssuer';
+}
+
+/** `namespace/name` of the RoutedIPs, of every namespace, using the ClusterRoutedIPIssuer `name`, sorted. */
+export function routedIPsOfClusterIssuer(routedIPs: readonly DeliveredRoutedIP[], name: string): string[] {
+  return routedIPs.filter((r) => usesClusterIssuer(r, name)).map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`).sort();
+}
+
 /**
  * Names of the Secrets an issuer spec refers to (any `*SecretRef.name` of its provider block).
  * Read leniently from any spec, valid or not: a Secret is held while anything may need it.
@@ -52,11 +63,22 @@ export interface IssuerRef {
 
 /**
  * The RoutedIPs that need Secret `namespace/secret`: those using an issuer of that namespace
- * whose spec names the Secret. Sorted `namespace/name`.
+ * whose spec names the Secret, and — for a Secret of the operator's namespace, where
+ * ClusterRoutedIPIssuers read theirs — those of any namespace using a ClusterRoutedIPIssuer
+ * whose spec names it. Sorted `namespace/name`.
  */
-export function routedIPsNeedingSecret(namespace: string, secret: string, issuers: readonly IssuerRef[], routedIPs: readonly DeliveredRoutedIP[]): string[] {
+export function routedIPsNeedingSecret(
+  namespace: string,
+  secret: string,
+  issuers: readonly IssuerRef[],
+  routedIPs: readonly DeliveredRoutedIP[],
+  cluster: { readonly operatorNamespace: string; readonly issuers: readonly { readonly name: string; readonly spec?: unknown }[] } = { operatorNamespace: '', issuers: [] },
+): string[] {
   const users = issuers.filter((i) => i.namespace === namespace && secretsOf(i.spec).includes(secret));
-  return [...new Set(users.flatMap((i) => routedIPsOf(routedIPs, i.namespace, i.name)))].sort();
+  const clusterUsers = namespace === cluster.operatorNamespace ? cluster.issuers.filter((i) => secretsOf(i.spec).includes(secret)) : [];
+  return [
+    ...new Set([...users.flatMap((i) => routedIPsOf(routedIPs, i.namespace, i.name)), ...clusterUsers.flatMap((i) => routedIPsOfClusterIssuer(routedIPs, i.name))]),
+  ].sort();
 }
 
 /** The message of a hold: who still needs the object. */

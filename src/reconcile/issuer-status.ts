@@ -1,6 +1,6 @@
 /**
- * The issuer controller's reconcile: the status of a RoutedIPIssuer. `Ready` rests on one cheap
- * read with the issuer's credentials (the named firewall, or else a lookup of addresses), cached
+ * The issuer controllers' reconcile: the status of a RoutedIPIssuer or ClusterRoutedIPIssuer.
+ * `Ready` rests on one cheap read with the issuer's credentials (the named firewall, or else a lookup of addresses), cached
  * per issuer generation and credentials for `ISSUER_CHECK_SECONDS`, so status checks cost at
  * most one read per issuer per period — far inside every provider's rate budget. A spent budget
  * is not cached: the hook answers 429 and Metacontroller retries after `Retry-After`.
@@ -11,7 +11,7 @@ import { IssuerDeadlineError, IssuerError, IssuerRateLimitError, toIssuerError }
 import type { HookSession } from '../issuers/session.js';
 import type { IssuerRegistry } from '../issuers/registry.js';
 import type { Secret } from '../schemas/kubernetes.js';
-import type { DeliveredIssuer, OrphanRecord, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
+import type { DeliveredIssuer, IssuerKind, OrphanRecord, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
 import type { DeliveredRoutedIP } from '../schemas/delivered.js';
 import { DEFAULT_ORPHAN_GRACE_SECONDS } from '../plan/orphans.js';
 import { MarkedAddressCache, previousOrphans, sweepOrphans, type SweepOutcome } from './orphans.js';
@@ -71,19 +71,24 @@ export interface IssuerStatusDeps {
   readonly orphanGraceSeconds?: number;
 }
 
-/** The cache key: issuer identity and generation, and a digest of the credentials it names (never logged). */
-export function cacheKey(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>): string {
+/** The cache key: issuer kind, identity and generation, and a digest of the credentials it names (never logged). */
+export function cacheKey(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>, kind: IssuerKind = 'RoutedIPIssuer'): string {
   const digest = createHash('sha256');
   for (const name of secretsOf(issuer.spec)) digest.update(`${name}\u0000${JSON.stringify(secrets.get(name)?.data ?? null)}\u0000${JSON.stringify(secrets.get(name)?.stringData ?? null)}\u0000`);
-  return `${issuer.metadata.namespace}/${issuer.metadata.name}/${issuer.metadata.uid ?? ''}/${issuer.metadata.generation ?? 0}/${digest.digest('hex')}`;
+  return `${kind === 'RoutedIPIssuer' ? '' : `${kind}/`}${issuer.metadata.namespace}/${issuer.metadata.name}/${issuer.metadata.uid ?? ''}/${issuer.metadata.generation ?? 0}/${digest.digest('hex')}`;
 }
 
 const notChecked = (why: string): ConditionValue => isUnknown('NotChecked', why);
 
-/** Runs (or reuses) the credential check of `issuer`. Never throws for cloud or spec problems. */
-export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps): Promise<IssuerCheck> {
-  const namespace = issuer.metadata.namespace ?? 'default';
-  const settings = issuerSettings('RoutedIPIssuer', namespace, issuer.metadata.name, issuer.spec);
+/**
+ * Runs (or reuses) the credential check of `issuer`, a RoutedIPIssuer or (`kind`) a
+ * ClusterRoutedIPIssuer, whose Secrets are those of the operator's namespace and which may use
+ * the operator's ambient identity — exactly as /sync would use it. Never throws for cloud or
+ * spec problems.
+ */
+export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<string, Secret>, deps: IssuerStatusDeps, kind: IssuerKind = 'RoutedIPIssuer'): Promise<IssuerCheck> {
+  const namespace = kind === 'ClusterRoutedIPIssuer' ? (deps.policy ?? DEFAULT_POLICY).operatorNamespace : (issuer.metadata.namespace ?? 'default');
+  const settings = issuerSettings(kind, namespace, issuer.metadata.name, issuer.spec);
   // The issuer is the parent here: its own invalid spec is InvalidSpec, as for a RoutedIP.
   if (isProblem(settings)) return { conditions: { Ready: isFalse(settings.reason === 'InvalidIssuerSpec' ? 'InvalidSpec' : settings.reason, settings.message), FirewallFound: notChecked('the spec is invalid') } };
   const provider = settings.provider;
@@ -94,7 +99,7 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
   const factory = deps.registry[settings.provider];
   if (!factory) return { provider, conditions: { Ready: isFalse('ProviderNotAvailable', providerUnavailable(provider)), FirewallFound: notChecked('no provider') } };
   const now = deps.clock();
-  const key = cacheKey(issuer, secrets);
+  const key = cacheKey(issuer, secrets, kind);
   const cached = deps.cache.get(key, now);
   if (cached) return cached;
 

@@ -156,10 +156,15 @@ export const CRDS: readonly CrdDefinition[] = [
       'default routedip-system), and an aws block without credentialsSecretRef may use the operator\'s',
       'own identity (IRSA, instance role). Only cluster administrators should be allowed to create it',
       '(docs/security.md). RoutedIPs name it with spec.issuerRef.kind: ClusterRoutedIPIssuer.',
+      'Its controller (metacontroller/compositecontroller-clusterissuers.yaml) writes its status and',
+      'holds a deleted one until no RoutedIP of any namespace uses it.',
     ].join('\n'),
     names: { kind: 'ClusterRoutedIPIssuer', plural: 'clusterroutedipissuers', singular: 'clusterroutedipissuer', shortNames: ['cripissuer'], scope: 'Cluster' },
     description: 'How to talk to one cloud account and region, for RoutedIPs of every namespace. Exactly one provider block is set.',
     spec: RoutedIPIssuerSpecSchema,
+    status: RoutedIPIssuerStatusSchema,
+    // Required by Metacontroller: the cluster issuer controller writes status.
+    subresources: { status: {} },
     printerColumns: issuerColumns,
   },
 ];

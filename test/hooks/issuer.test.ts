@@ -84,3 +84,112 @@ t.test('a deleted issuer and a labelled Secret are held until the last RoutedIP 
   held = await issuerHook(world.app, issuer('cloud', world.issuerSpec), [], true);
   t.equal(held.body.finalized, true, 'then the issuer is let go');
 });
+
+/** A ClusterRoutedIPIssuer (cluster-scoped: no namespace). */
+const clusterIssuer = (name: string, spec: RoutedIPIssuerObject['spec']): RoutedIPIssuerObject => ({
+  apiVersion: 'routedip.io/v1alpha1',
+  kind: 'ClusterRoutedIPIssuer',
+  metadata: { name, uid: `uid-cluster-${name}`, generation: 1 },
+  spec,
+});
+const inNamespace = (o: RoutedIPObject, namespace: string): RoutedIPObject => ({ ...o, metadata: { ...o.metadata, namespace, uid: `uid-${namespace}-${o.metadata.name}` } });
+const byCluster = (name: string) => ({ issuerRef: { name, kind: 'ClusterRoutedIPIssuer' as const } });
+
+async function clusterIssuerHook(app: FastifyInstance, parent: RoutedIPIssuerObject, routedIPs: RoutedIPObject[], secrets: Secret[] = [], finalizing = false) {
+  const res = await app.inject({
+    method: 'POST',
+    url: finalizing ? '/clusterissuer/finalize' : '/clusterissuer/sync',
+    payload: { parent, children: {}, related: { 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs), 'Secret.v1': keyed(secrets) }, finalizing },
+  });
+  return { code: res.statusCode, body: res.json() as { status: RoutedIPIssuerStatus; children: unknown[]; finalized?: boolean; resyncAfterSeconds?: number } };
+}
+
+t.test('ClusterRoutedIPIssuer: the same status, counting RoutedIPs of every namespace', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const validateCluster = schemaValidator(readDoc('manifests/crds/clusterroutedipissuers.yaml', 'CustomResourceDefinition'));
+  const shared = clusterIssuer('shared', { routedIPFirewallName: 'edge', memory: { firewalls: ['edge'] } });
+  const users = [
+    inNamespace(routedIP('a', byCluster('shared')), 'team-a'),
+    inNamespace(routedIP('b', byCluster('shared')), 'team-b'),
+    inNamespace(routedIP('c', { issuerRef: { name: 'shared' } }), 'team-c'), // a namespaced issuer of that name: not a user
+    inNamespace(routedIP('d', byCluster('other')), 'team-a'),
+  ];
+  const first = await clusterIssuerHook(world.app, shared, users);
+  t.equal(first.code, 200);
+  t.match(first.body.status, { observedGeneration: 1, provider: 'memory', routedIPs: 2 });
+  t.match(first.body.status.conditions, [{ type: 'Ready', status: 'True', reason: 'CredentialsWork' }, { type: 'FirewallFound', status: 'True', reason: 'FirewallFound' }]);
+  t.ok(validateCluster({ ...shared, status: first.body.status }), `the CRD accepts the status: ${errorLines(validateCluster).join('; ') || 'valid'}`);
+  t.equal(first.body.resyncAfterSeconds, 300);
+  const missing = await clusterIssuerHook(world.app, clusterIssuer('nofw', { routedIPFirewallName: 'absent', memory: {} }), []);
+  t.match(missing.body.status.conditions, [{ type: 'Ready', status: 'True' }, { type: 'FirewallFound', status: 'False', reason: 'FirewallNotFound' }]);
+  t.match((await clusterIssuerHook(world.app, clusterIssuer('bad', {}), [])).body.status.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec' }]);
+  // The namespaced controller, handed the same object, would count the namespaced users only.
+  t.equal((await issuerHook(world.app, { ...shared, metadata: { ...shared.metadata, namespace: 'team-c' } }, users)).body.status.routedIPs, 1);
+});
+
+t.test('ClusterRoutedIPIssuer: its Secrets are read from the operator namespace, never the RoutedIPs\' ones', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const doShared = clusterIssuer('do', { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api', key: 'token' } } });
+  const elsewhere = { ...secret('do-api', { token: 'x' }), metadata: { ...secret('do-api', { token: 'x' }).metadata, namespace: 'team-a' } };
+  const res = await clusterIssuerHook(world.app, doShared, [], [elsewhere]);
+  t.equal(res.code, 200);
+  t.match(res.body.status.conditions[0], { type: 'Ready', status: 'False' }, 'a Secret of another namespace is not used');
+  t.notMatch(JSON.stringify(res.body.status), /team-a/);
+});
+
+t.test('ClusterRoutedIPIssuer: a deleted one is held until the last RoutedIP of any namespace is gone', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const shared = clusterIssuer('shared', { memory: {} });
+  const users = [inNamespace(routedIP('a', byCluster('shared')), 'team-a'), inNamespace(routedIP('b', byCluster('shared')), 'team-b')];
+  const held = await clusterIssuerHook(world.app, { ...shared, status: { provider: 'memory' } }, users, [], true);
+  t.equal(held.body.finalized, false);
+  t.equal(held.body.resyncAfterSeconds, 30);
+  t.match(held.body.status, { provider: 'memory', routedIPs: 2 });
+  t.match(held.body.status.conditions[0], { type: 'Ready', status: 'False', reason: 'Deleting', message: /ClusterRoutedIPIssuer shared is kept until 2 RoutedIPs using it are gone: team-a\/a, team-b\/b/ });
+  const released = await clusterIssuerHook(world.app, shared, [inNamespace(routedIP('c', { issuerRef: { name: 'shared' } }), 'team-a')], [], true);
+  t.equal(released.body.finalized, true, 'a namespaced issuer\'s user does not hold the cluster issuer');
+});
+
+t.test('a labelled Secret of the operator namespace is held for the RoutedIPs of its ClusterRoutedIPIssuers', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const doShared = clusterIssuer('do', { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api', key: 'token' } } });
+  const deleting = (s: Secret, namespace: string): Secret => ({ ...s, metadata: { ...s.metadata, namespace, deletionTimestamp: 'x' } });
+  const token = secret('do-api', { token: 'x' });
+  const user = inNamespace(routedIP('a', byCluster('do')), 'team-a');
+  const finalize = async (object: Secret, routedIPs: RoutedIPObject[], clusterIssuers: RoutedIPIssuerObject[]) => {
+    const res = await world.app.inject({
+      method: 'POST',
+      url: '/secret/finalize',
+      payload: { object, attachments: {}, related: { 'ClusterRoutedIPIssuer.routedip.io/v1alpha1': Object.fromEntries(clusterIssuers.map((i) => [i.metadata.name, i])), 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs) }, finalizing: true },
+    });
+    return res.json() as { finalized?: boolean; resyncAfterSeconds?: number };
+  };
+  const held = await finalize(deleting(token, 'routedip-system'), [user], [doShared]);
+  t.equal(held.finalized, false, 'held while a RoutedIP of another namespace uses its cluster issuer');
+  t.equal(held.resyncAfterSeconds, 30);
+  t.equal((await finalize(deleting(token, 'routedip-system'), [], [doShared])).finalized, true, 'released once no RoutedIP uses it');
+  t.equal((await finalize(deleting(token, 'team-b'), [user], [doShared])).finalized, true, 'the same name in another namespace is not the cluster issuer\'s');
+  t.equal((await finalize(deleting(secret('other', {}), 'routedip-system'), [user], [doShared])).finalized, true, 'a Secret the cluster issuer does not name');
+
+  // Customize asks for what the hold reads: cluster issuers and every RoutedIP, for the operator namespace only.
+  const customize = async (namespace: string) =>
+    ((await world.app.inject({ method: 'POST', url: '/secret/customize', payload: { parent: { ...token, metadata: { ...token.metadata, namespace } } } })).json() as { relatedResources: unknown[] }).relatedResources;
+  t.same(await customize('routedip-system'), [
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'routedipissuers', namespace: 'routedip-system' },
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'clusterroutedipissuers' },
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'routedips' },
+  ]);
+  t.same(await customize(NAMESPACE), [
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'routedipissuers', namespace: NAMESPACE },
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'routedips', namespace: NAMESPACE },
+  ]);
+});
+
+t.test('the cluster issuer controller relates every namespace\'s RoutedIPs and the operator namespace\'s labelled Secrets', async (t) => {
+  const world = await new ScriptedWorld().start(t);
+  const res = await world.app.inject({ method: 'POST', url: '/clusterissuer/customize', payload: { parent: clusterIssuer('shared', { memory: {} }) } });
+  t.same((res.json() as { relatedResources: unknown[] }).relatedResources, [
+    { apiVersion: 'routedip.io/v1alpha1', resource: 'routedips' },
+    { apiVersion: 'v1', resource: 'secrets', namespace: 'routedip-system', labelSelector: { matchExpressions: [{ key: 'routedip.io/issuer', operator: 'Exists' }] } },
+  ]);
+});

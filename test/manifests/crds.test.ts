@@ -8,7 +8,7 @@ import t from 'tap';
 import { Type } from '@sinclair/typebox';
 import { generatedManifests } from '../../scripts/manifests.js';
 import { toStructural } from '../../src/schemas/crds.js';
-import { RoutedIPIssuerSpecSchema, RoutedIPSpecSchema, RoutedIPStatusSchema } from '../../src/schemas/routed-ip.js';
+import { RoutedIPIssuerSpecSchema, RoutedIPIssuerStatusSchema, RoutedIPSpecSchema, RoutedIPStatusSchema } from '../../src/schemas/routed-ip.js';
 import { celRules, celViolations, crdSchema, readDoc, repoRoot, type Json } from './k8s-schema.js';
 
 const routedIPs = readDoc('manifests/crds/routedips.yaml', 'CustomResourceDefinition');
@@ -83,17 +83,20 @@ t.test('RoutedIP has the status subresource Metacontroller requires and the prom
   );
 });
 
-t.test('RoutedIPIssuer has a status subresource and the columns PROVIDER, READY, ROUTEDIPS, AGE', async (t) => {
-  const version = issuers.spec.versions[0];
-  t.same(version.subresources, { status: {} }, 'the issuer controller writes status');
-  const shown = (version.additionalPrinterColumns as Json[]).filter((c) => c.priority === undefined).map((c) => [c.name.toUpperCase(), c.jsonPath]);
-  t.same(shown, [
-    ['PROVIDER', '.status.provider'],
-    ['READY', '.status.conditions[?(@.type=="Ready")].status'],
-    ['ROUTEDIPS', '.status.routedIPs'],
-    ['AGE', '.metadata.creationTimestamp'],
-  ]);
-});
+for (const [kind, crd] of [['RoutedIPIssuer', issuers], ['ClusterRoutedIPIssuer', readDoc('manifests/crds/clusterroutedipissuers.yaml', 'CustomResourceDefinition')]] as const) {
+  t.test(`${kind} has a status subresource, the status schema and the columns PROVIDER, READY, ROUTEDIPS, AGE`, async (t) => {
+    const version = crd.spec.versions[0];
+    t.same(version.subresources, { status: {} }, 'the issuer controller writes status');
+    t.same(crdSchema(crd).properties.status, toStructural(RoutedIPIssuerStatusSchema), 'nothing of the status is pruned');
+    const shown = (version.additionalPrinterColumns as Json[]).filter((c) => c.priority === undefined).map((c) => [c.name.toUpperCase(), c.jsonPath]);
+    t.same(shown, [
+      ['PROVIDER', '.status.provider'],
+      ['READY', '.status.conditions[?(@.type=="Ready")].status'],
+      ['ROUTEDIPS', '.status.routedIPs'],
+      ['AGE', '.metadata.creationTimestamp'],
+    ]);
+  });
+}
 
 t.test('CEL rules are where the contract needs them, each with a message', async (t) => {
   const rip = celRules(crdSchema(routedIPs));

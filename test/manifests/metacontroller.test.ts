@@ -92,6 +92,17 @@ t.test('Service DecoratorController: annotated Services, RoutedIP attachments up
   t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'finalize', 'sync']);
 });
 
+t.test('issuer CompositeControllers: both kinds are parents with sync, finalize and customize, no children', async (t) => {
+  for (const [name, resource, prefix] of [['routedip-issuers', 'routedipissuers', '/issuer/'], ['routedip-clusterissuers', 'clusterroutedipissuers', '/clusterissuer/']] as const) {
+    const controller = byName(name);
+    t.equal(controller.kind, 'CompositeController', name);
+    t.same(controller.spec.parentResource, { apiVersion: 'routedip.io/v1alpha1', resource });
+    t.equal(controller.spec.childResources, undefined, `${name}: no children`);
+    t.same(Object.keys(controller.spec.hooks).sort(), ['customize', 'finalize', 'sync'], `${name}: finalize holds a deleted issuer`);
+    for (const [hook, h] of Object.entries(controller.spec.hooks) as Array<[string, Json]>) t.equal(h.webhook.path, `${prefix}${hook}`);
+  }
+});
+
 t.test('the service deadline sits below the hook timeout it is configured with', async (t) => {
   const { hookDeadlineMs } = await import('../../src/app.js');
   const { loadConfig } = await import('../../src/config.js');

@@ -24,6 +24,7 @@ const SAMPLE_PARENTS: Record<string, unknown> = {
   '/node/customize': node('n1'),
   '/service/customize': service('ingress-nginx', [443]),
   '/issuer/customize': issuer('cloud', { memory: {} }),
+  '/clusterissuer/customize': { ...issuer('cloud', { memory: {} }), kind: 'ClusterRoutedIPIssuer', metadata: { name: 'cloud', generation: 1 } },
   '/secret/customize': secret('do-api', { token: 'x' }),
 };
 
