@@ -1,4 +1,7 @@
-/** The demo cluster: three nodes running an ingress controller behind a ClusterIP Service. */
+/**
+ * The demo cluster: three nodes running an ingress controller behind a ClusterIP Service, an
+ * issuer, and no RoutedIP yet: annotating the Service asks for one.
+ */
 import type { Node } from '../schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec } from '../schemas/routed-ip.js';
 import type { Secret } from '../schemas/kubernetes.js';
@@ -27,20 +30,14 @@ export function demoCluster(
     };
   });
   const cluster: DemoCluster = {
-    routedIP: {
-      apiVersion: 'routedip.io/v1alpha1',
-      kind: 'RoutedIP',
-      metadata: { name: 'public', namespace: NS, uid: '6f1c2a9e-demo-4b7e-9d2f-routedip0001', generation: 1 },
-      spec: { issuerRef: { name: issuerName }, serviceRef: { name: 'ingress-nginx' } },
-    },
     issuer: {
       apiVersion: 'routedip.io/v1alpha1',
       kind: 'RoutedIPIssuer',
-      metadata: { name: issuerName, namespace: NS, generation: 1 },
+      metadata: { name: issuerName, namespace: NS, uid: '6f1c2a9e-demo-4b7e-9d2f-issuer000001', generation: 1 },
       spec: { routedIPReclaimPolicy: 'Delete', routedIPFirewallName: 'ingress-public', firewallSourceRanges: ['0.0.0.0/0', '::/0'], ...provider },
     },
     nodes,
-    service: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress-nginx', namespace: NS }, spec: { type: 'ClusterIP', ports: [] } },
+    service: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress-nginx', namespace: NS, uid: '6f1c2a9e-demo-4b7e-9d2f-service00001' }, spec: { type: 'ClusterIP', ports: [] } },
     slices: [],
     secrets,
   };

@@ -34,22 +34,32 @@ t.test('the cloud lines show the address where it is, and the clean cloud is che
   t.match(lines.at(-1), /checked: .*nothing this RoutedIP created or added is left in the cloud/);
 });
 
-t.test('an address the cloud still shows after an acknowledged release makes the demo fail loudly', async (t) => {
-  const honest = memoryDemoCloud();
-  // The release is acknowledged (the service sees the address gone), but the cloud still lists it.
-  const released = () => honest.writes().some((w) => w.startsWith('releaseRoutedIP('));
-  const state = () => honest.state().map((l) => (released() && l === 'addresses: none' ? 'addresses: 203.0.113.1→unassigned' : l));
-  const { ok, lines } = await demo(t, { ...honest, state });
-  t.equal(ok, false, 'the demo fails');
-  t.ok(lines.some((l) => l.trim() === 'FAILED: finalized, but the cloud is not as it was before the RoutedIP:'), 'and says so');
-  t.ok(lines.includes('  left in the cloud: addresses: 203.0.113.1→unassigned'), 'naming what was left');
-  t.notOk(lines.some((l) => l.includes('nothing this RoutedIP created or added is left')), 'without claiming a clean cloud');
+t.test('the Service annotation path: the RoutedIP is asked for, the address written back, the holder labelled', async (t) => {
+  const { ok, lines } = await demo(t, memoryDemoCloud());
+  t.equal(ok, true);
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const annotate = at(/^\n?=== 1\. kubectl annotate service ingress-nginx routedip\.io\/issuer=edge/);
+  const created = at(/^POST \/service\/sync → attachment RoutedIP ingress\/ingress-nginx \(serviceRef ingress-nginx, issuer edge\) created$/);
+  const assigned = at(/cloud ← assignRoutedIP\(203\.0\.113\.1 -> node-/);
+  const written = at(/^POST \/service\/sync → Service annotations now: .*routedip\.io\/address=203\.0\.113\.1/);
+  const labelled = at(/^POST \/node\/sync → node-[abc]: label routedip\.io\/holder=true, annotation routedip\.io\/holds=ingress\/ingress-nginx=203\.0\.113\.1$/);
+  t.ok(annotate >= 0 && annotate < created && created < assigned && assigned < written && written < labelled, 'annotate → RoutedIP → IP lands → address on the Service → holder label, in that order');
+  const holders = lines.filter((l) => l.startsWith('  kubectl get nodes -l routedip.io/holder: '));
+  const first = holders[0]?.split(': ')[1];
+  t.match(first, /^node-[abc]$/, 'one holder after act 1');
+  t.match(lines[assigned], new RegExp(`-> ${first}\\)`), 'the labelled node is the one the cloud points at');
+  t.not(holders[1], holders[0], 'the label follows the failover');
+  t.equal(holders.at(-1), '  kubectl get nodes -l routedip.io/holder: No resources found', 'no holder once the namespace is gone');
 });
 
-t.test('cloudDifference names what was left and what is gone', async (t) => {
-  t.same(cloudDifference(['addresses: none', 'firewall f: no rules'], ['addresses: none', 'firewall f: no rules']), { left: [], gone: [] });
-  t.same(cloudDifference(['addresses: none', 'firewall f: no rules'], ['addresses: 203.0.113.1→unassigned', 'firewall f: no rules']), {
-    left: ['addresses: 203.0.113.1→unassigned'],
-    gone: ['addresses: none'],
-  });
+t.test('deleting the namespace: the issuer is held until the RoutedIP has cleaned the cloud, then everything goes', async (t) => {
+  const { ok, lines } = await demo(t, memoryDemoCloud());
+  t.equal(ok, true);
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const start = at(/^\n?=== 4\. kubectl delete namespace ingress/);
+  const held = at(/^POST \/issuer\/finalize → .*finalized=false \(RoutedIPIssuer ingress\/edge is kept until 1 RoutedIP using it is gone: ingress\/ingress-nginx\)$/);
+  const released = at(/cloud ← releaseRoutedIP\(203\.0\.113\.1\)/);
+  const let_go = at(/^POST \/issuer\/finalize → .*finalized=true/);
+  t.ok(start >= 0 && start < held && held < released && released < let_go, 'held, the cloud cleaned, then the issuer let go');
+  t.ok(lines.some((l) => l === 'namespace ingress: the Service, the RoutedIP, the issuer are all let go; no node is labelled routedip.io/holder.'));
 });
