@@ -118,6 +118,7 @@ t.test('ClusterRoutedIPIssuer: the same status, counting RoutedIPs of every name
   t.equal(first.code, 200);
   t.match(first.body.status, { observedGeneration: 1, provider: 'memory', routedIPs: 2 });
   t.match(first.body.status.conditions, [{ type: 'Ready', status: 'True', reason: 'CredentialsWork' }, { type: 'FirewallFound', status: 'True', reason: 'FirewallFound' }]);
+  t.match(first.body.status.conditions.find((c) => c.type === 'OrphansFound'), { status: 'Unknown', reason: 'SweepNotSupported' }, 'not swept: its RoutedIPs live in many namespaces');
   t.ok(validateCluster({ ...shared, status: first.body.status }), `the CRD accepts the status: ${errorLines(validateCluster).join('; ') || 'valid'}`);
   t.equal(first.body.resyncAfterSeconds, 300);
   const missing = await clusterIssuerHook(world.app, clusterIssuer('nofw', { routedIPFirewallName: 'absent', memory: {} }), []);
