@@ -62,6 +62,11 @@ export abstract class LoopbackFake<F extends { times?: number }> {
     this.faults.set(operationId, [...(this.faults.get(operationId) ?? []), fault]);
   }
 
+  /** Drops every fault not used up yet. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
   /** Mutating calls as `METHOD path` (for order assertions). */
   mutations(): string[] {
     return this.calls.map((c) => `${c.method} ${c.path}`);

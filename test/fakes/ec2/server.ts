@@ -95,6 +95,11 @@ export class FakeEc2 {
     this.faults.set(action, [...(this.faults.get(action) ?? []), { ...fault, left: fault.times ?? 1 }]);
   }
 
+  /** Drops every fault not used up yet. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
   /** Mutating calls, as `Action` names, in order. */
   writes(): string[] {
     return this.calls.filter((c) => c.mutating).map((c) => c.action);
