@@ -59,6 +59,12 @@ export interface AppOptions {
   readonly clusterName?: string;
   /** ORPHAN_GRACE_SECONDS (default 600). */
   readonly orphanGraceSeconds?: number;
+  /**
+   * How long a cloud list answer serves an account's converged syncs, seconds
+   * (CLOUD_READ_CACHE_SECONDS; default 60; 0 = no storing, reads in flight still shared).
+   * Ignored when `sessions` is given.
+   */
+  readonly readCacheSeconds?: number;
 }
 
 /**
@@ -170,7 +176,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const policy = options.issuerPolicy ?? DEFAULT_POLICY;
   const deps = { registry: options.registry, clock: options.clock ?? (() => new Date()), policy, ...(options.clusterName !== undefined ? { cluster: options.clusterName } : {}) };
-  const sessions = options.sessions ?? new Sessions();
+  const sessions =
+    options.sessions ?? new Sessions({ now: () => deps.clock().getTime(), ...(options.readCacheSeconds !== undefined ? { readCacheSeconds: options.readCacheSeconds } : {}) });
   const deadlineMs = hookDeadlineMs(options.hookTimeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS);
   app.register(syncRoutes, { deps, metrics, redactor, sessions, deadlineMs });
   app.register(customizeRoutes, { operatorNamespace: policy.operatorNamespace });

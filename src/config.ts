@@ -3,6 +3,7 @@
  * Invalid values stop the process at start with a message naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_READ_CACHE_SECONDS } from './issuers/session.js';
 import { DEFAULT_POLICY, endpointHost, type IssuerPolicy } from './reconcile/policy.js';
 import { DEFAULT_ORPHAN_GRACE_SECONDS } from './plan/orphans.js';
 
@@ -43,6 +44,12 @@ export interface Config {
   readonly clusterName?: string;
   /** ORPHAN_GRACE_SECONDS: how long an address must stay seen orphaned and unassociated before the sweep releases it (default 600). */
   readonly orphanGraceSeconds: number;
+  /**
+   * CLOUD_READ_CACHE_SECONDS: how long one cloud list answer serves every converged sync of an
+   * account (default 60; 0 = every sync reads). Drift made in the cloud console is noticed
+   * within this plus the resync period (docs/design.md "Sizing").
+   */
+  readonly readCacheSeconds: number;
 }
 
 /** A cluster name is a tag value on AWS and a label value on Hetzner: the label-value rule fits both. */
@@ -115,5 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hookTimeoutSeconds: integer(env, 'HOOK_TIMEOUT_SECONDS', 10, 2, 600),
     ...(clusterName !== '' ? { clusterName } : {}),
     orphanGraceSeconds: integer(env, 'ORPHAN_GRACE_SECONDS', DEFAULT_ORPHAN_GRACE_SECONDS, 60, 7 * 24 * 3600),
+    readCacheSeconds: integer(env, 'CLOUD_READ_CACHE_SECONDS', DEFAULT_READ_CACHE_SECONDS, 0, 3600),
   };
 }

@@ -20,6 +20,7 @@ const app = buildApp({
   hookTimeoutSeconds: config.hookTimeoutSeconds,
   ...(config.clusterName !== undefined ? { clusterName: config.clusterName } : {}),
   orphanGraceSeconds: config.orphanGraceSeconds,
+  readCacheSeconds: config.readCacheSeconds,
 });
 const runtime = runtimeInfo();
 app.log.info({ node: runtime.node, platform: runtime.platform }, 'starting');

@@ -9,20 +9,47 @@
  *   so no cloud write starts after it;
  * - in-process locks (`serialize`) for work that must not overlap: one RoutedIP's syncs, and
  *   read-modify-write of a shared firewall or machine (an EC2 interface's group set);
- * - per-account state that outlives a call (the rate budget), kept by account key.
+ * - per-account state that outlives a call (the rate budget), kept by account key;
+ * - the account's read cache (`read-cache.ts`): list answers shared by every RoutedIP of the
+ *   account for a short TTL, reads in flight shared, dropped after each write of ours. A call
+ *   reads `fresh` unless its caller switched it to `cached` (`withReads`), which reconcile does
+ *   only for a pass whose plan may write nothing and change no status.
  *
  * Locks only cover one process: correctness across replicas rests on the deadline, a fresh read
  * before every write and ownership evidence (see docs/design.md "Concurrency").
  */
 import { IssuerDeadlineError } from './errors.js';
+import { ReadCache, type ReadMode } from './read-cache.js';
+import { untilAborted } from './abort.js';
 
 /** Per-account states kept at most (least recently opened dropped first). */
 const MAX_ACCOUNTS = 1000;
+
+/**
+ * How long a cloud list answer serves the account's converged syncs (CLOUD_READ_CACHE_SECONDS).
+ * Drift made outside the operator (the console) shows within this plus the resync period.
+ */
+export const DEFAULT_READ_CACHE_SECONDS = 60;
+
+/** Options of the process-wide sessions. */
+export interface SessionsOptions {
+  /** TTL of the per-account read cache, seconds. @default DEFAULT_READ_CACHE_SECONDS */
+  readonly readCacheSeconds?: number;
+  /** Clock in ms for the read cache (the app's clock). @default Date.now */
+  readonly now?: () => number;
+}
 
 /** The process-wide part: locks and per-account state. One per app. */
 export class Sessions {
   private readonly tails = new Map<string, Promise<void>>();
   private readonly accounts = new Map<string, unknown>();
+
+  constructor(private readonly options: SessionsOptions = {}) {}
+
+  /** The read cache of account `key` (created on first use, kept like the account's state). */
+  readCache(key: string): ReadCache {
+    return this.state(`reads:${key}`, () => new ReadCache({ ttlMs: (this.options.readCacheSeconds ?? DEFAULT_READ_CACHE_SECONDS) * 1000, now: this.options.now ?? Date.now }));
+  }
 
   /** Opens the session of one hook call, which must stop at `deadline` (ms since epoch) or when `signal` aborts. */
   begin(call: { readonly signal: AbortSignal; readonly deadline: number; readonly budgetMs: number }): HookSession {
@@ -71,29 +98,12 @@ export class Sessions {
   }
 }
 
-/** `p`, or a rejection with `onAbort()` as soon as `signal` aborts. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(onAbort());
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort());
-    signal.addEventListener('abort', abort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', abort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /** One hook call's session. */
 export class HookSession {
   /** The cloud account this call works on, as the issuer factory named it (a hash, never a secret). */
   account = 'unbound';
+  /** How this call's reads may be served; `fresh` unless a caller chose otherwise (`withReads`). */
+  reads: ReadMode = 'fresh';
 
   constructor(
     private readonly sessions: Sessions,
@@ -112,6 +122,36 @@ export class HookSession {
   openAccount<S>(key: string, init: () => S): S {
     this.account = key;
     return this.sessions.state(key, init);
+  }
+
+  /** Runs `fn` with reads served as `mode`, then restores the previous mode. */
+  async withReads<T>(mode: ReadMode, fn: () => Promise<T>): Promise<T> {
+    const before = this.reads;
+    this.reads = mode;
+    try {
+      return await fn();
+    } finally {
+      this.reads = before;
+    }
+  }
+
+  /**
+   * A cloud read through the account's cache: `fetch` answers `resource` (a name unique within
+   * the account, e.g. `reserved_ips@<endpoint>`), shared with the account's other calls as
+   * `read-cache.ts` says. Reads stop at the deadline like any call.
+   */
+  async read<T>(resource: string, what: string, fetch: () => Promise<T>): Promise<T> {
+    try {
+      return await this.sessions.readCache(this.account).read(resource, this.reads, this.signal, fetch);
+    } catch (err) {
+      if (this.signal.aborted && !(err instanceof IssuerDeadlineError)) throw this.deadlineError(what);
+      throw err;
+    }
+  }
+
+  /** Call after every write of ours to the account (whatever its answer): drops its cached reads. */
+  wrote(): void {
+    this.sessions.readCache(this.account).invalidate();
   }
 
   /** True once the deadline passed or the call was abandoned. */

@@ -14,7 +14,9 @@ import type { IssuerSettings, SyncContext } from './context.js';
 import { executeSteps, type ExecutionResult } from './execute.js';
 import { executionInput, judge, observe, siblingNeeds, type Observation } from './observe.js';
 import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
+import { confirms, mayReadCached, wouldWrite } from './read-policy.js';
 import { assembleStatus, firewallStatus } from './status.js';
+import { IssuerDeadlineError, IssuerRateLimitError } from '../issuers/errors.js';
 
 /** Seconds between polls of an asynchronous cloud action. */
 export const PENDING_POLL_SECONDS = 5;
@@ -24,9 +26,9 @@ export const WAITING_RESYNC_SECONDS = 60;
  * Resync after a Ready sync. Nothing in Kubernetes changes when someone moves or releases the IP
  * or edits the firewall in the cloud console, so without it such drift would last until
  * Metacontroller's `resyncPeriodSeconds` (300 s, metacontroller/compositecontroller.yaml, kept as
- * the safety net behind this). Cost in steady state, per RoutedIP: one converged sync every
- * 120 s, i.e. 1 cloud read/min on DigitalOcean (2 per sync; 250/min per token) and 1.5/min on
- * AWS (3 per sync); see docs/design.md "Drift".
+ * the safety net behind this). Converged syncs read through the account's read cache, so drift
+ * is noticed within its TTL plus this period, and reads follow accounts and the TTL, not the
+ * sync rate; see docs/design.md "Drift" and "Cloud reads".
  */
 export const READY_RESYNC_SECONDS = 120;
 /**
@@ -72,16 +74,33 @@ export async function runSync(first: SyncContext, settings: IssuerSettings, issu
   }
 }
 
-/** One observe → plan → execute pass over `nodes`. */
-async function syncOnce(
-  ctx: SyncContext,
-  settings: IssuerSettings,
-  issuer: RoutedIPIssuer,
-  deps: RunDeps,
-  nodes: readonly JudgedNode[],
-): Promise<{ outcome: Outcome } | { outcome: Outcome; plan: SyncPlan; run: ExecutionResult }> {
+type PassResult = { outcome: Outcome } | { outcome: Outcome; plan: SyncPlan; run: ExecutionResult };
+
+/**
+ * One sync over `nodes`: first from the account's cached reads when that may only confirm the
+ * previous status (src/reconcile/read-policy.ts); otherwise, or when that pass would write or
+ * change anything, observed fresh, planned and executed.
+ */
+async function syncOnce(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps, nodes: readonly JudgedNode[]): Promise<PassResult> {
+  if (mayReadCached(ctx)) {
+    const confirmed = await deps.session.withReads('cached', () => pass(ctx, settings, issuer, deps, nodes, true));
+    if (confirmed) return confirmed;
+  }
+  return (await pass(ctx, settings, issuer, deps, nodes, false))!;
+}
+
+/**
+ * One observe → plan → execute pass. With `confirmOnly` (cached reads), it returns `undefined`
+ * instead of writing, or of answering anything but the previous status.
+ */
+async function pass(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps, nodes: readonly JudgedNode[], confirmOnly: boolean): Promise<PassResult | undefined> {
   const seen = await observe(ctx, settings, issuer, nodes);
-  if (seen.error) return { outcome: carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock()) };
+  if (seen.error) {
+    // A read that failed was sent (failures are never cached): reading again fresh only helps
+    // when the failure may come from a cached answer, not for a spent budget or the deadline.
+    if (confirmOnly && !(seen.error instanceof IssuerRateLimitError || seen.error instanceof IssuerDeadlineError)) return undefined;
+    return { outcome: carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock()) };
+  }
 
   const spec = ctx.parent.spec;
   const resolved = resolvePorts({
@@ -120,9 +139,12 @@ async function syncOnce(
         }
       : {}),
   });
+  if (confirmOnly && wouldWrite(plan.steps, settings.dryRun)) return undefined;
   const run = await executeSteps(plan.steps, executionInput(ctx, settings, issuer, seen, deps));
   const now = deps.clock();
-  return { plan, run, outcome: syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now, createIntent: intentStatus(ctx, plan, run, seen, now) }) };
+  const outcome = syncOutcome({ ctx, settings, nodes, ...(seen.firewall ? { firewall: seen.firewall } : {}), plan, run, ports, now, createIntent: intentStatus(ctx, plan, run, seen, now) });
+  if (confirmOnly && !confirms(outcome.status, ctx.parent.status)) return undefined;
+  return { plan, run, outcome };
 }
 
 /** Everything the sync status is computed from. */

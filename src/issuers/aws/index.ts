@@ -1,13 +1,14 @@
 /**
  * The `aws` issuer factory: credentials from the RoutedIPIssuer's Secret (or the SDK's default
  * chain when `credentialsSecretRef` is absent), one cached EC2 client per account and endpoint,
- * and the account's throttle budget from the session module.
+ * and the account's throttle budget and read cache from the session module.
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
 import type { IssuerContext, IssuerFactory } from '../issuer.js';
 import { readOptionalSecretKey, readSecretKey } from '../secrets.js';
 import { buildEc2Clients, ec2Api, type Ec2Api, type Ec2Clients, type Ec2Credentials } from './client.js';
+import { cachedEc2Api } from './cached-api.js';
 import { makeCall, type AwsContext } from './context.js';
 import { createAwsIssuer } from './issuer.js';
 import { createThrottleBudget, type ThrottleBudget } from './throttle.js';
@@ -66,7 +67,9 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerF
     }
     // The throttle budget is the account's lasting state in the session module.
     const budget: ThrottleBudget = context.session.openAccount(`aws:${key}`, () => createThrottleBudget(options.now));
-    const api = options.wrapApi ? options.wrapApi(ec2Api(client, context.session.signal)) : ec2Api(client, context.session.signal);
+    const sent = options.wrapApi ? options.wrapApi(ec2Api(client, context.session.signal)) : ec2Api(client, context.session.signal);
+    // The account's read cache sits in front of what is sent (a test's wrapper counts real calls).
+    const api = cachedEc2Api(sent, context.session);
     const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'aws' });
     const ctx: AwsContext = {
       api,

@@ -4,6 +4,11 @@
  * calls dots-wrapper lacks, made on the same axios instance (`modules.common.createContext`), so
  * auth, base URL and timeout are shared. Every call passes the per-token rate budget first and
  * feeds it the answer's headers; every failure leaves as an `IssuerError`.
+ *
+ * The two listings (reserved IPs, firewalls) go through the account's read cache (session
+ * module): one answer serves every RoutedIP of the token while the hook call reads `cached`,
+ * and a `cached` read of one reserved IP is answered from that listing. Every write drops the
+ * token's cached answers, whatever its outcome.
  */
 import axios, { isAxiosError, type AxiosResponse } from 'axios';
 import { modules } from 'dots-wrapper';
@@ -108,6 +113,22 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
     config.signal = session.signal;
     return config;
   });
+  // Our own writes make the account's cached listings stale: drop them once the answer (or the
+  // failure: a write may take effect without one) is in.
+  const isWrite = (method: string | undefined) => (method ?? 'get').toLowerCase() !== 'get';
+  http.interceptors.response.use(
+    (res) => {
+      if (isWrite(res.config.method)) session.wrote();
+      return res;
+    },
+    (err: unknown) => {
+      if (isAxiosError(err) && isWrite(err.config?.method)) session.wrote();
+      return Promise.reject(err);
+    },
+  );
+  // Listings are named per endpoint: the account key is the token's, and one token may be used
+  // against several endpoints (tests, compatible APIs).
+  const cacheKey = (what: string) => `${what}@${options.endpoint ?? 'https://api.digitalocean.com/v2'}`;
 
   async function call<T>(what: string, run: () => Promise<Readonly<{ data: T; status: number; headers: object }>>): Promise<T> {
     budget.check();
@@ -154,9 +175,14 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
   const addRules = modules.firewall.addRulesToFirewall(context);
   const removeRules = modules.firewall.removeRulesFromFirewall(context);
 
+  const listReservedIPs = () => session.read(cacheKey('reserved_ips'), 'list reserved IPs', () => all<DOReservedIP>('list reserved IPs', 'reserved_ips', '/reserved_ips'));
+
   return {
-    listReservedIPs: () => all<DOReservedIP>('list reserved IPs', 'reserved_ips', '/reserved_ips'),
-    getReservedIP: async (ip) => (await orUndefined<{ reserved_ip: DOReservedIP }>(`read reserved IP ${ip}`, () => http.get(ipPath(ip))))?.reserved_ip,
+    listReservedIPs,
+    getReservedIP: async (ip) =>
+      session.reads === 'cached'
+        ? (await listReservedIPs()).find((r) => r.ip === ip)
+        : (await orUndefined<{ reserved_ip: DOReservedIP }>(`read reserved IP ${ip}`, () => http.get(ipPath(ip))))?.reserved_ip,
     createReservedIPOnDroplet: async (dropletId) => {
       const data = await call<{ reserved_ip: DOReservedIP; links?: { actions?: Array<{ id: number }> } }>(
         `create a reserved IP on droplet ${dropletId}`,
@@ -175,15 +201,16 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
       return data?.actions;
     },
     getDroplet: async (id) => (await orUndefined(`read droplet ${id}`, () => getDroplet({ droplet_id: id })))?.droplet as DODroplet | undefined,
-    listFirewalls: async () => {
-      const out: DOFirewall[] = [];
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const data = await call('list firewalls', () => listFirewalls({ page, per_page: PER_PAGE }));
-        out.push(...(data.firewalls as DOFirewall[]));
-        if (data.firewalls.length < PER_PAGE || data.links?.pages?.next === undefined) break;
-      }
-      return out;
-    },
+    listFirewalls: () =>
+      session.read(cacheKey('firewalls'), 'list firewalls', async () => {
+        const out: DOFirewall[] = [];
+        for (let page = 1; page <= MAX_PAGES; page++) {
+          const data = await call('list firewalls', () => listFirewalls({ page, per_page: PER_PAGE }));
+          out.push(...(data.firewalls as DOFirewall[]));
+          if (data.firewalls.length < PER_PAGE || data.links?.pages?.next === undefined) break;
+        }
+        return out;
+      }),
     getFirewall: async (id) => (await orUndefined(`read firewall ${id}`, () => getFirewall({ firewall_id: id })))?.firewall as DOFirewall | undefined,
     addDropletsToFirewall: async (id, ids) => void (await call(`add droplets ${ids.join(',')} to firewall ${id}`, () => addDroplets({ firewall_id: id, droplet_ids: ids }))),
     removeDropletsFromFirewall: async (id, ids) => void (await call(`remove droplets ${ids.join(',')} from firewall ${id}`, () => removeDroplets({ firewall_id: id, droplet_ids: ids }))),

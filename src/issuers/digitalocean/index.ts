@@ -31,8 +31,10 @@ export interface DigitalOceanFactoryOptions {
   readonly now?: () => number;
 }
 
-const DEFAULT_TIMEOUT_MS = 5_000;
-const DEFAULT_RESERVE = 10;
+/** Per-request timeout of the production configuration, ms. */
+export const DEFAULT_TIMEOUT_MS = 5_000;
+/** `ratelimit-remaining` at which calls stop, of the production configuration. */
+export const DEFAULT_RESERVE = 10;
 
 /** A short, non-reversible key for a token. */
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);

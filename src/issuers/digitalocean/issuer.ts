@@ -155,6 +155,8 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     const matches = (await this.client.listFirewalls()).filter((f) => f.name === name);
     if (matches.length > 1) throw new IssuerInvalidError(`${matches.length} firewalls are named ${name}; rename all but one`, 'FirewallNameAmbiguous');
     const fw = matches[0];
+    // What this observation shows replaces what an earlier one (possibly a cached read) showed.
+    this.firewallPending.clear();
     if (!fw) return undefined;
     for (const id of pendingDroplets(fw)) this.firewallPending.add(id);
     return observedFirewall(fw);

@@ -5,6 +5,7 @@
  * headers; every answer is checked against the TypeBox schemas of `schemas.ts`; every failure
  * leaves as an `IssuerError`. There is no retry here: a 429 or a spent budget stops the hook
  * (answered 429 with `Retry-After`), and every other failure is retried by the next sync.
+ * Reads go through the project's read cache (session module); writes drop it.
  */
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
@@ -103,7 +104,24 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
   const base = (options.endpoint ?? HETZNER_ENDPOINT).replace(/\/+$/, '');
   const { budget, session } = options;
 
+  /**
+   * GETs go through the project's read cache (session module; `cached` only while the hook call
+   * reads that way), every other request drops it once answered or failed (a failed write may
+   * have taken effect).
+   */
   async function call<S extends TSchema>(what: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions<S> = {}): Promise<Static<S> | undefined> {
+    if (method === 'GET') {
+      const qs = opts.query && opts.query.length > 0 ? `?${new URLSearchParams(opts.query as Array<[string, string]>).toString()}` : '';
+      return session.read(`hetzner/${base}${path}${qs}`, what, () => send(what, method, path, opts));
+    }
+    try {
+      return await send(what, method, path, opts);
+    } finally {
+      session.wrote();
+    }
+  }
+
+  async function send<S extends TSchema>(what: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions<S> = {}): Promise<Static<S> | undefined> {
     budget.check();
     if (session.signal.aborted) throw session.deadlineError(what);
     if (method !== 'GET') session.beforeWrite(what);
@@ -166,7 +184,16 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
 
   return {
     getServer: async (id) => (await call(`read server ${id}`, 'GET', `/servers/${id}`, { schema: Type.Object({ server: HServerSchema }), missingOk: true }))?.server,
-    listFloatingIPs: (selector) => all(selector ? `list Floating IPs labelled ${selector}` : 'list Floating IPs', '/floating_ips', 'floating_ips', HFloatingIPSchema, selector ? [['label_selector', selector]] : []),
+    listFloatingIPs: async (selector) => {
+      // A cached read of one owner's IPs (`key=value`) is answered from one listing of every IP
+      // carrying the key, shared by all RoutedIPs of the project.
+      const one = selector !== undefined && session.reads === 'cached' ? /^([^!=,\s]+)=([^=,\s]+)$/.exec(selector) : null;
+      if (one) {
+        const [, key, value] = one as unknown as [string, string, string];
+        return (await all(`list Floating IPs labelled ${key}`, '/floating_ips', 'floating_ips', HFloatingIPSchema, [['label_selector', key]])).filter((f) => f.labels[key] === value);
+      }
+      return all(selector ? `list Floating IPs labelled ${selector}` : 'list Floating IPs', '/floating_ips', 'floating_ips', HFloatingIPSchema, selector ? [['label_selector', selector]] : []);
+    },
     getFloatingIP: async (id) => (await call(`read Floating IP ${id}`, 'GET', `/floating_ips/${id}`, { schema: Type.Object({ floating_ip: HFloatingIPSchema }), missingOk: true }))?.floating_ip,
     createFloatingIP: async (body) => {
       const schema = Type.Object({ floating_ip: HFloatingIPSchema, action: Type.Optional(Type.Union([HActionSchema, Type.Null()])) });

@@ -263,6 +263,9 @@ export class HetznerIssuer implements RoutedIPIssuer {
     const matches = (await this.client.firewallsNamed(name)).filter((f) => f.name === name);
     if (matches.length > 1) throw new IssuerInvalidError(`${matches.length} firewalls are named ${name}; rename all but one`, 'FirewallNameAmbiguous');
     const fw = matches[0];
+    // What this observation shows replaces what an earlier one (possibly a cached read) showed.
+    this.rulesPending = false;
+    this.firewallPending.clear();
     if (!fw) return undefined;
     this.notePending(await this.client.runningFirewallActions(fw.id));
     return observedFirewall(fw, owner);
