@@ -60,11 +60,12 @@ export class ReadCache {
    * shared with a read in flight, or fetched now. `signal` is the caller's (its deadline):
    * `fetch` must run under it, and waiting on someone else's read stops when it aborts.
    */
-  async read<T>(key: string, mode: ReadMode, signal: AbortSignal, fetch: () => Promise<T>): Promise<T> {
+  async read<T>(key: string, mode: ReadMode, signal: AbortSignal, fetch: () => Promise<T>, onStored?: () => void): Promise<T> {
     const now = this.options.now();
     const hit = this.stored.get(key);
     if (mode === 'cached' && hit && now - hit.at < this.options.ttlMs) {
       this.stats.hits += 1;
+      onStored?.();
       return hit.value as T;
     }
     const running = this.inFlight.get(key);

@@ -104,6 +104,8 @@ export class HookSession {
   account = 'unbound';
   /** How this call's reads may be served; `fresh` unless a caller chose otherwise (`withReads`). */
   reads: ReadMode = 'fresh';
+  /** Reads of this call answered from a stored answer (older than the read): compare before and after. */
+  storedAnswers = 0;
 
   constructor(
     private readonly sessions: Sessions,
@@ -142,7 +144,7 @@ export class HookSession {
    */
   async read<T>(resource: string, what: string, fetch: () => Promise<T>): Promise<T> {
     try {
-      return await this.sessions.readCache(this.account).read(resource, this.reads, this.signal, fetch);
+      return await this.sessions.readCache(this.account).read(resource, this.reads, this.signal, fetch, () => (this.storedAnswers += 1));
     } catch (err) {
       if (this.signal.aborted && !(err instanceof IssuerDeadlineError)) throw this.deadlineError(what);
       throw err;

@@ -90,11 +90,15 @@ async function syncOnce(ctx: SyncContext, settings: IssuerSettings, issuer: Rout
 }
 
 /**
- * One observe → plan → execute pass. With `confirmOnly` (cached reads), it returns `undefined`
- * instead of writing, or of answering anything but the previous status.
+ * One observe → plan → execute pass. When `cachedReads` took any stored answer, it returns
+ * `undefined` instead of writing, or of answering anything but the previous status.
  */
-async function pass(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps, nodes: readonly JudgedNode[], confirmOnly: boolean): Promise<PassResult | undefined> {
+async function pass(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps, nodes: readonly JudgedNode[], cachedReads: boolean): Promise<PassResult | undefined> {
+  const stored = deps.session.storedAnswers;
   const seen = await observe(ctx, settings, issuer, nodes);
+  // Reads that all went to the cloud (the cache was cold or dropped by a write) are fresh ones:
+  // then this pass is as good as a fresh one and may act.
+  const confirmOnly = cachedReads && deps.session.storedAnswers > stored;
   if (seen.error) {
     // A read that failed was sent (failures are never cached): reading again fresh only helps
     // when the failure may come from a cached answer, not for a spent budget or the deadline.
