@@ -38,7 +38,7 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** When set, hook calls must carry `Authorization: Bearer <hookToken>`. */
   readonly hookToken?: string;
-  /** Largest request body in bytes (default 64 MiB; bench/payload.ts: 5,000 Nodes are 15-70 MiB). */
+  /** Largest request body in bytes (default 64 MiB; test/bench/payload.ts: 5,000 Nodes are 15-70 MiB). */
   readonly bodyLimit?: number;
   /** Bytes of request bodies being received at once, across connections (default 128 MiB). */
   readonly maxBytesInFlight?: number;

@@ -16,7 +16,7 @@ export interface Config {
   readonly logLevel: string;
   /** Values that must never be shown: the hook token and ambient AWS credentials from the environment. */
   readonly knownSecrets: readonly string[];
-  /** Largest accepted request body; a sync with 5,000 related Nodes is 15-70 MiB (bench/payload.ts). */
+  /** Largest accepted request body; a sync with 5,000 related Nodes is 15-70 MiB (test/bench/payload.ts). */
   readonly bodyLimit: number;
   /** Bytes of request bodies being received at once across connections; at least `bodyLimit`. */
   readonly maxBytesInFlight: number;

@@ -16,7 +16,7 @@ import { executionInput, judge, observe, siblingNeeds, type Observation } from '
 import { carriedForward, finishOutcome, issuerReady, type Outcome, type RunDeps } from './outcome.js';
 import { confirms, mayReadCached, wouldWrite } from './read-policy.js';
 import { assembleStatus, firewallStatus } from './status.js';
-import { IssuerDeadlineError, IssuerRateLimitError } from '../issuers/errors.js';
+import { IssuerAuthError, IssuerDeadlineError, IssuerRateLimitError, IssuerUnavailableError } from '../issuers/errors.js';
 
 /** Seconds between polls of an asynchronous cloud action. */
 export const PENDING_POLL_SECONDS = 5;
@@ -74,6 +74,9 @@ export async function runSync(first: SyncContext, settings: IssuerSettings, issu
   }
 }
 
+/** Failures of the call itself (no answer, refused, throttled, out of time), never of a cached answer. */
+const SENT_FAILURES = [IssuerRateLimitError, IssuerDeadlineError, IssuerUnavailableError, IssuerAuthError];
+
 type PassResult = { outcome: Outcome } | { outcome: Outcome; plan: SyncPlan; run: ExecutionResult };
 
 /**
@@ -100,9 +103,9 @@ async function pass(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIP
   // then this pass is as good as a fresh one and may act.
   const confirmOnly = cachedReads && deps.session.storedAnswers > stored;
   if (seen.error) {
-    // A read that failed was sent (failures are never cached): reading again fresh only helps
-    // when the failure may come from a cached answer, not for a spent budget or the deadline.
-    if (confirmOnly && !(seen.error instanceof IssuerRateLimitError || seen.error instanceof IssuerDeadlineError)) return undefined;
+    // A call that failed was sent (failures are never cached): reported as it is. A failure
+    // judged from an answer (not found, invalid, ambiguous) may come from a cached one: read again.
+    if (confirmOnly && !SENT_FAILURES.some((c) => seen.error instanceof c)) return undefined;
     return { outcome: carriedForward(ctx, settings, SYNC_STEPS, seen.failedStep ?? 'FindRoutedIP', seen.error, deps.clock()) };
   }
 

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/maxima.ts`: what a /sync costs at the CRDs' maxima compared with a typical one
+ * `npx tsx test/bench/maxima.ts`: what a /sync costs at the CRDs' maxima compared with a typical one
  * (issue 7 item 2), through the whole app (JSON parse, schema validation, reconcile on the memory
  * cloud, serialization). Prints figures; asserts nothing (timings belong to no test).
  *
@@ -7,11 +7,11 @@
  * Metacontroller's resyncs produce). Also times the hostile sizes of issue 7, now refused.
  */
 import { performance } from 'node:perf_hooks';
-import { buildApp } from '../src/app.js';
-import { MemoryCloud } from '../src/issuers/memory/cloud.js';
-import { createIssuerRegistry } from '../src/issuers/registry.js';
-import { RELATED, type SyncRequest } from '../src/schemas/metacontroller.js';
-import { shapedRequest, type Shape } from '../test/fixtures/maxima.js';
+import { buildApp } from '../../src/app.js';
+import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import { RELATED, type SyncRequest } from '../../src/schemas/metacontroller.js';
+import { shapedRequest, type Shape } from '../fixtures/maxima.js';
 
 const RUNS = Number(process.env.RUNS ?? 15);
 

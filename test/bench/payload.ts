@@ -1,11 +1,11 @@
 /**
- * `npx tsx bench/payload.ts`: how large Metacontroller's hook requests get, to size the body
+ * `npx tsx test/bench/payload.ts`: how large Metacontroller's hook requests get, to size the body
  * limit (issue 7 item 6). Builds Nodes shaped like a managed cluster's (EKS labels, annotations,
  * conditions, addresses, nodeInfo, `images` container images in status; the kubelet reports up
  * to 50; no managedFields) and prints the /sync request size for 1 to 5,000 of them.
  */
-import { node, syncRequest, routedIP, issuer } from '../test/fixtures/k8s.js';
-import type { Node } from '../src/schemas/kubernetes.js';
+import { node, syncRequest, routedIP, issuer } from '../fixtures/k8s.js';
+import type { Node } from '../../src/schemas/kubernetes.js';
 
 /** A Node with the fields a real one carries; `i` makes names and addresses distinct. */
 export function realisticNode(i: number, images = 12): Node {

@@ -1,0 +1,180 @@
+/**
+ * `npm run bench` (issue 10): prints one table of figures measured side by side in one run.
+ * Nothing is asserted (timings belong to no test); the goals are printed next to each figure.
+ *
+ * - P1 /sync throughput on a converged 50-Node payload ÷ a bare Fastify route (test/bench/bare.mjs)
+ *   answering the same payload, both as child processes, rounds interleaved.
+ * - P2 p50 latency at 5,000 Nodes ÷ bare (one connection, interleaved).
+ * - P3 cloud reads and writes per RoutedIP per minute at 1 sync/s per RoutedIP, per cloud fake
+ *   (and moto for AWS), on simulated time; plus 100 RoutedIPs on one DigitalOcean token with 10
+ *   failing over at once, counted per 60 s window.
+ * - P4 syncs from "holder ineligible" to the assign call.
+ * - P5 peak RSS (VmHWM) of the server process at 16 concurrent 5,000-Node syncs ÷ bare.
+ * - Sync cost as inputs grow: 50/500/5,000 Nodes; 1/10/100 sibling RoutedIPs (in process).
+ *
+ * BENCH_SMOKE=1: tiny sizes and short runs (CI smoke run: it only proves the bench still runs).
+ * Lives under test/ (not a top-level bench/) to keep the top level as the guide lays it out; it
+ * drives the same fakes and worlds the tests use, and ships in no image.
+ */
+import { performance } from 'node:perf_hooks';
+import { buildApp } from '../../src/app.js';
+import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
+import { createIssuerRegistry } from '../../src/issuers/registry.js';
+import { runtimeLine } from '../../src/runtime.js';
+import { cloudRow, hundredOnOneToken, type CloudRow } from './clouds.js';
+import { ensureBuilt, load, quantile, startServer, type Server } from './load.js';
+import { benchRequest, converged, injector, poster } from './payloads.js';
+
+process.env.NO_PROXY = '127.0.0.1,localhost';
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const size = (full: number, smoke: number) => (SMOKE ? smoke : full);
+
+const rows: string[][] = [];
+/** Records a row of the table, and prints it at once (a long run shows what it has so far). */
+const row = (id: string, what: string, value: string, goal: string, met?: boolean) => {
+  const r = [id, what, value, goal, met === undefined ? '' : met ? 'yes' : 'NO'];
+  rows.push(r);
+  process.stderr.write(`bench: ${r.join(' | ')}\n`);
+};
+const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+async function withServers<T>(fn: (ours: Server, bare: Server) => Promise<T>): Promise<T> {
+  const ours = await startServer('ours');
+  const bare = await startServer('bare');
+  try {
+    return await fn(ours, bare);
+  } finally {
+    await Promise.all([ours.stop(), bare.stop()]);
+  }
+}
+
+/** P1 and P2. */
+async function http(): Promise<void> {
+  await withServers(async (ours, bare) => {
+    const small = benchRequest(size(50, 5));
+    const bodyOurs = await converged(small, poster(ours.url));
+    const bodyBare = bodyOurs;
+    let oursReq = 0;
+    let bareReq = 0;
+    let oursSec = 0;
+    let bareSec = 0;
+    const rounds = size(4, 1);
+    const durationMs = size(4000, 500);
+    log(`P1: ${rounds} interleaved rounds of ${durationMs} ms, 8 connections, ${(bodyOurs.length / 1024).toFixed(0)} KiB body`);
+    await load(ours.url, bodyOurs, { connections: 8, durationMs: 500 });
+    await load(bare.url, bodyBare, { connections: 8, durationMs: 500 });
+    for (let r = 0; r < rounds; r++) {
+      const o = await load(ours.url, bodyOurs, { connections: 8, durationMs });
+      const b = await load(bare.url, bodyBare, { connections: 8, durationMs });
+      oursReq += o.requests;
+      oursSec += o.seconds;
+      bareReq += b.requests;
+      bareSec += b.seconds;
+      if (o.non200 + b.non200 > 0) throw new Error(`non-200 answers: ours ${o.non200}, bare ${b.non200}`);
+    }
+    const p1 = oursReq / oursSec / (bareReq / bareSec);
+    row('P1', `/sync throughput, converged ${size(50, 5)}-Node payload, ÷ bare`, `${fmt(p1)} (${fmt(oursReq / oursSec, 0)} vs ${fmt(bareReq / bareSec, 0)} req/s)`, '≥ 0.8', p1 >= 0.8);
+
+    const big = benchRequest(size(5000, 50));
+    const bigBody = await converged(big, poster(ours.url));
+    const n = size(12, 2);
+    log(`P2: ${n} × 2 interleaved requests of ${(bigBody.length / 1024 / 1024).toFixed(1)} MiB, one connection`);
+    const oursLat: number[] = [];
+    const bareLat: number[] = [];
+    for (let i = 0; i < n; i++) {
+      oursLat.push(...(await load(ours.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
+      bareLat.push(...(await load(bare.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
+    }
+    oursLat.sort((a, b) => a - b);
+    bareLat.sort((a, b) => a - b);
+    const p2 = quantile(oursLat, 0.5) / quantile(bareLat, 0.5);
+    row('P2', `p50 latency at ${size(5000, 50)} Nodes (${(bigBody.length / 1024 / 1024).toFixed(1)} MiB), ÷ bare`, `${fmt(p2)} (${fmt(quantile(oursLat, 0.5), 0)} vs ${fmt(quantile(bareLat, 0.5), 0)} ms)`, '≤ 1.3', p2 <= 1.3);
+  });
+}
+
+/** P5: fresh processes, so the peak is this load's own. */
+async function memory(): Promise<void> {
+  const concurrent = size(16, 2);
+  await withServers(async (ours, bare) => {
+    const body = await converged(benchRequest(size(5000, 50)), poster(ours.url));
+    log(`P5: ${concurrent} concurrent syncs of ${(body.length / 1024 / 1024).toFixed(1)} MiB, twice`);
+    const before = { ours: ours.peakRss(), bare: bare.peakRss() };
+    for (let i = 0; i < 2; i++) {
+      await load(ours.url, body, { connections: concurrent, maxRequests: concurrent });
+      await load(bare.url, body, { connections: concurrent, maxRequests: concurrent });
+    }
+    const p5 = ours.peakRss() / bare.peakRss();
+    const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
+    row('P5', `peak RSS, ${concurrent} concurrent ${size(5000, 50)}-Node syncs, ÷ bare`, `${fmt(p5)} (${mib(ours.peakRss())} vs ${mib(bare.peakRss())} MiB; idle ${mib(before.ours)} vs ${mib(before.bare)})`, '≤ 1.2', p5 <= 1.2);
+  });
+}
+
+/** P3 and P4 per cloud. */
+async function clouds(): Promise<void> {
+  const seconds = size(120, 60);
+  const cases: Array<[Parameters<typeof cloudRow>[0], number]> = [
+    ['digitalocean', 1], ['digitalocean', 10], ['aws (fake)', 1], ['aws (fake)', 10], ['aws (moto)', 1], ['aws (moto)', 10], ['hetzner', 1], ['hetzner', 10],
+  ];
+  for (const [cloud, n] of SMOKE ? cases.filter(([, k]) => k === 1) : cases) {
+    log(`P3/P4: ${cloud}, ${n} RoutedIP(s), ${seconds} simulated s at 1 sync/s each`);
+    const r = await cloudRow(cloud, n, seconds);
+    if ('skipped' in r) {
+      row('P3', `${cloud}: cloud requests per RoutedIP per minute`, `skipped (${r.skipped})`, '≤ 2, 0 writes');
+      continue;
+    }
+    const ok = (r as CloudRow).readsPerMin <= 2 && r.writesPerMin === 0;
+    row('P3', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''} on the account: reads (writes) per RoutedIP per minute`, `${fmt(r.readsPerMin)} (${fmt(r.writesPerMin)})`, '≤ 2, 0 writes', ok);
+    row('P4', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''}: syncs from holder ineligible to the assign call`, String(r.failoverSyncs), '1', r.failoverSyncs === 1);
+  }
+  const n = size(100, 10);
+  const failing = size(10, 2);
+  log(`P3: ${n} RoutedIPs on one DigitalOcean token, ${failing} failing over at once, 60 simulated s`);
+  const h = await hundredOnOneToken(n, failing, 60);
+  row('P3', `digitalocean: ${h.n} RoutedIPs on one token, ${failing} failing over at once: requests in the busiest 60 s`, `${h.maxPerMinute} (moved ${h.moved}/${failing}, Ready ${h.ready}/${h.n})`, '≤ 250', h.maxPerMinute <= 250 && h.moved === failing);
+}
+
+/** Median ms of `runs` converged in-process syncs of `request`. */
+async function syncCost(nodes: number, siblings: number, runs: number): Promise<number> {
+  const app = buildApp({ registry: createIssuerRegistry({ memoryCloud: new MemoryCloud() }), defaultMetrics: false });
+  await app.ready();
+  const post = injector(app);
+  const body = await converged(benchRequest(nodes, siblings), post);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await post(body);
+    times.push(performance.now() - t0);
+  }
+  await app.close();
+  times.sort((a, b) => a - b);
+  return quantile(times, 0.5);
+}
+
+async function scaling(): Promise<void> {
+  const nodeSizes = SMOKE ? [5, 50] : [50, 500, 5000];
+  const base = await syncCost(nodeSizes[0]!, 1, size(30, 3));
+  log('sync cost: nodes');
+  for (const n of nodeSizes) {
+    const ms = n === nodeSizes[0] ? base : await syncCost(n, 1, size(n >= 5000 ? 8 : 20, 3));
+    const growth = ms / base / (n / nodeSizes[0]!);
+    row('cost', `converged sync, ${n} Nodes, 1 sibling (in process)`, `${fmt(ms, 1)} ms (${fmt((ms / n) * 1000, 1)} µs/Node)`, 'no worse than linear', n === nodeSizes[0] || growth <= 1.2);
+  }
+  log('sync cost: siblings');
+  const sibs = SMOKE ? [1, 10] : [1, 10, 100];
+  const sBase = await syncCost(50, sibs[0]!, size(30, 3));
+  for (const s of sibs) {
+    const ms = s === sibs[0] ? sBase : await syncCost(50, s, size(30, 3));
+    row('cost', `converged sync, 50 Nodes, ${s} sibling RoutedIP${s > 1 ? 's' : ''} (in process)`, `${fmt(ms, 1)} ms`, 'no worse than linear', s === sibs[0] || ms / sBase <= (s / sibs[0]!) * 1.2);
+  }
+}
+
+console.log(`npm run bench${SMOKE ? ' (BENCH_SMOKE=1: tiny sizes, figures meaningless)' : ''} — ${runtimeLine()}, ${(await import('node:os')).cpus().length} CPUs`);
+ensureBuilt();
+await http();
+await memory();
+await clouds();
+await scaling();
+const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['id', 'figure', 'measured', 'goal', 'met'], ...rows].map((r) => (r[i] ?? '').length)));
+for (const r of [['id', 'figure', 'measured', 'goal', 'met'], ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+process.exit(0);
