@@ -134,6 +134,20 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     t.same(await w.groupsOf(holder), [[w.baseGroupId, w.groupId].sort(), [w.baseGroupId]]);
   });
 
+  t.test('the group on a secondary interface only does not count: it is added to the primary one, where traffic arrives (issue 8 item 5)', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    await w.addSecondInterface('n1', [w.baseGroupId, w.groupId]);
+    await w.addSecondInterface('n2', [w.baseGroupId, w.groupId]);
+    await w.sync();
+    t.equal(condition(w.status, 'Ready')?.status, 'True', JSON.stringify(w.status.conditions));
+    const holder = w.status.node as string;
+    t.same(await w.groupsOf(holder), [[w.baseGroupId, w.groupId].sort(), [w.baseGroupId, w.groupId].sort()], 'the group joined the primary interface');
+    t.ok(w.writes.indexOf('modifyNetworkInterfaceAttribute') < w.writes.indexOf('associateAddress'), 'before the address was associated');
+    t.same(w.status.firewall?.nodes, [w.instance(holder)], 'the holder is the node this RoutedIP added');
+    t.ok(await w.finalizeAll());
+    t.same(await w.groupsOf(holder), [[w.baseGroupId], [w.baseGroupId, w.groupId].sort()], 'only our membership (the primary interface) is removed; the secondary one is left as found');
+  });
+
   t.test('a rule left for a sibling is handed over before the RoutedIP that added it goes (issue 12 item 6c)', async (t) => {
     const a = await new AwsWorld(peer()).start(t);
     await a.sync();

@@ -95,12 +95,15 @@ export class AwsWorld {
     return id;
   }
 
-  /** Gives `name`'s instance a second network interface (device index 1), like a VPC-CNI node. */
-  async addSecondInterface(name: string): Promise<void> {
+  /**
+   * Gives `name`'s instance a second network interface (device index 1), like a VPC-CNI node,
+   * in `groups` (default: the base group).
+   */
+  async addSecondInterface(name: string, groups: string[] = [this.baseGroupId]): Promise<void> {
     const id = this.instance(name);
     const described = await this.peer.admin.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     const subnet = described.Reservations?.[0]?.Instances?.[0]?.SubnetId ?? '';
-    const eni = await this.peer.admin.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: [this.baseGroupId] }));
+    const eni = await this.peer.admin.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: groups }));
     await this.peer.admin.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterface?.NetworkInterfaceId ?? '', InstanceId: id, DeviceIndex: 1 }));
   }
 

@@ -9,7 +9,7 @@ import type { FirewallRule, NodeTarget, ObservedFirewall, RoutedIPOwner } from '
 import type { FirewallPort } from '../../schemas/routed-ip.js';
 import { isMark, ruleMark, type AwsContext } from './context.js';
 import { hasCode } from './errors.js';
-import { findInstance, interfacesOf, primaryInterface } from './instances.js';
+import { findInstance, primaryInterface, primaryOf } from './instances.js';
 
 const SG_ID = /^sg-[0-9a-f]+$/;
 const isV6 = (cidr: string): boolean => cidr.includes(':');
@@ -65,8 +65,12 @@ export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedI
   const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
   const flatten = (m: typeof merged) => [...m.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
   const rules = flatten(merged);
+  // Only a primary interface (device index 0) counts: traffic to the Elastic IP arrives there
+  // (the address is associated with it), so a node whose group sits on another interface only
+  // (VPC CNI's secondary ENIs) is not protected by it and still needs the group added.
   const enis = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
-  const nodes = [...new Set((enis.NetworkInterfaces ?? []).map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
+  const primaries = (enis.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0);
+  const nodes = [...new Set(primaries.map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
   return { id: groupId, name, rules, nodes, owned: flatten(owned) };
 }
 
@@ -138,19 +142,19 @@ export async function addNode(ctx: AwsContext, fw: ObservedFirewall, node: NodeT
 }
 
 /**
- * DeleteRoutedIPFirewallNode: removes the group from every interface of `nodeId` that has it,
- * keeping the others. A gone instance is done; an interface left with no group is refused (EC2
+ * DeleteRoutedIPFirewallNode: removes the group from the primary interface of `nodeId` (the one
+ * `addNode` writes), keeping its other groups; other interfaces are never touched (the group on
+ * them is not ours). A gone instance is done; an interface left with no group is refused (EC2
  * requires one) with a clear condition.
  */
 export async function deleteNode(ctx: AwsContext, fw: ObservedFirewall, nodeId: string): Promise<void> {
   const instance = await findInstance(ctx, nodeId);
-  if (!instance) return;
-  for (const eni of interfacesOf(instance).filter((n) => n.groups.includes(fw.id))) {
-    const rest = eni.groups.filter((g) => g !== fw.id);
-    if (rest.length === 0) {
-      throw new IssuerInvalidError(`cannot remove ${fw.id} from ${eni.id} of ${nodeId}: it is the interface's only security group`, 'LastSecurityGroup');
-    }
-    await ctx.call('ModifyNetworkInterfaceAttribute', () => ctx.api.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: eni.id, Groups: rest }));
-    ctx.logger.info({ groupId: fw.id, instanceId: nodeId, networkInterfaceId: eni.id }, 'removed security group from node');
+  const eni = instance ? primaryOf(instance) : undefined;
+  if (!eni?.groups.includes(fw.id)) return;
+  const rest = eni.groups.filter((g) => g !== fw.id);
+  if (rest.length === 0) {
+    throw new IssuerInvalidError(`cannot remove ${fw.id} from ${eni.id} of ${nodeId}: it is the interface's only security group`, 'LastSecurityGroup');
   }
+  await ctx.call('ModifyNetworkInterfaceAttribute', () => ctx.api.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: eni.id, Groups: rest }));
+  ctx.logger.info({ groupId: fw.id, instanceId: nodeId, networkInterfaceId: eni.id }, 'removed security group from node');
 }

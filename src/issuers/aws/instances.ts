@@ -45,11 +45,14 @@ export async function findInstance(ctx: AwsContext, instanceId: string): Promise
 export const interfacesOf = (instance: Instance): NetworkInterface[] =>
   (instance.NetworkInterfaces ?? []).map(toInterface).filter((n) => n.id !== '').sort((a, b) => a.deviceIndex - b.deviceIndex);
 
+/** The primary network interface (device index 0) of `instance`, if EC2 lists one. */
+export const primaryOf = (instance: Instance): NetworkInterface | undefined => interfacesOf(instance).find((n) => n.deviceIndex === 0);
+
 /** The primary network interface of `instanceId`; throws `IssuerNotFoundError` when there is none. */
 export async function primaryInterface(ctx: AwsContext, instanceId: string): Promise<NetworkInterface> {
   const instance = await findInstance(ctx, instanceId);
   if (!instance) throw new IssuerNotFoundError(`EC2 instance ${instanceId} was not found in region ${ctx.region}`, 'InstanceNotFound', true);
-  const primary = interfacesOf(instance)[0];
+  const primary = primaryOf(instance);
   if (!primary) throw new IssuerNotFoundError(`EC2 instance ${instanceId} has no network interface`, 'NetworkInterfaceNotFound', true);
   return primary;
 }
