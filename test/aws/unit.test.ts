@@ -2,7 +2,7 @@
 import t from 'tap';
 import { IssuerAuthError, IssuerInvalidError, IssuerNotFoundError, IssuerQuotaError, IssuerRateLimitError, IssuerUnavailableError } from '../../src/issuers/errors.js';
 import { mapAwsError } from '../../src/issuers/aws/errors.js';
-import { awsNodeTarget, regionOfZone } from '../../src/issuers/aws/provider-id.js';
+import { awsNodeTarget, parseZone, regionOfZone } from '../../src/issuers/aws/provider-id.js';
 import { createThrottleBudget } from '../../src/issuers/aws/throttle.js';
 import { node, withProviderID } from '../fixtures/k8s.js';
 
@@ -21,13 +21,33 @@ t.test('providerID → NodeTarget', async (t) => {
   t.equal(awsNodeTarget(node('n'), 'us-east-1'), undefined, 'no providerID');
 });
 
-t.test('region of a zone', async (t) => {
-  t.equal(regionOfZone('us-east-1a'), 'us-east-1');
-  t.equal(regionOfZone('ap-southeast-2c'), 'ap-southeast-2');
-  t.equal(regionOfZone('us-gov-west-1a'), 'us-gov-west-1');
-  t.equal(regionOfZone('us-west-2-lax-1a'), 'us-west-2');
-  t.equal(regionOfZone('us-east-1'), undefined, 'a region is not a zone');
-  t.equal(regionOfZone('nyc3'), undefined);
+t.test('region of a zone: Availability, Local and Wavelength Zones (issue 8 item 5)', async (t) => {
+  // Names from the EC2 API reference (AvailabilityZone.groupName examples) and the Wavelength
+  // developer guide's zone tables.
+  const table: Array<[string, string | undefined, boolean | undefined]> = [
+    ['us-east-1a', 'us-east-1', true],
+    ['ap-southeast-2c', 'ap-southeast-2', true],
+    ['us-gov-west-1a', 'us-gov-west-1', true],
+    ['cn-north-1a', 'cn-north-1', true],
+    ['us-iso-east-1a', 'us-iso-east-1', true],
+    ['us-west-2-lax-1a', 'us-west-2', false],
+    ['us-east-1-bos-1a', 'us-east-1', false],
+    ['us-east-1-wl1-bos-wlz-1', 'us-east-1', false],
+    ['us-east-1-wl1-atl-wlz-1', 'us-east-1', false],
+    ['ap-northeast-1-wl1-kix-wlz-1', 'ap-northeast-1', false],
+    ['eu-west-2-wl1-lon-wlz-1', 'eu-west-2', false],
+    ['us-east-1', undefined, undefined],
+    ['us-east-11', undefined, undefined],
+    ['nyc3', undefined, undefined],
+    ['use1-az1', undefined, undefined],
+    ['', undefined, undefined],
+  ];
+  for (const [zone, region, az] of table) {
+    t.equal(regionOfZone(zone), region, `${zone || '(empty)'} → ${region}`);
+    t.equal(parseZone(zone)?.availabilityZone, az, `${zone || '(empty)'}: an Availability Zone? ${az}`);
+  }
+  t.same(awsNodeTarget(node('n', withProviderID('aws:///us-east-1-wl1-bos-wlz-1/i-0abc')), 'us-east-1'), { node: 'n', id: 'i-0abc', zone: 'us-east-1-wl1-bos-wlz-1' }, 'a Wavelength node parses');
+  t.equal(awsNodeTarget(node('n', withProviderID('aws:///us-west-2-wl1-las-wlz-1/i-0abc')), 'us-east-1'), undefined, 'in another region');
 });
 
 const sdkError = (name: string, fault: 'client' | 'server' = 'client', status = 400) =>

@@ -8,6 +8,7 @@ import type { ActionResult, FindRoutedIPQuery, MarkedAddress, NodeTarget, Observ
 import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
 import { hasCode } from './errors.js';
 import { primaryInterface } from './instances.js';
+import { parseZone } from './provider-id.js';
 
 const DONE = { done: true } as const;
 
@@ -114,12 +115,28 @@ export async function createRoutedIP(ctx: AwsContext, owner: RoutedIPOwner): Pro
 }
 
 /**
+ * An Elastic IP of the region's border group cannot be associated with an interface in another
+ * network border group (AssociateAddress API reference), and each Local Zone and Wavelength Zone
+ * is one: such a node is refused for its machine (`node`), so the sync re-elects without it.
+ */
+function refuseOtherBorderGroup(ctx: AwsContext, node: NodeTarget): void {
+  const zone = node.zone === undefined ? undefined : parseZone(node.zone);
+  if (zone === undefined || zone.availabilityZone) return;
+  throw new IssuerInvalidError(
+    `node ${node.node} is in ${node.zone}, a Local or Wavelength Zone (a network border group of its own): an Elastic IP of ${ctx.region} cannot be associated there`,
+    'OutsideNetworkBorderGroup',
+    { node: node.node },
+  );
+}
+
+/**
  * AssignRoutedIP: associates with the node's primary network interface (never InstanceId: it
  * fails on multi-ENI nodes) and `AllowReassociation: true`, so a move is one call with no
  * unassigned gap. The private IP chosen is the first one of the interface that holds no other
  * Elastic IP, so another RoutedIP's address on the same node is never displaced.
  */
 export async function assignRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult> {
+  refuseOtherBorderGroup(ctx, node);
   const eni = await primaryInterface(ctx, node.id);
   const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'network-interface-id', Values: [eni.id] }] }));
   const onEni = out.Addresses ?? [];
