@@ -40,11 +40,15 @@ export class IssuerError extends Error {
   }
 }
 
-/** Credentials missing, rejected (401, AuthFailure) or not allowed (403, UnauthorizedOperation). */
+/**
+ * Credentials missing, rejected (401, AuthFailure) or not allowed (403, UnauthorizedOperation).
+ * Not retryable unless `retryable` says so: credentials that could not be obtained from an
+ * ambient source (an agent or IMDS unreachable for a moment) may come back by themselves.
+ */
 export class IssuerAuthError extends IssuerError {
   override name = 'IssuerAuthError';
-  constructor(message: string, reason = 'InvalidCredentials', options?: IssuerErrorOptions) {
-    super(message, reason, false, options);
+  constructor(message: string, reason = 'InvalidCredentials', options?: IssuerErrorOptions & { readonly retryable?: boolean }) {
+    super(message, reason, options?.retryable ?? false, options);
   }
 }
 

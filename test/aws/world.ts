@@ -53,8 +53,11 @@ export class AwsWorld {
 
   constructor(readonly peer: Ec2Peer) {}
 
-  /** Resets the peer, creates the groups and `names` instances (zone a), and builds the app. */
-  async start(t: Teardown, names: string[] = ['n1', 'n2'], factory: AwsFactoryOptions = {}, appOptions: Pick<AppOptions, 'clusterName'> = {}): Promise<this> {
+  /**
+   * Resets the peer, creates the groups and `names` instances (zone a), and builds the app
+   * (`appOptions`: a cluster name, an issuer policy other than the tests' default).
+   */
+  async start(t: Teardown, names: string[] = ['n1', 'n2'], factory: AwsFactoryOptions = {}, appOptions: Pick<AppOptions, 'clusterName' | 'issuerPolicy'> = {}): Promise<this> {
     await this.peer.reset();
     const admin = this.peer.admin;
     this.baseGroupId = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'nodes', Description: 'node group' }))).GroupId ?? '';

@@ -65,6 +65,16 @@ export function mapAwsError(err: unknown, action: string, retryAfterSeconds = TH
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorShape;
   const status = e.$metadata?.httpStatusCode;
   const what = `EC2 ${action} failed with ${code}`;
+  // The SDK's credential chain found nothing (no web identity token, the EKS Pod Identity agent
+  // or IMDS unreachable): no request was sent. Its text is not used: it may name files and
+  // endpoints, and it varies; the source may come back, so it is retried with backoff.
+  if (code === 'CredentialsProviderError') {
+    return new IssuerAuthError(
+      `EC2 ${action} not sent: no AWS credentials could be loaded from the default chain (environment, IRSA web identity token, EKS Pod Identity agent, instance role through IMDS); check the ServiceAccount's role and that the NetworkPolicy lets the pod reach the agent or IMDS (docs/providers/aws.md)`,
+      'CredentialsUnavailable',
+      { cause: err, retryable: true },
+    );
+  }
   if (AUTH.has(code)) return new IssuerAuthError(`${what}: the AWS credentials were not accepted`, 'InvalidCredentials', { cause: err });
   if (FORBIDDEN.has(code)) return new IssuerAuthError(`${what}: the AWS identity is not allowed ec2:${action} (see the IAM policy in docs/providers/aws.md)`, 'Unauthorized', { cause: err });
   if (THROTTLE.has(code)) return new IssuerRateLimitError(`${what}: EC2 throttled the account`, retryAfterSeconds, { cause: err });
