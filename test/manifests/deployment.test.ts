@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { BlockList, isIPv6 } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
@@ -87,7 +88,31 @@ t.test('the Deployment is hardened and matches the service config contract', asy
   t.ok(pdb.spec.minAvailable < deployment.spec.replicas, 'a drain can still evict one replica');
 });
 
-t.test('the NetworkPolicy admits only Metacontroller and lets out only DNS and HTTPS', async (t) => {
+/**
+ * Whether `policy`'s egress lets a pod reach `address` on `protocol`/`port`, by the NetworkPolicy
+ * rules: a rule admits when one of its peers admits the address (no `to` = anywhere; an ipBlock
+ * admits its CIDR minus `except`) and one of its ports matches (no `ports` = every port).
+ */
+function egressAllows(policy: Json, address: string, protocol: 'TCP' | 'UDP', port: number): boolean {
+  const family = isIPv6(address) ? 'ipv6' : 'ipv4';
+  const inBlock = (cidr: string, except: string[] = []): boolean => {
+    const contains = (c: string) => {
+      const [net = '', bits = ''] = c.split('/');
+      if (isIPv6(net) !== (family === 'ipv6')) return false;
+      const list = new BlockList();
+      list.addSubnet(net, Number(bits), family);
+      return list.check(address, family);
+    };
+    return contains(cidr) && !except.some(contains);
+  };
+  return (policy.spec.egress as Json[]).some((rule) => {
+    const peerOk = rule.to === undefined || (rule.to as Json[]).some((peer) => peer.ipBlock !== undefined && inBlock(peer.ipBlock.cidr, peer.ipBlock.except));
+    const portOk = rule.ports === undefined || (rule.ports as Json[]).some((p) => (p.protocol ?? 'TCP') === protocol && p.port === port);
+    return peerOk && portOk;
+  });
+}
+
+t.test('the NetworkPolicy admits only Metacontroller; lets out DNS, HTTPS, and HTTP to the AWS credential endpoints only', async (t) => {
   const np = readDoc('manifests/deploy/networkpolicy.yaml', 'NetworkPolicy');
   const deployment = readDoc('manifests/deploy/deployment.yaml', 'Deployment');
   t.same(np.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
@@ -95,8 +120,37 @@ t.test('the NetworkPolicy admits only Metacontroller and lets out only DNS and H
   t.same(np.spec.ingress, [
     { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metacontroller' } }, podSelector: {} }], ports: [{ protocol: 'TCP', port: 8080 }] },
   ]);
-  const egressPorts = (np.spec.egress as Json[]).flatMap((rule) => rule.ports.map((p: Json) => `${p.protocol}/${p.port}`)).sort();
-  t.same(egressPorts, ['TCP/443', 'TCP/53', 'UDP/53']);
+  for (const [address, protocol, port] of [['10.100.0.10', 'UDP', 53], ['10.100.0.10', 'TCP', 53], ['52.94.0.1', 'TCP', 443], ['2600:1f18::1', 'TCP', 443]] as const) {
+    t.ok(egressAllows(np, address, protocol, port), `${protocol} ${address}:${port} (DNS, cloud APIs)`);
+  }
+  // Issue 8 item 5: the EKS Pod Identity agent (IPv4 and IPv6, EKS user guide "Set up the
+  // Amazon EKS Pod Identity Agent") and IMDS (the instance role) answer plain HTTP on port 80.
+  for (const address of ['169.254.170.23', 'fd00:ec2::23', '169.254.169.254', 'fd00:ec2::254']) {
+    t.ok(egressAllows(np, address, 'TCP', 80), `TCP ${address}:80 (AWS credentials)`);
+  }
+  for (const [address, port] of [['169.254.170.22', 80], ['169.254.169.253', 80], ['fd00:ec2::24', 80], ['10.0.0.1', 80], ['52.94.0.1', 80], ['169.254.170.23', 8080], ['52.94.0.1', 22]] as const) {
+    t.notOk(egressAllows(np, address, 'TCP', port), `nothing else: TCP ${address}:${port}`);
+  }
+});
+
+t.test('the pod leaves the AWS credentials injection to the EKS pod identity webhook (issue 8 item 5)', async (t) => {
+  // The webhook (amazon-eks-pod-identity-webhook pkg/handler/handler.go) adds its projected token
+  // volume and env whatever automountServiceAccountToken says, but skips the volume when one of
+  // that name exists and the env when those variables are set: the pod must declare neither.
+  const deployment = readDoc('manifests/deploy/deployment.yaml', 'Deployment');
+  const pod = deployment.spec.template.spec;
+  t.equal(pod.automountServiceAccountToken, false, 'no Kubernetes API token (the service never calls the API)');
+  const volumes = (pod.volumes ?? []).map((v: Json) => v.name);
+  for (const name of ['aws-iam-token', 'eks-pod-identity-token']) t.notOk(volumes.includes(name), `no ${name} volume of our own`);
+  const injected = ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'];
+  for (const c of pod.containers as Json[]) {
+    const env = (c.env ?? []).map((e: Json) => e.name);
+    t.same(env.filter((n: string) => injected.includes(n)), [], `${c.name}: no injected variable preset`);
+    t.notOk((c.volumeMounts ?? []).some((m: Json) => String(m.mountPath).startsWith('/var/run/secrets/')), `${c.name}: nothing mounted where the tokens go`);
+  }
+  t.type(pod.securityContext.runAsUser, 'number', 'runAsUser set: the projected token file is owned by that user (KEP 1598), so the non-root process can read it');
+  const sa = readDoc('manifests/deploy/serviceaccount.yaml', 'ServiceAccount');
+  t.equal(sa.metadata.name, pod.serviceAccountName, 'the ServiceAccount the guide says to annotate');
 });
 
 t.test('the hook-token Secret is an example, with the name and key the hooks use', async (t) => {
