@@ -174,6 +174,15 @@ export interface RoutedIPIssuer {
   addressInventory?(): Promise<AddressInventory>;
 
   /**
+   * The machines among `candidates` that cannot take `ip` (or a new address) because another
+   * address already holds the place it would go on them (AWS: the primary private IP of the
+   * primary interface). The election never picks them anew. Read-only; asked only for a fresh
+   * election, since the holder keeps its address. Absent: no such limit, or `addressInventory`
+   * says it (one address per machine).
+   */
+  occupiedMachines?(candidates: readonly NodeTarget[], ip: ObservedRoutedIP | undefined): Promise<ReadonlySet<string>>;
+
+  /**
    * Resolves a node to its cloud machine from `spec.providerID`. Pure. Returns `undefined` when
    * the providerID does not parse for this provider (the node is then not eligible).
    */

@@ -73,6 +73,7 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
   });
   let ip: ObservedRoutedIP | undefined;
   let inventory: AddressInventory | undefined;
+  let occupiedIds: ReadonlySet<string> | undefined;
   try {
     ip = await issuer.findRoutedIP({
       owner: ctx.owner,
@@ -85,10 +86,12 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
       siblings,
     });
     inventory = await issuer.addressInventory?.();
+    occupiedIds = await occupiedCandidates(issuer, nodes, ip);
   } catch (err) {
     return { nodes, error: toIssuerError(err), failedStep: 'FindRoutedIP' };
   }
-  const found = { nodes, ...(ip ? { ip } : {}), ...(inventory ? { inventory, occupied: occupiedNodes(nodes, inventory, ip) } : {}) };
+  const occupied = new Set([...(inventory ? occupiedNodes(nodes, inventory, ip) : []), ...nodes.filter((n) => n.target && occupiedIds?.has(n.target.id)).map((n) => n.name)]);
+  const found = { nodes, ...(ip ? { ip } : {}), ...(inventory ? { inventory } : {}), ...(inventory || occupiedIds ? { occupied } : {}) };
   if (settings.firewallName === undefined) return found;
   try {
     const firewall = await issuer.findRoutedIPFirewall(settings.firewallName, ctx.owner);
@@ -96,6 +99,18 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
   } catch (err) {
     return { ...found, error: toIssuerError(err), failedStep: 'FindRoutedIPFirewall' };
   }
+}
+
+/**
+ * `issuer.occupiedMachines` for the eligible nodes, asked only when the election is fresh: an
+ * eligible holder keeps the IP whatever else its machine holds (so a converged sync reads nothing
+ * more).
+ */
+async function occupiedCandidates(issuer: RoutedIPIssuer, nodes: readonly JudgedNode[], ip: ObservedRoutedIP | undefined): Promise<ReadonlySet<string> | undefined> {
+  if (!issuer.occupiedMachines) return undefined;
+  const candidates = nodes.filter((n) => n.eligible).map((n) => n.target).filter((t): t is NodeTarget => t !== undefined);
+  if (candidates.length === 0 || (ip?.holder !== undefined && candidates.some((t) => t.id === ip.holder))) return undefined;
+  return issuer.occupiedMachines(candidates, ip);
 }
 
 /**

@@ -98,6 +98,13 @@ export const AwsIssuerSpecSchema = Type.Object(
       ),
     ),
     endpoint: Type.Optional(Endpoint('EC2 endpoint URL (tests, compatible APIs). Default the region\'s endpoint. Used only when the operator allows its host (ISSUER_ENDPOINT_HOSTS).')),
+    privateIPs: Type.Optional(
+      Type.Union([Type.Literal('PrimaryOnly'), Type.Literal('DedicatedSecondaries')], {
+        description:
+          "Which private IPs of a node's primary network interface an Elastic IP may be associated with. PrimaryOnly (default): only the primary private IP; a node whose primary private IP already holds another Elastic IP is not elected. Right for the VPC CNI, whose secondary private IPs are pod and warm-pool IPs. DedicatedSecondaries: the secondary private IPs are reserved for Elastic IPs (no CNI hands them out), so one node may hold several, one per free private IP.",
+        default: 'PrimaryOnly',
+      }),
+    ),
   },
   { description: 'AWS Elastic IP (VPC) and a security group.' },
 );

@@ -148,6 +148,41 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     t.same(await w.groupsOf(holder), [[w.baseGroupId], [w.baseGroupId, w.groupId].sort()], 'only our membership (the primary interface) is removed; the secondary one is left as found');
   });
 
+  t.test('VPC CNI nodes (pod IPs on the primary interface): a node whose primary private IP holds another address is never elected (issue 8 item 4)', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    for (const n of ['n1', 'n2']) await w.addSecondaryIps(n, 2);
+    await w.foreignAddressOn('n1');
+    const other = await w.foreignAddressOn('n2');
+    const before = { n1: await w.onPrimary('n1'), n2: await w.onPrimary('n2') };
+    await w.sync();
+    t.match(w.status.steps.find((s) => s.name === 'ElectRoutedIPNode'), { outcome: 'failed', detail: /EveryNodeHoldsAnAddress/ });
+    t.equal(condition(w.status, 'Ready')?.status, 'False');
+    t.same(w.writes, [], 'nothing allocated, no firewall change, no pod IP taken');
+    t.same(await w.onPrimary('n1'), before.n1);
+    t.same(await w.onPrimary('n2'), before.n2);
+
+    await w.dropAddress(other);
+    await w.sync();
+    t.equal(condition(w.status, 'Ready')?.status, 'True', JSON.stringify(w.status.conditions));
+    t.equal(w.status.node, 'n2', 'the node whose primary private IP is free');
+    t.same(await w.onPrimary('n2'), [`${w.status.address}@${(await w.primaryEni('n2')).privateIps[0]}`], 'on the primary private IP, not a pod IP');
+    t.same(await w.onPrimary('n1'), before.n1, 'the other address untouched');
+  });
+
+  t.test('a second RoutedIP never lands on a pod IP of the node holding the first (issue 8 item 4)', async (t) => {
+    const a = await new AwsWorld(peer()).start(t, ['n1']);
+    await a.addSecondaryIps('n1', 2);
+    await a.sync();
+    t.equal(a.status.node, 'n1');
+    const b = a.sibling('second');
+    b.related = [a.parent];
+    a.writes.length = 0;
+    await b.sync();
+    t.match(b.status.steps.find((s) => s.name === 'ElectRoutedIPNode'), { outcome: 'failed', detail: /EveryNodeHoldsAnAddress/ });
+    t.same(b.writes, [], 'nothing allocated for the second one');
+    t.same(await a.onPrimary('n1'), [`${a.status.address}@${(await a.primaryEni('n1')).privateIps[0]}`], 'n1 holds only the first address, on its primary private IP');
+  });
+
   t.test('a rule left for a sibling is handed over before the RoutedIP that added it goes (issue 12 item 6c)', async (t) => {
     const a = await new AwsWorld(peer()).start(t);
     await a.sync();

@@ -4,12 +4,18 @@
  * real app, and a RoutedIP whose status is fed back from each answer as Metacontroller does.
  */
 import {
+  AllocateAddressCommand,
+  AssignPrivateIpAddressesCommand,
+  AssociateAddressCommand,
   AttachNetworkInterfaceCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateNetworkInterfaceCommand,
   CreateSecurityGroupCommand,
+  DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
+  DisassociateAddressCommand,
+  ReleaseAddressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { FastifyInstance } from 'fastify';
@@ -108,6 +114,46 @@ export class AwsWorld {
     const subnet = described.Reservations?.[0]?.Instances?.[0]?.SubnetId ?? '';
     const eni = await this.peer.admin.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: groups }));
     await this.peer.admin.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterface?.NetworkInterfaceId ?? '', InstanceId: id, DeviceIndex: 1 }));
+  }
+
+  /** The primary interface (device index 0) of `name`'s instance: its id and private IPs, primary first. */
+  async primaryEni(name: string): Promise<{ id: string; privateIps: string[] }> {
+    const out = await this.peer.admin.send(new DescribeInstancesCommand({ InstanceIds: [this.instance(name)] }));
+    const eni = (out.Reservations?.[0]?.Instances?.[0]?.NetworkInterfaces ?? []).find((e) => e.Attachment?.DeviceIndex === 0);
+    const ips = [...(eni?.PrivateIpAddresses ?? [])].sort((a, b) => Number(b.Primary === true) - Number(a.Primary === true)).map((p) => p.PrivateIpAddress ?? '');
+    return { id: eni?.NetworkInterfaceId ?? '', privateIps: ips };
+  }
+
+  /** Adds `count` secondary private IPs to `name`'s primary interface, as the VPC CNI does for pods. */
+  async addSecondaryIps(name: string, count = 1): Promise<void> {
+    const eni = await this.primaryEni(name);
+    await this.peer.admin.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.id, SecondaryPrivateIpAddressCount: count }));
+  }
+
+  /**
+   * Someone else's Elastic IP (no RoutedIP tag) on `name`'s primary private IP, or on its
+   * `index`-th private IP; returns its allocation id.
+   */
+  async foreignAddressOn(name: string, index = 0): Promise<string> {
+    const eni = await this.primaryEni(name);
+    const allocated = await this.peer.admin.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await this.peer.admin.send(new AssociateAddressCommand({ AllocationId: allocated.AllocationId, NetworkInterfaceId: eni.id, PrivateIpAddress: eni.privateIps[index] }));
+    return allocated.AllocationId ?? '';
+  }
+
+  /** Disassociates and releases the address `allocationId` (someone else's cleanup). */
+  async dropAddress(allocationId: string): Promise<void> {
+    const out = await this.peer.admin.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }));
+    const associationId = out.Addresses?.[0]?.AssociationId;
+    if (associationId) await this.peer.admin.send(new DisassociateAddressCommand({ AssociationId: associationId }));
+    await this.peer.admin.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
+  }
+
+  /** Every Elastic IP on `name`'s primary interface as `public@private`, sorted. */
+  async onPrimary(name: string): Promise<string[]> {
+    const eni = await this.primaryEni(name);
+    const out = await this.peer.admin.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: [eni.id] }] }));
+    return (out.Addresses ?? []).map((a) => `${a.PublicIp}@${a.PrivateIpAddress}`).sort();
   }
 
   instance(name: string): string {

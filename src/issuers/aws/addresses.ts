@@ -5,9 +5,9 @@
 import type { Address } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError, IssuerNotFoundError, IssuerUnavailableError } from '../errors.js';
 import type { ActionResult, FindRoutedIPQuery, MarkedAddress, NodeTarget, ObservedRoutedIP, OrphanRelease, RoutedIPOwner } from '../issuer.js';
-import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext } from './context.js';
+import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext, type PrivateIPPolicy } from './context.js';
 import { hasCode } from './errors.js';
-import { primaryInterface } from './instances.js';
+import { primaryInterface, primaryInterfaces, slices, type NetworkInterface } from './instances.js';
 import { parseZone } from './provider-id.js';
 
 const DONE = { done: true } as const;
@@ -130,20 +130,65 @@ function refuseOtherBorderGroup(ctx: AwsContext, node: NodeTarget): void {
 }
 
 /**
- * AssignRoutedIP: associates with the node's primary network interface (never InstanceId: it
- * fails on multi-ENI nodes) and `AllowReassociation: true`, so a move is one call with no
- * unassigned gap. The private IP chosen is the first one of the interface that holds no other
- * Elastic IP, so another RoutedIP's address on the same node is never displaced.
+ * The private IPs of `eni` an Elastic IP may use under `policy`, in order of preference: the
+ * primary one only (PrimaryOnly: with the VPC CNI every secondary private IP of the interface is
+ * a pod's or the warm pool's, so an address there would send traffic to a pod), or every one,
+ * the primary first (DedicatedSecondaries: the user reserved the secondaries for addresses).
+ */
+const usableIps = (eni: NetworkInterface, policy: PrivateIPPolicy): readonly string[] => (policy === 'PrimaryOnly' ? eni.privateIps.slice(0, 1) : eni.privateIps);
+
+/** The Elastic IPs on `eniIds` (any private IP), by DescribeAddresses `network-interface-id`. */
+async function addressesOn(ctx: AwsContext, eniIds: readonly string[]): Promise<Address[]> {
+  const found: Address[] = [];
+  for (const ids of slices(eniIds)) {
+    const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'network-interface-id', Values: ids }] }));
+    found.push(...(out.Addresses ?? []));
+  }
+  return found;
+}
+
+/**
+ * The instances among `candidates` whose primary interface has no usable private IP free for
+ * `ip` (or for a new address): another Elastic IP holds the primary private IP (PrimaryOnly), or
+ * every private IP (DedicatedSecondaries). Two reads, whatever the number of nodes (up to 100).
+ */
+export async function occupiedMachines(ctx: AwsContext, candidates: readonly NodeTarget[], ip: ObservedRoutedIP | undefined): Promise<ReadonlySet<string>> {
+  const ids = [...new Set(candidates.map((c) => c.id))].sort();
+  const enis = ids.length > 0 ? await primaryInterfaces(ctx, ids) : new Map<string, NetworkInterface>();
+  if (enis.size === 0) return new Set();
+  const onEnis = await addressesOn(ctx, [...enis.values()].map((e) => e.id));
+  return new Set([...enis].filter(([, eni]) => freeIp(ctx, eni, onEnis, ip?.id) === undefined).map(([instanceId]) => instanceId));
+}
+
+/** The first usable private IP of `eni` that holds no address but `ip`'s, if any. */
+function freeIp(ctx: AwsContext, eni: NetworkInterface, onEni: readonly Address[], ipId: string | undefined): string | undefined {
+  const taken = new Set(onEni.filter((a) => a.NetworkInterfaceId === eni.id && a.AllocationId !== ipId).map((a) => a.PrivateIpAddress));
+  return usableIps(eni, ctx.privateIPs).find((p) => !taken.has(p));
+}
+
+/**
+ * AssignRoutedIP: associates with a usable private IP (see `usableIps`) of the node's primary
+ * network interface (never InstanceId: it fails on multi-ENI nodes) and `AllowReassociation:
+ * true`, so a move is one call with no unassigned gap. A usable IP holding another Elastic IP is
+ * never taken over: when none is free the node is refused for its machine (`node`), and the
+ * sync re-elects without it (the election already avoids such nodes: `occupiedMachines`).
  */
 export async function assignRoutedIP(ctx: AwsContext, ip: ObservedRoutedIP, node: NodeTarget): Promise<ActionResult> {
   refuseOtherBorderGroup(ctx, node);
   const eni = await primaryInterface(ctx, node.id);
-  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'network-interface-id', Values: [eni.id] }] }));
-  const onEni = out.Addresses ?? [];
-  if (onEni.some((a) => a.AllocationId === ip.id)) return DONE;
-  const taken = new Set(onEni.map((a) => a.PrivateIpAddress));
-  const privateIp = eni.privateIps.find((p) => !taken.has(p));
+  const onEni = await addressesOn(ctx, [eni.id]);
+  const usable = usableIps(eni, ctx.privateIPs);
+  if (onEni.some((a) => a.AllocationId === ip.id && usable.includes(a.PrivateIpAddress ?? ''))) return DONE;
+  const privateIp = freeIp(ctx, eni, onEni, ip.id);
   if (privateIp === undefined) {
+    if (ctx.privateIPs === 'PrimaryOnly') {
+      const holder = onEni.find((a) => a.PrivateIpAddress === usable[0])?.PublicIp ?? 'another Elastic IP';
+      throw new IssuerInvalidError(
+        `the primary private IP ${usable[0]} of ${eni.id} on instance ${node.id} already holds ${holder}; the other private IPs are pod IPs with the VPC CNI (set spec.aws.privateIPs: DedicatedSecondaries only if they are reserved for Elastic IPs)`,
+        'PrimaryPrivateIPTaken',
+        { node: node.node },
+      );
+    }
     throw new IssuerInvalidError(`every private IP of ${eni.id} on instance ${node.id} already holds an Elastic IP; add a secondary private IP`, 'NoFreePrivateAddress', { node: node.node });
   }
   await retryWhileInvisible(ctx, `Elastic IP ${ip.address}`, ['InvalidAllocationID.NotFound'], () =>

@@ -25,10 +25,15 @@ const MARK_PREFIX = 'routedip:';
 /** True when a range description is some RoutedIP's ownership mark. */
 export const isMark = (description: string | undefined): boolean => description?.startsWith(MARK_PREFIX) === true;
 
+/** `spec.aws.privateIPs`: which private IPs of the primary interface an Elastic IP may use. */
+export type PrivateIPPolicy = 'PrimaryOnly' | 'DedicatedSecondaries';
+
 /** Shared state of one issuer instance. */
 export interface AwsContext {
   readonly api: Ec2Api;
   readonly region: string;
+  /** `spec.aws.privateIPs` (default PrimaryOnly). */
+  readonly privateIPs: PrivateIPPolicy;
   readonly logger: FastifyBaseLogger;
   /** This cluster's identity, tagged on every address allocated (absent: no cluster tag). */
   readonly cluster?: string;

@@ -74,6 +74,7 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerF
     const ctx: AwsContext = {
       api,
       region: spec.region,
+      privateIPs: spec.privateIPs ?? 'PrimaryOnly',
       logger,
       ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
       consistencyDelaysMs: options.consistencyDelaysMs ?? [250, 750],

@@ -17,7 +17,13 @@ export interface NetworkInterface {
   readonly deviceIndex: number;
 }
 
-const toInterface = (eni: InstanceNetworkInterface): NetworkInterface => {
+/** What `toInterface` reads: common to DescribeInstances' and DescribeNetworkInterfaces' shapes. */
+type InterfaceShape = Pick<InstanceNetworkInterface, 'NetworkInterfaceId' | 'PrivateIpAddress' | 'Groups'> & {
+  readonly PrivateIpAddresses?: ReadonlyArray<{ readonly PrivateIpAddress?: string | undefined; readonly Primary?: boolean | undefined }> | undefined;
+  readonly Attachment?: { readonly DeviceIndex?: number | undefined } | undefined;
+};
+
+const toInterface = (eni: InterfaceShape): NetworkInterface => {
   const ips = (eni.PrivateIpAddresses ?? []).filter((p) => p.PrivateIpAddress).sort((a, b) => Number(b.Primary === true) - Number(a.Primary === true));
   const privateIps = ips.map((p) => p.PrivateIpAddress as string);
   if (privateIps.length === 0 && eni.PrivateIpAddress) privateIps.push(eni.PrivateIpAddress);
@@ -47,6 +53,31 @@ export const interfacesOf = (instance: Instance): NetworkInterface[] =>
 
 /** The primary network interface (device index 0) of `instance`, if EC2 lists one. */
 export const primaryOf = (instance: Instance): NetworkInterface | undefined => interfacesOf(instance).find((n) => n.deviceIndex === 0);
+
+/** Filter values per EC2 Describe call: well below EC2's limit on values per filter. */
+export const FILTER_VALUES_PER_CALL = 100;
+
+/** `values` in slices of at most FILTER_VALUES_PER_CALL. */
+export const slices = <T>(values: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(values.length / FILTER_VALUES_PER_CALL) }, (_, i) => values.slice(i * FILTER_VALUES_PER_CALL, (i + 1) * FILTER_VALUES_PER_CALL));
+
+/**
+ * The primary network interfaces (device index 0) of `instanceIds`, by instance id, read by
+ * DescribeNetworkInterfaces `attachment.instance-id` (an unknown id is absent, not an error as
+ * in DescribeInstances).
+ */
+export async function primaryInterfaces(ctx: AwsContext, instanceIds: readonly string[]): Promise<Map<string, NetworkInterface>> {
+  const out = new Map<string, NetworkInterface>();
+  for (const ids of slices(instanceIds)) {
+    const page = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'attachment.instance-id', Values: ids }] }));
+    for (const raw of page.NetworkInterfaces ?? []) {
+      const instanceId = raw.Attachment?.InstanceId;
+      const eni = toInterface(raw);
+      if (instanceId !== undefined && raw.Attachment?.DeviceIndex === 0 && eni.id !== '') out.set(instanceId, eni);
+    }
+  }
+  return out;
+}
 
 /** The primary network interface of `instanceId`; throws `IssuerNotFoundError` when there is none. */
 export async function primaryInterface(ctx: AwsContext, instanceId: string): Promise<NetworkInterface> {

@@ -3,7 +3,7 @@
  * The steps themselves live in `addresses.ts` and `firewall.ts`; this file only wires them.
  */
 import type { RoutedIPIssuer } from '../issuer.js';
-import { assignRoutedIP, createRoutedIP, findRoutedIP, listMarkedAddresses, releaseOrphan, releaseRoutedIP, unassignRoutedIP } from './addresses.js';
+import { assignRoutedIP, createRoutedIP, findRoutedIP, listMarkedAddresses, occupiedMachines, releaseOrphan, releaseRoutedIP, unassignRoutedIP } from './addresses.js';
 import type { AwsContext } from './context.js';
 import { addNode, addPorts, deleteNode, deletePorts, findFirewall } from './firewall.js';
 import { awsNodeTarget } from './provider-id.js';
@@ -14,6 +14,7 @@ export function createAwsIssuer(ctx: AwsContext): RoutedIPIssuer {
     provider: 'aws',
     nodeTarget: (node) => awsNodeTarget(node, ctx.region),
     findRoutedIP: (query) => findRoutedIP(ctx, query),
+    occupiedMachines: (candidates, ip) => occupiedMachines(ctx, candidates, ip),
     createRoutedIP: (owner) => createRoutedIP(ctx, owner),
     assignRoutedIP: (ip, node) => assignRoutedIP(ctx, ip, node),
     unassignRoutedIP: (ip) => unassignRoutedIP(ctx, ip),

@@ -118,6 +118,16 @@ export const instanceActions: Record<string, (state: Ec2State, p: QueryParams) =
     return { attachmentId: eni.attachment.attachmentId };
   },
 
+  AssignPrivateIpAddresses(state, p) {
+    const eni = state.eni(p.required('NetworkInterfaceId'));
+    const count = p.int('SecondaryPrivateIpAddressCount') ?? 0;
+    const added = [...p.list('PrivateIpAddress'), ...Array.from({ length: count }, () => state.newPrivateIp())];
+    if (added.length === 0) throw new Ec2Fault('MissingParameter', 'Either private IP addresses or a secondary private IP address count must be specified');
+    for (const ip of added) if ([...state.enis.values()].some((e) => e.privateIps.includes(ip))) throw new Ec2Fault('InvalidParameterValue', `The private IP address ${ip} is already in use`);
+    eni.privateIps.push(...added);
+    return { networkInterfaceId: eni.id, assignedPrivateIpAddressesSet: added.map((privateIpAddress) => ({ privateIpAddress })), return: true };
+  },
+
   ModifyNetworkInterfaceAttribute(state, p) {
     const eni = state.eni(p.required('NetworkInterfaceId'));
     const groups = p.list('SecurityGroupId');
