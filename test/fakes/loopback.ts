@@ -36,6 +36,10 @@ export abstract class LoopbackFake<F extends { times?: number }> {
   readonly calls: LoggedCall[] = [];
   /** Every request, in order. */
   readonly requests: string[] = [];
+  /** Every request waits this long before it is handled (a slow API). */
+  latencyMs = 0;
+  /** Requests whose client closed the connection before the answer (an aborted request). */
+  abandoned = 0;
   private readonly faults = new Map<string, F[]>();
   private server?: http.Server;
   private base = '';
@@ -83,6 +87,18 @@ export abstract class LoopbackFake<F extends { times?: number }> {
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /**
+   * Call first in `handle`: counts the request as abandoned if its client leaves before the
+   * answer, then waits `latencyMs`. A slow API still performs a request whose client left
+   * meanwhile: a lost response.
+   */
+  protected async arrive(res: http.ServerResponse): Promise<void> {
+    res.on('close', () => {
+      if (!res.writableFinished) this.abandoned += 1;
+    });
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
   }
 
   /** The next fault armed on `operation`, used up by this request. */

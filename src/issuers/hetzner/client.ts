@@ -2,7 +2,8 @@
  * The narrow Hetzner Cloud client the issuer uses: the few calls on Floating IPs, Firewalls,
  * their actions and servers, over undici (already a dependency: no SDK for a dozen calls).
  * Every call passes the per-token rate budget first and feeds it the answer's `RateLimit-*`
- * headers; every answer is checked against the TypeBox schemas of `schemas.ts`; every failure
+ * headers; every request carries the hook session's signal (aborted at the deadline or when
+ * Metacontroller gave up on the call), and no write starts once the deadline passed; every answer is checked against the TypeBox schemas of `schemas.ts`; every failure
  * leaves as an `IssuerError`. There is no retry here: a 429 or a spent budget stops the hook
  * (answered 429 with `Retry-After`), and every other failure is retried by the next sync.
  * Reads go through the project's read cache (session module); writes drop it.

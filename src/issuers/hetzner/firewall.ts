@@ -1,6 +1,8 @@
 /**
  * Rules of a Hetzner Cloud Firewall. `set_rules` replaces every rule at once, so each change is a
- * read-modify-write: under the Firewall's lock, the Firewall is read again, only rules carrying
+ * read-modify-write: under the Firewall's lock (the reconcile layer holds the session lock
+ * `firewall/<id>` of the account around every AddRoutedIPFirewallPort and
+ * DeleteRoutedIPFirewallPort step, src/reconcile/execute.ts), the Firewall is read again, only rules carrying
  * a RoutedIP mark (`description`) are changed or added — rules are added under this RoutedIP's
  * mark; sources are removed from this RoutedIP's rules or from a sibling's it took over as the last
  * one needing them (the plan decides which pairs) — every other rule is sent back exactly as
@@ -10,7 +12,6 @@
 import { IssuerQuotaError } from '../errors.js';
 import type { FirewallRule, RoutedIPOwner } from '../issuer.js';
 import type { HetznerClient } from './client.js';
-import type { KeyedLock } from './lock.js';
 import { isMark, portOf, ruleMark } from './mapping.js';
 import type { HAction, HRule } from './schemas.js';
 
@@ -25,25 +26,20 @@ const samePort = (rule: HRule, r: FirewallRule): boolean => {
 /** What a rule change needs. */
 export interface RuleWrite {
   readonly client: HetznerClient;
-  readonly lock: KeyedLock;
-  /** Lock key of the Firewall (account + id). */
-  readonly lockKey: string;
   readonly firewallId: number;
   readonly owner: RoutedIPOwner;
 }
 
 /** Re-reads the rules, lets `change` compute the next list, writes it when it differs. */
 async function rewrite(w: RuleWrite, change: (rules: readonly HRule[]) => HRule[]): Promise<HAction[]> {
-  return w.lock.run(w.lockKey, async () => {
-    const fresh = await w.client.getFirewall(w.firewallId);
-    if (!fresh) return [];
-    const next = change(fresh.rules);
-    if (JSON.stringify(next) === JSON.stringify(fresh.rules)) return [];
-    if (next.length > MAX_RULES) {
-      throw new IssuerQuotaError(`firewall ${fresh.name} would need ${next.length} rules; Hetzner allows ${MAX_RULES}`, 'FirewallRuleLimit');
-    }
-    return w.client.setRules(w.firewallId, next);
-  });
+  const fresh = await w.client.getFirewall(w.firewallId);
+  if (!fresh) return [];
+  const next = change(fresh.rules);
+  if (JSON.stringify(next) === JSON.stringify(fresh.rules)) return [];
+  if (next.length > MAX_RULES) {
+    throw new IssuerQuotaError(`firewall ${fresh.name} would need ${next.length} rules; Hetzner allows ${MAX_RULES}`, 'FirewallRuleLimit');
+  }
+  return w.client.setRules(w.firewallId, next);
 }
 
 /** AddRoutedIPFirewallPort: adds the sources not allowed yet on each port, in rules marked ours. */

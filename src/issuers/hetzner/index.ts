@@ -2,11 +2,12 @@
  * The Hetzner Cloud issuer factory: reads the token from the Secret named by
  * `spec.hetzner.tokenSecretRef` (key `token` by default), builds the client and the issuer.
  *
- * Per token (keyed by a SHA-256 prefix of it; the token itself is never a key, logged or put in
- * a message) the session module keeps one rate budget — Hetzner counts 3,600 requests per hour
- * per project, refilled by one per second, and every hook call made with the token shares what
- * the `RateLimit-*` headers said. The factory keeps one lock that serializes rule rewrites per
- * Firewall. Every request carries the hook call's signal (its deadline).
+ * The rate budget is the account's lasting state in the session module, keyed by a SHA-256
+ * prefix of the token (the token itself is never a key, logged or put in a message): Hetzner
+ * counts 3,600 requests per hour per project, refilled by one per second, and every hook call
+ * made with the token shares what the `RateLimit-*` headers said. The session also carries the
+ * hook's deadline (its signal aborts every request) and the per-Firewall lock that the reconcile
+ * layer holds around each rule rewrite (`set_rules` replaces every rule).
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
@@ -15,14 +16,16 @@ import type { IssuerFactory } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
 import { createHetznerClient } from './client.js';
 import { HetznerIssuer } from './issuer.js';
-import { createKeyedLock } from './lock.js';
 
 export { HetznerIssuer } from './issuer.js';
 export type { HetznerClient } from './client.js';
 
 /** Options of the hetzner issuer factory (tests and tuning). */
 export interface HetznerFactoryOptions {
-  /** Per-request timeout, well below Metacontroller's hook timeout (10 s by default). Default 5000. */
+  /**
+   * Per-request timeout. Default 5000. A sync is several requests: the hook's deadline (the
+   * session's signal) bounds the whole call on top of it.
+   */
   readonly requestTimeoutMs?: number;
   /** Calls stop once `RateLimit-Remaining` is at or below this. Default 20 (of 3,600 an hour). */
   readonly rateLimitReserve?: number;
@@ -43,16 +46,14 @@ const tokenKey = (token: string) => createHash('sha256').update(token).digest('h
 
 /** Builds the hetzner issuer factory. */
 export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}): IssuerFactory {
-  const lock = createKeyedLock();
   const now = options.now ?? Date.now;
   return (context) => {
     const spec = context.spec.hetzner;
     if (!spec) throw new IssuerInvalidError(`RoutedIPIssuer ${context.namespace}/${context.name} has no hetzner block`, 'InvalidIssuerSpec');
     const ref = spec.tokenSecretRef;
     const token = readSecretKey(context.secrets, context.namespace, ref.name, ref.key ?? 'token');
-    const key = tokenKey(token);
     // One budget per token for the whole process, kept by the session module.
-    const budget = context.session.openAccount(`hetzner:${key}`, () => hetznerRateBudget(now, options.rateLimitReserve));
+    const budget = context.session.openAccount(`hetzner:${tokenKey(token)}`, () => hetznerRateBudget(now, options.rateLimitReserve));
     const client = createHetznerClient({
       token,
       requestTimeoutMs: options.requestTimeoutMs ?? HETZNER_REQUEST_TIMEOUT_MS,
@@ -63,8 +64,6 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
     const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'hetzner' });
     return new HetznerIssuer(client, {
       location: spec.location,
-      lock,
-      account: key,
       ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
       onActionError: (a) => logger.warn({ action: a.id, command: a.command, code: a.error?.code }, 'Hetzner Cloud action failed; the step will be retried'),
     });

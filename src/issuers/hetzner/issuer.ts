@@ -19,7 +19,6 @@ import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../err
 import type { ActionResult, FindRoutedIPQuery, FirewallRule, MarkedAddress, NodeTarget, ObservedFirewall, ObservedRoutedIP, OrphanRelease, RoutedIPIssuer, RoutedIPOwner } from '../issuer.js';
 import type { HetznerClient } from './client.js';
 import { addRules, deleteRules, type RuleWrite } from './firewall.js';
-import type { KeyedLock } from './lock.js';
 import {
   CLUSTER_LABEL,
   floatingIPName,
@@ -39,10 +38,6 @@ import type { HAction, HFloatingIP } from './schemas.js';
 /** What the issuer needs besides the client. */
 export interface HetznerIssuerOptions {
   readonly location: string;
-  /** Serializes rule rewrites per Firewall across hook calls of this process. */
-  readonly lock: KeyedLock;
-  /** Names the account in lock keys (a hash of the token, never the token). */
-  readonly account: string;
   /** This cluster's identity, labelled on every Floating IP created (absent: no cluster label). */
   readonly cluster?: string;
   /** Called when a polled action ended in error (logged; the step is simply retried). */
@@ -279,7 +274,7 @@ export class HetznerIssuer implements RoutedIPIssuer {
 
   private ruleWrite(firewall: ObservedFirewall, owner: RoutedIPOwner): RuleWrite {
     const firewallId = this.firewallId(firewall);
-    return { client: this.client, lock: this.options.lock, lockKey: `${this.options.account}/firewall/${firewallId}`, firewallId, owner };
+    return { client: this.client, firewallId, owner };
   }
 
   async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {

@@ -50,10 +50,6 @@ export class FakeDigitalOcean extends LoopbackFake<Fault> {
   readonly model: DigitalOceanModel;
   readonly tokens = new Set<string>(['do-test-token']);
   readonly rate: RateWindow = { limit: 250, remaining: 250, reset: Math.floor(Date.now() / 1000) + 60, retryAfter: 30 };
-  /** Every request waits this long before it is handled (a slow API). */
-  latencyMs = 0;
-  /** Requests whose client closed the connection before the answer (an aborted request). */
-  abandoned = 0;
   /** Absent in a checkout without `../shared` (see SPEC_ABSENT): then nothing is validated. */
   private readonly spec: DigitalOceanSpec | undefined;
 
@@ -72,11 +68,7 @@ export class FakeDigitalOcean extends LoopbackFake<Fault> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    res.on('close', () => {
-      if (!res.writableFinished) this.abandoned += 1;
-    });
-    // A slow API still performs a request whose client left meanwhile: a lost response.
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    await this.arrive(res);
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}`);
