@@ -8,31 +8,25 @@ import type { FastifyInstance } from 'fastify';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject } from '../../src/schemas/routed-ip.js';
-import { ingressRequest, node, routedIP, withProviderID, type World } from '../fixtures/k8s.js';
+import { node, routedIP, withProviderID } from '../fixtures/k8s.js';
 import { buildTestApp, testClock, type Teardown } from '../helpers/app.js';
-import { condition, HookWorld } from '../helpers/hook-world.js';
+import { condition, IngressHookWorld, WORLD_FIREWALL } from '../helpers/hook-world.js';
 import type { ModelOptions } from '../fakes/digitalocean/model.js';
 import type { FakeDigitalOcean } from '../fakes/digitalocean/server.js';
 import { startFake, tokenSecret, type FakeTap } from './helpers.js';
 
-export const FIREWALL = 'ingress-public';
+export const FIREWALL = WORLD_FIREWALL;
 /** A droplet outside the cluster that the firewall already protects. */
 export const BASTION = 150;
 /** The rule someone else opened on the shared firewall. */
 export const FOREIGN_RULE = { protocol: 'tcp', ports: '22', sources: { addresses: ['10.0.0.0/8'] } };
 
 /** A mutable scripted world around one fake account. */
-export class DigitalOceanWorld extends HookWorld {
+export class DigitalOceanWorld extends IngressHookWorld {
   fake!: FakeDigitalOcean;
   readonly clock = testClock();
   nodes: Node[] = [101, 102, 103].map((id, i) => node(`n${i + 1}`, withProviderID(`digitalocean://${id}`)));
-  ports: number[] = [80, 443];
-  endpointsOn: string[] = ['n1', 'n2', 'n3'];
   secrets: Secret[] = [tokenSecret()];
-  policy: 'Retain' | 'Delete' = 'Delete';
-  /** `firewallSourceRanges`; the default when undefined. */
-  sources?: string[];
-  address?: string;
   parent: RoutedIPObject = routedIP('public', { serviceRef: { name: 'ingress-nginx' } });
   app!: FastifyInstance;
   logs: string[] = [];
@@ -61,20 +55,12 @@ export class DigitalOceanWorld extends HookWorld {
     return other;
   }
 
-  /** The issuer spec for the current settings. */
-  issuerSpec(): RoutedIPIssuerSpec {
-    return {
-      routedIPReclaimPolicy: this.policy,
-      routedIPFirewallName: FIREWALL,
-      ...(this.sources ? { firewallSourceRanges: this.sources } : {}),
-      digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint },
-    };
+  protected providerSpec(): Partial<RoutedIPIssuerSpec> {
+    return { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint } };
   }
 
-  /** The hook request for the current world. */
-  request(extra: Partial<World> = {}) {
-    const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
-    return ingressRequest({ parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn }, { secrets: this.secrets, routedIPs: this.related, ...extra });
+  protected relatedRoutedIPs(): RoutedIPObject[] {
+    return this.related;
   }
 
   /** The firewall as the fake holds it. */

@@ -6,7 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { SyncRequest } from '../../src/schemas/metacontroller.js';
-import type { RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import type { Node, Secret } from '../../src/schemas/kubernetes.js';
+import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
+import { ingressRequest, type World } from '../fixtures/k8s.js';
 import { finalize, sync, type HookAnswer } from './app.js';
 
 /** The condition `type` of a status. */
@@ -60,5 +62,50 @@ export abstract class HookWorld {
   /** Current status. */
   get status(): RoutedIPStatus {
     return this.parent.status as RoutedIPStatus;
+  }
+}
+
+/** The firewall every cloud world's issuer names. */
+export const WORLD_FIREWALL = 'ingress-public';
+
+/**
+ * A cloud world's cluster: nodes, an ingress Service with endpoints, the credentials Secret and
+ * one issuer naming `WORLD_FIREWALL`. A cloud supplies its provider block and which RoutedIPs
+ * are delivered as related objects; the issuer spec and the hook request are built here, once.
+ */
+export abstract class IngressHookWorld extends HookWorld {
+  abstract nodes: Node[];
+  ports: number[] = [80, 443];
+  endpointsOn: string[] = ['n1', 'n2', 'n3'];
+  abstract secrets: Secret[];
+  policy: 'Retain' | 'Delete' = 'Delete';
+  /** `firewallSourceRanges` (absent: the default, the whole world). */
+  sources?: string[];
+  /** `spec.address` to adopt. */
+  address?: string;
+
+  /** The issuer's provider block (`{ digitalocean: … }`) and any provider-specific spec field. */
+  protected abstract providerSpec(): Partial<RoutedIPIssuerSpec>;
+
+  /** RoutedIPs delivered as related objects, given this world's parent as the request carries it. */
+  protected abstract relatedRoutedIPs(parent: RoutedIPObject): RoutedIPObject[];
+
+  /** The issuer spec for the current settings. */
+  issuerSpec(): RoutedIPIssuerSpec {
+    return {
+      routedIPReclaimPolicy: this.policy,
+      routedIPFirewallName: WORLD_FIREWALL,
+      ...(this.sources ? { firewallSourceRanges: this.sources } : {}),
+      ...this.providerSpec(),
+    };
+  }
+
+  /** The hook request for the current world. */
+  request(extra: Partial<World> = {}): SyncRequest {
+    const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
+    return ingressRequest(
+      { parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn },
+      { secrets: this.secrets, routedIPs: this.relatedRoutedIPs(parent), ...extra },
+    );
   }
 }

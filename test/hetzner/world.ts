@@ -11,15 +11,15 @@ import type { AppOptions } from '../../src/app.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject } from '../../src/schemas/routed-ip.js';
-import { ingressRequest, node, notReady, routedIP, withLabels, withProviderID, type World } from '../fixtures/k8s.js';
+import { node, notReady, routedIP, withLabels, withProviderID } from '../fixtures/k8s.js';
 import { buildTestApp, testClock, type Teardown } from '../helpers/app.js';
-import { condition, HookWorld } from '../helpers/hook-world.js';
+import { condition, IngressHookWorld, WORLD_FIREWALL } from '../helpers/hook-world.js';
 import type { ModelOptions } from '../fakes/hetzner/model.js';
 import type { FakeHetzner } from '../fakes/hetzner/server.js';
 import type { FakeTap } from '../digitalocean/helpers.js';
 import { startFake, tokenSecret } from './helpers.js';
 
-export const FIREWALL = 'ingress-public';
+export const FIREWALL = WORLD_FIREWALL;
 /** A server outside the cluster that the Firewall already protects. */
 export const BASTION = 150;
 /** Rules someone else put on the shared Firewall (kept byte for byte by every write). */
@@ -30,19 +30,13 @@ export const FOREIGN_RULES = [
 ];
 
 /** A mutable scripted world around one fake project. */
-export class HetznerWorld extends HookWorld {
+export class HetznerWorld extends IngressHookWorld {
   fake!: FakeHetzner;
   readonly clock = testClock();
   nodes: Node[] = [101, 102, 103].map((id, i) =>
     node(`n${i + 1}`, withProviderID(`hcloud://${id}`), withLabels({ 'topology.kubernetes.io/region': 'fsn1' })),
   );
-  ports: number[] = [80, 443];
-  endpointsOn: string[] = ['n1', 'n2', 'n3'];
   secrets: Secret[] = [tokenSecret()];
-  policy: 'Retain' | 'Delete' = 'Delete';
-  /** `firewallSourceRanges` (absent: the default, the whole world). */
-  sources?: string[];
-  address?: string;
   parent: RoutedIPObject;
   app!: FastifyInstance;
   logs: string[] = [];
@@ -78,23 +72,12 @@ export class HetznerWorld extends HookWorld {
     return w;
   }
 
-  /** The issuer spec for the current settings. */
-  issuerSpec(): RoutedIPIssuerSpec {
-    return {
-      routedIPReclaimPolicy: this.policy,
-      routedIPFirewallName: FIREWALL,
-      ...(this.sources ? { firewallSourceRanges: this.sources } : {}),
-      hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: this.fake.endpoint },
-    };
+  protected providerSpec(): Partial<RoutedIPIssuerSpec> {
+    return { hetzner: { location: 'fsn1', tokenSecretRef: { name: 'hcloud-api' }, endpoint: this.fake.endpoint } };
   }
 
-  /** The hook request for the current world. */
-  request(extra: Partial<World> = {}) {
-    const parent: RoutedIPObject = this.address ? { ...this.parent, spec: { ...this.parent.spec!, address: this.address } } : this.parent;
-    return ingressRequest(
-      { parent, issuerSpec: this.issuerSpec(), nodes: this.nodes, ports: this.ports, endpointsOn: this.endpointsOn },
-      { secrets: this.secrets, routedIPs: [parent, ...this.others.map((o) => o.parent)], ...extra },
-    );
+  protected relatedRoutedIPs(parent: RoutedIPObject): RoutedIPObject[] {
+    return [parent, ...this.others.map((o) => o.parent)];
   }
 
   /** Marks the node holding the IP NotReady. */
