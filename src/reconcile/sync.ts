@@ -208,8 +208,11 @@ function syncOutcome(f: SyncFacts): Outcome {
       ? isTrue('FirewallNotManaged', 'no routedIPFirewallName: the firewall is not managed')
       : !f.firewall
         ? isFalse('FirewallNotFound', `no firewall named ${settings.firewallName}: the IP is not assigned until it exists`)
-        : fwBusy
-          ? isFalse('FirewallPending', `firewall ${settings.firewallName} is not converged yet`)
+        : run.error && run.failedStep !== undefined && FIREWALL_WRITES.has(run.failedStep)
+          ? // A firewall write that failed says why on the firewall's own condition (e.g. FirewallDropletLimit).
+            isFalse(run.error.reason, run.error.message)
+          : fwBusy
+            ? isFalse('FirewallPending', `firewall ${settings.firewallName} is not converged yet`)
           : isTrue('FirewallConverged', `firewall ${settings.firewallName} open on ${portsText}`);
   const assigned: ConditionValue =
     electedNode === undefined

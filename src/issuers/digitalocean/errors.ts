@@ -36,6 +36,13 @@ export const isPendingEvent = (message: string): boolean => /pending event|in pr
 export const holdsReservedIP = (message: string): boolean => /already ha(s|ve) a (reserved|floating) IP/i.test(message);
 
 /**
+ * A 422 that means "this firewall already applies to DigitalOcean's maximum of 10 individual
+ * Droplets". The only public trace of the text is "… must have no more than 10 droplets"
+ * (a Terraform apply, alphaonedev/ai-memory-mcp#1537), so the match is on that phrase.
+ */
+export const firewallDropletLimit = (message: string): boolean => /no more than \d+ droplets/i.test(message);
+
+/**
  * Maps anything a DigitalOcean call threw. `what` names the operation in words
  * ("assign reserved IP 198.51.100.10"); 429 is handled by the rate budget before this.
  */
@@ -61,6 +68,13 @@ export function mapDigitalOceanError(err: unknown, what: string): IssuerError {
       return new IssuerBusyError(`${what}: the droplet already holds a reserved IP (${detail}); another node will be elected`, 'DropletHoldsReservedIP');
     case status === 422 && isPendingEvent(message):
       return new IssuerBusyError(`${what}: DigitalOcean reports a pending event (${detail})`, 'CloudBusy');
+    case status === 422 && firewallDropletLimit(message):
+      // Not retryable by waiting (the ten slots stay taken), and not an invalid request either:
+      // the user's fix is tag membership, which has no Droplet limit.
+      return new IssuerQuotaError(
+        `${what}: the firewall already applies to DigitalOcean's maximum of 10 individual Droplets (${detail}); set spec.digitalocean.firewallTag so that the firewall applies to a tag instead (no Droplet limit), or free a slot`,
+        'FirewallDropletLimit',
+      );
     case status === 422 && /maximum|limit|quota/i.test(message):
       return new IssuerQuotaError(`${what}: account limit reached (${detail})`, 'QuotaExceeded');
     case status === 400 || status === 422:

@@ -70,6 +70,9 @@ function checkRule(r: FakeRule): void {
   }
 }
 
+/** Individual Droplets one firewall may apply to (DigitalOcean's firewall limits page). */
+export const FIREWALL_DROPLET_LIMIT = 10;
+
 /** Handlers by operationId. An operation of the spec missing here is not implemented by the fake. */
 export const ROUTES: Record<string, Handler> = {
   reservedIPs_list: (m, r) => {
@@ -159,6 +162,9 @@ export const ROUTES: Record<string, Handler> = {
     const f = firewall(m, r.params.firewall_id);
     const ids = (record(r.body).droplet_ids as number[]) ?? [];
     for (const id of ids) if (!m.droplets.has(id)) throw unprocessable(`Droplet ${id} not found.`);
+    // DigitalOcean: "a maximum of 10 Droplets per firewall and 5 tags per firewall"; past it the
+    // add is refused with 422 (the public trace of the text: "... must have no more than 10 droplets").
+    if (new Set([...f.dropletIds, ...ids]).size > FIREWALL_DROPLET_LIMIT) throw unprocessable(`firewall must have no more than ${FIREWALL_DROPLET_LIMIT} droplets`);
     for (const id of ids) {
       if (f.dropletIds.includes(id)) continue;
       f.dropletIds.push(id);
