@@ -73,8 +73,24 @@ export const DigitalOceanIssuerSpecSchema = Type.Object(
     endpoint: Type.Optional(
       Endpoint('API base URL (tests, compatible APIs). Default https://api.digitalocean.com/v2. Used only when the operator allows its host (ISSUER_ENDPOINT_HOSTS).'),
     ),
+    firewallTag: Type.Optional(
+      Type.String({
+        description:
+          "Tag membership (recommended): the droplet holding the IP gets this tag and the firewall applies to the tag (added to the firewall once, created when missing), so the firewall's 10-Droplet limit does not apply. Droplets carrying the tag are the operator's: use a tag of its own. Letters, digits, colons, dashes and underscores, at most 255 (DigitalOcean's tag rules). Absent = the droplet is added to the firewall by id. Cannot be changed or removed once set.",
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[a-zA-Z0-9_:-]+$',
+      }),
+    ),
   },
-  { description: 'DigitalOcean Reserved IPv4 and Cloud Firewalls.' },
+  {
+    description: 'DigitalOcean Reserved IPv4 and Cloud Firewalls.',
+    ...cel({
+      rule: '!has(oldSelf.firewallTag) || (has(self.firewallTag) && self.firewallTag == oldSelf.firewallTag)',
+      message:
+        'spec.digitalocean.firewallTag cannot be changed or removed once set: the droplets tagged with it would stay in the firewall. Delete the RoutedIPs (reclaim policy Delete untags them), then create a new RoutedIPIssuer',
+    }),
+  },
 );
 export type DigitalOceanIssuerSpec = Static<typeof DigitalOceanIssuerSpecSchema>;
 

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import axios from 'axios';
-import { matchOperation, OPERATIONS } from '../fakes/digitalocean/operations.js';
+import { matchOperation, OPERATIONS, OUTSIDE_BUNDLE } from '../fakes/digitalocean/operations.js';
 import { SPEC_ABSENT } from '../fakes/digitalocean/server.js';
 import { DigitalOceanSpec } from '../fakes/digitalocean/spec.js';
 import { startFake, TOKEN } from './helpers.js';
@@ -15,6 +15,10 @@ const client = (endpoint: string, token = TOKEN) =>
 t.test('the operations the fake routes are the spec\'s, method and path', { skip: SPEC_ABSENT ?? false }, async (t) => {
   const spec = new DigitalOceanSpec();
   for (const [id, [method, template]] of Object.entries(OPERATIONS)) {
+    if (OUTSIDE_BUNDLE.has(id)) {
+      t.notOk(spec.operation(method, template.replace(/\{[^}]+\}/g, '1')), `${id}: not in the shared bundle (Tags API), routed unvalidated`);
+      continue;
+    }
     const sample = template.replace(/\{[^}]+\}/g, '1');
     t.same(spec.operation(method, sample), matchOperation(method, sample), `${id}: ${method} ${template}`);
     t.equal(matchOperation(method, sample)?.operationId, id);

@@ -32,6 +32,8 @@ export class DigitalOceanWorld extends IngressHookWorld {
   logs: string[] = [];
   /** Other RoutedIPs delivered as related objects (their status as this call sees it). */
   related: RoutedIPObject[] = [];
+  /** `spec.digitalocean.firewallTag`: tag membership when set. */
+  firewallTag?: string;
 
   /** Starts the fake (seeded) and the app. */
   async start(t: FakeTap & Teardown, options: Partial<ModelOptions> = {}): Promise<this> {
@@ -50,13 +52,15 @@ export class DigitalOceanWorld extends IngressHookWorld {
   /** Another RoutedIP `name` on the same account, app and cluster (its own status). */
   sibling(name: string): DigitalOceanWorld {
     const other = new DigitalOceanWorld();
-    Object.assign(other, { fake: this.fake, app: this.app, logs: this.logs, nodes: this.nodes, endpointsOn: [...this.endpointsOn], policy: this.policy });
+    Object.assign(other, { fake: this.fake, app: this.app, logs: this.logs, nodes: this.nodes, endpointsOn: [...this.endpointsOn], policy: this.policy, firewallTag: this.firewallTag });
     other.parent = routedIP(name, { serviceRef: { name: 'ingress-nginx' } });
     return other;
   }
 
   protected providerSpec(): Partial<RoutedIPIssuerSpec> {
-    return { digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint } };
+    return {
+      digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: this.fake.endpoint, ...(this.firewallTag !== undefined ? { firewallTag: this.firewallTag } : {}) },
+    };
   }
 
   protected relatedRoutedIPs(): RoutedIPObject[] {

@@ -26,6 +26,7 @@ export interface DODroplet {
   readonly id: number;
   readonly name: string;
   readonly region: DORegion;
+  readonly tags?: readonly string[];
 }
 
 /** A reserved IP (`reserved_ip.yml`). `droplet` changes only once an assign completed. */
@@ -55,6 +56,8 @@ export interface DOFirewall {
   readonly id: string;
   readonly name: string;
   readonly droplet_ids?: number[] | null;
+  /** Tags whose Droplets the firewall applies to (at most 5). */
+  readonly tags?: string[] | null;
   readonly inbound_rules?: DOInboundRule[] | null;
   readonly pending_changes?: ReadonlyArray<{ readonly droplet_id: number; readonly removing: boolean; readonly status: string }>;
 }
@@ -78,6 +81,13 @@ export interface DigitalOceanClient {
   removeDropletsFromFirewall(firewallId: string, dropletIds: number[]): Promise<void>;
   addInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
   removeInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
+  /** Every Droplet carrying `tag` (`GET /v2/droplets?tag_name=`). */
+  listDropletsByTag(tag: string): Promise<DODroplet[]>;
+  /** Tags the Droplet, creating the tag first when it does not exist yet. */
+  tagDroplet(tag: string, dropletId: number): Promise<void>;
+  /** Removes `tag` from the Droplet; done when the tag (or the Droplet) no longer exists. */
+  untagDroplet(tag: string, dropletId: number): Promise<void>;
+  addTagsToFirewall(firewallId: string, tags: string[]): Promise<void>;
 }
 
 /** How to reach the API. */
@@ -154,10 +164,10 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
       throw err;
     }
   }
-  async function all<T>(what: string, key: string, path: string): Promise<T[]> {
+  async function all<T>(what: string, key: string, path: string, params: Record<string, string> = {}): Promise<T[]> {
     const out: T[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const data = await call<Record<string, unknown>>(what, () => http.get(path, { params: { page, per_page: PER_PAGE } }));
+      const data = await call<Record<string, unknown>>(what, () => http.get(path, { params: { ...params, page, per_page: PER_PAGE } }));
       const items = (data[key] as T[] | undefined) ?? [];
       out.push(...items);
       const next = (data.links as { pages?: { next?: string } } | undefined)?.pages?.next;
@@ -174,6 +184,11 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
   const removeDroplets = modules.firewall.removeDropletsFromFirewall(context);
   const addRules = modules.firewall.addRulesToFirewall(context);
   const removeRules = modules.firewall.removeRulesFromFirewall(context);
+  const addFirewallTags = modules.firewall.addTagsToFirewall(context);
+  const createTag = modules.tag.createTag(context);
+  const tagResources = modules.tag.tagResources(context);
+  const untagResources = modules.tag.untagResources(context);
+  const droplet = (id: number) => [{ resource_id: String(id), resource_type: 'droplet' }];
 
   const listReservedIPs = () => session.read(cacheKey('reserved_ips'), 'list reserved IPs', () => all<DOReservedIP>('list reserved IPs', 'reserved_ips', '/reserved_ips'));
 
@@ -216,6 +231,16 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
     removeDropletsFromFirewall: async (id, ids) => void (await call(`remove droplets ${ids.join(',')} from firewall ${id}`, () => removeDroplets({ firewall_id: id, droplet_ids: ids }))),
     addInboundRules: async (id, rules) => void (await call(`add rules to firewall ${id}`, () => addRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
     removeInboundRules: async (id, rules) => void (await call(`remove rules from firewall ${id}`, () => removeRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
+    listDropletsByTag: (tag) => all<DODroplet>(`list droplets tagged ${tag}`, 'droplets', '/droplets', { tag_name: tag }),
+    tagDroplet: async (tag, id) => {
+      const what = `tag droplet ${id} with ${tag}`;
+      // The usual case (the tag exists) costs one request; a missing tag answers 404.
+      if ((await orUndefined(what, () => tagResources({ tag_name: tag, resources: droplet(id) }))) !== undefined) return;
+      await call(`create tag ${tag}`, () => createTag({ name: tag }));
+      await call(what, () => tagResources({ tag_name: tag, resources: droplet(id) }));
+    },
+    untagDroplet: async (tag, id) => void (await orUndefined(`untag droplet ${id} (${tag})`, () => untagResources({ tag_name: tag, resources: droplet(id) }))),
+    addTagsToFirewall: async (id, tags) => void (await call(`add tags ${tags.join(',')} to firewall ${id}`, () => addFirewallTags({ firewall_id: id, tags }))),
   };
 }
 

@@ -56,6 +56,6 @@ export function createDigitalOceanIssuerFactory(options: DigitalOceanFactoryOpti
       session: context.session,
       ...(spec.endpoint !== undefined && spec.endpoint !== '' ? { endpoint: spec.endpoint.replace(/\/+$/, '') } : {}),
     });
-    return new DigitalOceanIssuer(client, spec.region);
+    return new DigitalOceanIssuer(client, spec.region, spec.firewallTag);
   };
 }

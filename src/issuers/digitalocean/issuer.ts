@@ -26,7 +26,7 @@ import type {
 } from '../issuer.js';
 import type { DigitalOceanClient, DOAction, DOReservedIP } from './client.js';
 import { findReservedIP, observeReservedIP } from './find.js';
-import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, splitRules, UNKNOWN_ACTION } from './mapping.js';
+import { dropletIdFromProviderID, dropletNumber, inboundRule, observedFirewall, pendingActionOf, pendingDroplets, splitRules, UNKNOWN_ACTION, type TagMembership } from './mapping.js';
 
 const actionResult = (action: DOAction): ActionResult => {
   if (action.status === 'completed') return { done: true };
@@ -46,8 +46,18 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
   private listing?: Promise<DOReservedIP[]>;
   /** Droplets with a firewall change not applied yet, as seen during this call. */
   private readonly firewallPending = new Set<string>();
+  /** Tag membership as last observed in this call (tag mode only). */
+  private membership?: TagMembership & { readonly onFirewall: boolean };
 
-  constructor(private readonly client: DigitalOceanClient, private readonly region: string) {}
+  /**
+   * `firewallTag` set: tag membership (the holder is tagged, the firewall applies to the tag);
+   * absent: the holder's droplet id is added to the firewall (at most 10 per firewall).
+   */
+  constructor(
+    private readonly client: DigitalOceanClient,
+    private readonly region: string,
+    private readonly firewallTag?: string,
+  ) {}
 
   nodeTarget(node: Node): NodeTarget | undefined {
     const id = dropletIdFromProviderID(node.spec?.providerID);
@@ -159,7 +169,10 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     this.firewallPending.clear();
     if (!fw) return undefined;
     for (const id of pendingDroplets(fw)) this.firewallPending.add(id);
-    return observedFirewall(fw);
+    if (this.firewallTag === undefined) return observedFirewall(fw);
+    const tagged = new Set((await this.client.listDropletsByTag(this.firewallTag)).map((d) => String(d.id)));
+    this.membership = { tag: this.firewallTag, tagged, onFirewall: fw.tags?.includes(this.firewallTag) ?? false };
+    return observedFirewall(fw, this.membership);
   }
 
   async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
@@ -182,18 +195,34 @@ export class DigitalOceanIssuer implements RoutedIPIssuer {
     if (removals.length > 0) await this.client.removeInboundRules(firewall.id, removals);
   }
 
+  /**
+   * Droplet-id membership adds the droplet to the firewall (at most 10 per firewall:
+   * `FirewallDropletLimit` past it). Tag membership tags the droplet (creating the tag when
+   * missing), then puts the tag on the firewall once, keeping its other tags and droplets.
+   */
   async addRoutedIPFirewallNode(firewall: ObservedFirewall, node: NodeTarget): Promise<void> {
     const id = dropletNumber(node.id);
     if (id === undefined) throw new IssuerInvalidError(`node ${node.node} has no valid droplet id (${JSON.stringify(node.id)})`, 'InvalidNodeTarget', { node: node.node });
-    await this.client.addDropletsToFirewall(firewall.id, [id]);
+    if (this.firewallTag === undefined) await this.client.addDropletsToFirewall(firewall.id, [id]);
+    else {
+      await this.client.tagDroplet(this.firewallTag, id);
+      if (!this.membership?.onFirewall) await this.client.addTagsToFirewall(firewall.id, [this.firewallTag]);
+    }
     // DigitalOcean applies the firewall asynchronously; note whether it is applied yet so the
     // assign that follows in this call waits for it (availability order).
     const fresh = await this.client.getFirewall(firewall.id);
     if (fresh && pendingDroplets(fresh).has(node.id)) this.firewallPending.add(node.id);
   }
 
+  /**
+   * A droplet carrying the issuer's tag loses the tag (and only that: someone may have added it
+   * by id too). Any other droplet the plan says is ours was added by id (droplet-id membership,
+   * or before the issuer named a tag) and is removed by id.
+   */
   async deleteRoutedIPFirewallNode(firewall: ObservedFirewall, nodeId: string): Promise<void> {
     const id = dropletNumber(nodeId);
-    if (id !== undefined) await this.client.removeDropletsFromFirewall(firewall.id, [id]);
+    if (id === undefined) return;
+    if (this.firewallTag !== undefined && this.membership?.tagged.has(nodeId)) await this.client.untagDroplet(this.firewallTag, id);
+    else await this.client.removeDropletsFromFirewall(firewall.id, [id]);
   }
 }

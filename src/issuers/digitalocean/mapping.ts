@@ -47,8 +47,10 @@ const SINGLE_PORT = /^[1-9]\d{0,4}$/;
  * (protocol, port) with their CIDR sources. Port ranges, "0"/"all" and ICMP rules are someone
  * else's and invisible here, so they are never changed. Droplets with a change still pending
  * are listed (the core must not add them twice); the issuer waits on them before an assign.
+ * With tag membership the firewall's nodes are its Droplets plus, once it carries the issuer's
+ * tag, the Droplets tagged with it (`ownedNodes`).
  */
-export function observedFirewall(fw: DOFirewall): ObservedFirewall {
+export function observedFirewall(fw: DOFirewall, membership?: TagMembership): ObservedFirewall {
   const merged = new Map<string, { protocol: 'tcp' | 'udp'; port: number; sources: Set<string> }>();
   for (const rule of fw.inbound_rules ?? []) {
     if ((rule.protocol !== 'tcp' && rule.protocol !== 'udp') || !SINGLE_PORT.test(rule.ports)) continue;
@@ -62,8 +64,18 @@ export function observedFirewall(fw: DOFirewall): ObservedFirewall {
   const rules: FirewallRule[] = [...merged.values()]
     .sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port)
     .map((r) => ({ protocol: r.protocol, port: r.port, sources: [...r.sources].sort() }));
-  const nodes = [...new Set((fw.droplet_ids ?? []).map(String))].sort();
-  return { id: fw.id, name: fw.name, rules, nodes, owned: undefined };
+  const direct = (fw.droplet_ids ?? []).map(String);
+  if (!membership) return { id: fw.id, name: fw.name, rules, nodes: [...new Set(direct)].sort(), owned: undefined };
+  // Tag membership: the tagged Droplets are in the firewall once it carries the tag, and they
+  // are ours by mark (the tag is the issuer's own).
+  const viaTag = fw.tags?.includes(membership.tag) ? [...membership.tagged] : [];
+  return { id: fw.id, name: fw.name, rules, nodes: [...new Set([...direct, ...viaTag])].sort(), owned: undefined, ownedNodes: [...viaTag].sort() };
+}
+
+/** The issuer's tag and the Droplets carrying it (ids as strings), for tag membership. */
+export interface TagMembership {
+  readonly tag: string;
+  readonly tagged: ReadonlySet<string>;
 }
 
 /** Droplets (as id strings) the firewall is still being applied to. */

@@ -52,6 +52,8 @@ export class DigitalOceanModel {
   readonly droplets = new Map<number, FakeDroplet>();
   readonly reservedIPs = new Map<string, FakeReservedIP>();
   readonly firewalls = new Map<string, FakeFirewall>();
+  /** Tags of the account (a Droplet or a firewall may only carry an existing tag). */
+  readonly tags = new Set<string>(['k8s']);
   private readonly actions = new Map<number, ActionRecord>();
   private nextAction = 1_000_001;
   private nextIP = 10;
@@ -62,7 +64,7 @@ export class DigitalOceanModel {
 
   /** Adds a Droplet (a Kubernetes node's machine). */
   addDroplet(id: number, region = 'nyc3', name = `node-${id}`): FakeDroplet {
-    const d: FakeDroplet = { id, name, region, publicIPv4: `192.0.2.${id % 250}` };
+    const d: FakeDroplet = { id, name, region, publicIPv4: `192.0.2.${id % 250}`, tags: ['k8s'] };
     this.droplets.set(id, d);
     return d;
   }
@@ -148,6 +150,22 @@ export class DigitalOceanModel {
   /** Completes every in-progress action now. */
   completeActions(): void {
     for (const a of this.actions.values()) this.finish(a);
+  }
+
+  /**
+   * A firewall change reaching Droplet `dropletId` (added or removed, directly or through a
+   * tag) is pending for a while when the account is set up that way.
+   */
+  pendFirewallChange(f: FakeFirewall, dropletId: number, removing: boolean): void {
+    if (this.options.firewallPendingReads <= 0) return;
+    f.pending.push({ droplet_id: dropletId, removing, status: 'waiting' });
+    f.pendingReads = this.options.firewallPendingReads;
+  }
+
+  /** The Droplets a firewall applies to: its own plus those carrying one of its tags. */
+  appliedDroplets(f: FakeFirewall): number[] {
+    const viaTags = [...this.droplets.values()].filter((d) => d.tags.some((t) => f.tags.includes(t))).map((d) => d.id);
+    return [...new Set([...f.dropletIds, ...viaTags])].sort((a, b) => a - b);
   }
 
   /** Applies every pending firewall change now. */

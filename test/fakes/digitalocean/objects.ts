@@ -21,6 +21,8 @@ export interface FakeDroplet {
   readonly name: string;
   readonly region: string;
   readonly publicIPv4: string;
+  /** Its tags (tag membership of firewalls). */
+  tags: string[];
 }
 
 /** A Droplet object with every required field of `droplet.yml`. */
@@ -58,7 +60,7 @@ export function dropletObject(d: FakeDroplet) {
       v6: [],
     },
     region: regionObject(d.region),
-    tags: ['k8s'],
+    tags: [...d.tags],
     vpc_uuid: '5a4981aa-9653-4bd1-bef5-d6bff52042e4',
   };
 }

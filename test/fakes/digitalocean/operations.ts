@@ -21,7 +21,20 @@ export const OPERATIONS: Record<string, readonly [method: string, template: stri
   firewalls_delete_droplets: ['DELETE', '/v2/firewalls/{firewall_id}/droplets'],
   firewalls_add_rules: ['POST', '/v2/firewalls/{firewall_id}/rules'],
   firewalls_delete_rules: ['DELETE', '/v2/firewalls/{firewall_id}/rules'],
+  firewalls_add_tags: ['POST', '/v2/firewalls/{firewall_id}/tags'],
+  firewalls_delete_tags: ['DELETE', '/v2/firewalls/{firewall_id}/tags'],
+  droplets_list: ['GET', '/v2/droplets'],
+  tags_create: ['POST', '/v2/tags'],
+  tags_assign_resources: ['POST', '/v2/tags/{tag_id}/resources'],
+  tags_unassign_resources: ['DELETE', '/v2/tags/{tag_id}/resources'],
 };
+
+/**
+ * Operations the shared bundle does not hold (it is filtered to the Reserved IPs, Floating IPs,
+ * Firewalls, Droplets and Actions tags of the spec): routed by the fake as upstream
+ * `specification/resources/tags/*` describes them, but not validated.
+ */
+export const OUTSIDE_BUNDLE: ReadonlySet<string> = new Set(['tags_create', 'tags_assign_resources', 'tags_unassign_resources']);
 
 /** A request matched to an operation. */
 export interface MatchedOperation {

@@ -72,6 +72,30 @@ function checkRule(r: FakeRule): void {
 
 /** Individual Droplets one firewall may apply to (DigitalOcean's firewall limits page). */
 export const FIREWALL_DROPLET_LIMIT = 10;
+/** Tags one firewall may apply to (same page). */
+export const FIREWALL_TAG_LIMIT = 5;
+/** DigitalOcean's tag names (`tags/models/tags.yml`). */
+const TAG_NAME = /^[a-zA-Z0-9_:-]{1,255}$/;
+
+function tagObject(m: DigitalOceanModel, name: string) {
+  const count = [...m.droplets.values()].filter((d) => d.tags.includes(name)).length;
+  return { name, resources: { count, droplets: { count } } };
+}
+
+/** The Droplets of a tag request (`resources: [{resource_id, resource_type}]`); 404 for an unknown tag. */
+function taggedDroplets(m: DigitalOceanModel, r: RouteRequest) {
+  const tag = r.params.tag_id ?? '';
+  if (!m.tags.has(tag)) throw notFound();
+  const resources = (record(r.body).resources as Array<{ resource_id?: unknown; resource_type?: unknown }> | undefined) ?? [];
+  if (!Array.isArray(resources) || resources.length === 0) throw new ApiError(400, 'bad_request', 'resources is required');
+  const droplets = resources.map((x) => {
+    if (x.resource_type !== 'droplet' || typeof x.resource_id !== 'string') throw new ApiError(400, 'bad_request', 'resource_id must be a string and resource_type droplet');
+    const d = m.droplets.get(Number(x.resource_id));
+    if (!d) throw notFound();
+    return d;
+  });
+  return { tag, droplets, firewalls: [...m.firewalls.values()].filter((f) => f.tags.includes(tag)) };
+}
 
 /** Handlers by operationId. An operation of the spec missing here is not implemented by the fake. */
 export const ROUTES: Record<string, Handler> = {
@@ -168,10 +192,7 @@ export const ROUTES: Record<string, Handler> = {
     for (const id of ids) {
       if (f.dropletIds.includes(id)) continue;
       f.dropletIds.push(id);
-      if (m.options.firewallPendingReads > 0) {
-        f.pending.push({ droplet_id: id, removing: false, status: 'waiting' });
-        f.pendingReads = m.options.firewallPendingReads;
-      }
+      m.pendFirewallChange(f, id, false);
     }
     return { status: 204 };
   },
@@ -180,10 +201,7 @@ export const ROUTES: Record<string, Handler> = {
     for (const id of (record(r.body).droplet_ids as number[]) ?? []) {
       if (!f.dropletIds.includes(id)) continue;
       f.dropletIds = f.dropletIds.filter((x) => x !== id);
-      if (m.options.firewallPendingReads > 0) {
-        f.pending.push({ droplet_id: id, removing: true, status: 'waiting' });
-        f.pendingReads = m.options.firewallPendingReads;
-      }
+      m.pendFirewallChange(f, id, true);
     }
     return { status: 204 };
   },
@@ -192,6 +210,54 @@ export const ROUTES: Record<string, Handler> = {
     const rules = (record(r.body).inbound_rules as FakeRule[] | null) ?? [];
     rules.forEach(checkRule);
     for (const rule of rules) if (!f.inbound.some((x) => sameRule(x, rule))) f.inbound.push(structuredClone(rule));
+    return { status: 204 };
+  },
+  droplets_list: (m, r) => {
+    const tag = r.query.get('tag_name');
+    const all = [...m.droplets.values()].filter((d) => tag === null || d.tags.includes(tag)).sort((a, b) => a.id - b.id);
+    const { slice, links, meta } = page(all, r.query, r.base, '/droplets');
+    return { status: 200, body: { droplets: slice.map(dropletObject), links, meta } };
+  },
+  tags_create: (m, r) => {
+    const name = record(r.body).name;
+    if (typeof name !== 'string' || !TAG_NAME.test(name)) throw unprocessable('name may contain letters, numbers, colons, dashes, and underscores (at most 255)');
+    m.tags.add(name);
+    return { status: 201, body: { tag: tagObject(m, name) } };
+  },
+  tags_assign_resources: (m, r) => {
+    const { tag, droplets, firewalls } = taggedDroplets(m, r);
+    for (const d of droplets) {
+      if (d.tags.includes(tag)) continue;
+      d.tags.push(tag);
+      for (const f of firewalls) m.pendFirewallChange(f, d.id, false);
+    }
+    return { status: 204 };
+  },
+  tags_unassign_resources: (m, r) => {
+    const { tag, droplets, firewalls } = taggedDroplets(m, r);
+    for (const d of droplets) {
+      if (!d.tags.includes(tag)) continue;
+      d.tags = d.tags.filter((t) => t !== tag);
+      for (const f of firewalls) m.pendFirewallChange(f, d.id, true);
+    }
+    return { status: 204 };
+  },
+  firewalls_add_tags: (m, r) => {
+    const f = firewall(m, r.params.firewall_id);
+    const tags = (record(r.body).tags as string[] | null) ?? [];
+    for (const t of tags) if (!m.tags.has(t)) throw unprocessable(`tag ${t} does not exist`);
+    if (new Set([...f.tags, ...tags]).size > FIREWALL_TAG_LIMIT) throw unprocessable(`firewall must have no more than ${FIREWALL_TAG_LIMIT} tags`);
+    for (const t of tags) {
+      if (f.tags.includes(t)) continue;
+      f.tags.push(t);
+      for (const d of m.droplets.values()) if (d.tags.includes(t)) m.pendFirewallChange(f, d.id, false);
+    }
+    return { status: 204 };
+  },
+  firewalls_delete_tags: (m, r) => {
+    const f = firewall(m, r.params.firewall_id);
+    const tags = (record(r.body).tags as string[] | null) ?? [];
+    f.tags = f.tags.filter((t) => !tags.includes(t));
     return { status: 204 };
   },
   firewalls_delete_rules: (m, r) => {
