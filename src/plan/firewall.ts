@@ -4,22 +4,48 @@
  * Ownership is kept per (port, source) pair, so narrowing `firewallSourceRanges` removes the
  * sources this RoutedIP opened and no longer wants.
  *
- *   (port, source) in the cloud        wanted?  owned?  a sibling wants it?  →  action
- *   absent                             yes      -       -                       add (becomes owned)
- *   present                            yes      any     -                       keep
- *   present                            no       yes     no                      delete
- *   present                            no       yes     yes                     keep (sibling still needs it)
- *   present                            no       no      -                       keep (foreign)
+ * Recorded before acted. `status.firewall.addedPorts` / `addedNodes` are claims: an entry is
+ * recorded there BEFORE it is added, and an add the cloud cannot mark is sent only by a sync whose
+ * `parent.status` already records it. Metacontroller serializes syncs of one parent, its informer
+ * cache never goes backwards, and no write starts after our hook deadline; so every later sync
+ * sees a parent at least as new as the one the adding sync saw, and the record survives a stale
+ * `parent.status` (metacontroller#1072) written over a newer one. A claim is kept while the entry
+ * is present in the cloud or still wanted; an absent claim nobody wants any more is dropped.
  *
- * "Wanted" is a desired port with one of the issuer's sources. "Owned" is evidence that we made
- * it: this RoutedIP's record (`status.firewall.addedPorts`), its marks in the cloud (AWS rule
- * descriptions), or a sibling's record for a pair this RoutedIP wants too — taken over, so that
- * whichever RoutedIP needs a shared entry last removes it, whoever added it.
+ *   (port, source) in the cloud  wanted?  claimed/marked?     a sibling needs it?  →  action
+ *   absent                       yes      claimed (previous)  -                       add; claim kept
+ *   absent                       yes      cloud marks rules   -                       add (the mark is written with it); claim
+ *   absent                       yes      no                  -                       claim only: pending, the next sync adds
+ *   absent                       no       claimed             -                       claim dropped
+ *   present                      yes      yes                 -                       keep (owned; a lost answer settles here)
+ *   present                      yes      no                  -                       keep (foreign, never claimed)
+ *   present                      no       yes                 no                      delete
+ *   present                      no       yes                 yes                     keep (sibling still needs it)
+ *   present                      no       no                  -                       keep (foreign)
  *
- * Nodes: the elected node is added when missing; a node is removed only when this RoutedIP
- * added it (its record, or its mark where the cloud marks memberships: `ObservedFirewall.ownedNodes`;
- * or it took it over from a sibling while holding it), it is not the elected node
- * (deletes run after the IP moved there), and no sibling needs it.
+ * "Wanted" is a desired port with one of the issuer's sources. "Claimed/marked" is evidence that
+ * we made it: this RoutedIP's record (`status.firewall.addedPorts`), its marks in the cloud (AWS
+ * and Hetzner rule descriptions), or a sibling's record for a present pair this RoutedIP wants
+ * too — taken over, so that whichever RoutedIP needs a shared entry last removes it, whoever added it.
+ *
+ *   node                                   in the cloud  claimed/marked?  →  action
+ *   elected                                absent        claimed or marks    add (AddRoutedIPFirewallNode)
+ *   elected                                absent        no                  claim only: pending, the next sync adds
+ *   standby (unmarked clouds)              absent        -                   claim (never added while standby)
+ *   elected                                present       claimed/marked      owned, kept
+ *   any other                              present       claimed/marked      delete unless a sibling needs it
+ *                                                                           (deletes run after the IP moved)
+ *   any other                              absent        claimed             claim dropped
+ *   any                                    present       no                  foreign: never removed
+ *
+ * The standby is the node the election would pick if the elected node became ineligible. Its
+ * claim, recorded while all is well, lets the failover sync add it and move the IP at once (one
+ * sync); only a standby that changed since the parent the failover sync sees costs one more sync.
+ * Where the cloud marks memberships (`ObservedFirewall.ownedNodes`) no claim is needed. A marked
+ * or claimed node is owned; a node taken over from a sibling while holding it is owned too.
+ *
+ * Edge: someone who adds exactly a claimed, absent entry between our claim and our add (for the
+ * standby: while it is the standby) makes it ours, as a lost answer would have.
  */
 import type { FirewallRule, NodeTarget, ObservedFirewall } from '../issuers/issuer.js';
 import type { AddedPort, FirewallPort, FirewallStatus } from '../schemas/routed-ip.js';
@@ -47,14 +73,23 @@ export interface FirewallInput {
   readonly siblingAddedNodes?: ReadonlySet<string>;
   /** The elected node; deletes run only once the IP has moved there, so it is the one node kept. */
   readonly elected?: NodeTarget;
+  /** The node the election would pick if `elected` became ineligible (claimed in advance). */
+  readonly standby?: NodeTarget;
 }
 
 /** The firewall part of the plan. */
 export interface FirewallPlan {
+  /** Rules this sync adds: wanted, absent, and claimed by the previous status (or marked by the add). */
   readonly addRules: FirewallRule[];
-  /** The pairs `addRules` opens: owned once added (a lost answer is settled by the next observation). */
+  /** Every wanted pair absent from the cloud: recorded as claims by this sync's status. */
   readonly claims: FirewallRule[];
+  /** Claims recorded now without adding (not in the previous status): the next sync adds them. */
+  readonly claimRules: FirewallRule[];
   readonly addNode?: NodeTarget;
+  /** The elected node, absent and not claimed yet: recorded now, added by the next sync. */
+  readonly claimNode?: NodeTarget;
+  /** Node claims this sync records: the elected node when absent, the standby (unmarked clouds). */
+  readonly nodeClaims: string[];
   readonly deleteRules: FirewallRule[];
   readonly deleteNodes: string[];
   /** Owned (port, source) pairs still present in the cloud before this sync's writes. */
@@ -85,6 +120,11 @@ export class PortSources {
     if (entry.sources.size === 0) this.byKey.delete(portKey(port));
   }
 
+  /** True when `source` on `port` is in the set. */
+  has(port: FirewallPort, source: string): boolean {
+    return this.byKey.get(portKey(port))?.sources.has(source) ?? false;
+  }
+
   /** Sorted rules, sources sorted. */
   rules(): FirewallRule[] {
     return sortPorts([...this.byKey.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })));
@@ -102,23 +142,36 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
   const previous = sameFirewall(input.previous, firewall) ? input.previous : undefined;
   const desiredKeys = new Set(input.desiredPorts.map(portKey));
   const wanted = new Set(sources);
+  const rulesMarked = firewall.owned !== undefined;
 
+  const claimed = new PortSources();
+  for (const r of recordedPairs(previous?.addedPorts ?? [], sources)) claimed.add(r, r.sources);
   const owned = new PortSources();
   const own = (r: FirewallRule, accept: (s: string) => boolean = () => true) => {
     const here = observed.get(portKey(r));
     if (here) owned.add(r, r.sources.filter((s) => here.has(s) && accept(s)));
   };
-  for (const r of recordedPairs(previous?.addedPorts ?? [], sources)) own(r);
+  for (const r of claimed.rules()) own(r);
   for (const r of firewall.owned ?? []) own(r);
   for (const r of input.siblingAdded ?? []) if (desiredKeys.has(portKey(r))) own(r, (s) => wanted.has(s));
   const ownedRules = owned.rules();
 
-  const addRules: FirewallRule[] = [];
+  const claims: FirewallRule[] = [];
+  const ready: FirewallRule[] = [];
+  const claimRules: FirewallRule[] = [];
+  const push = (to: FirewallRule[], port: FirewallPort, list: string[]) => {
+    if (list.length > 0) to.push({ protocol: port.protocol, port: port.port, sources: list });
+  };
   for (const port of input.desiredPorts) {
     const here = observed.get(portKey(port));
     const missing = sources.filter((s) => !here?.has(s));
-    if (missing.length > 0) addRules.push({ protocol: port.protocol, port: port.port, sources: missing });
+    const mayAdd = (s: string) => rulesMarked || claimed.has(port, s);
+    push(claims, port, missing);
+    push(ready, port, missing.filter(mayAdd));
+    push(claimRules, port, missing.filter((s) => !mayAdd(s)));
   }
+  // One step, one outcome: while a new claim waits for its status write, the claimed ones wait with it.
+  const addRules = claimRules.length > 0 ? [] : ready;
 
   const siblingNeeds = (port: FirewallPort, s: string) => input.siblingPorts.has(portKey(port)) || input.siblingPorts.has(sourceKey(port, s));
   const deleteRules: FirewallRule[] = [];
@@ -129,11 +182,30 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
   }
 
   const inFirewall = new Set(firewall.nodes);
+  const nodesMarked = firewall.ownedNodes !== undefined;
+  const claimedNodes = new Set(previous?.addedNodes ?? []);
   const electedId = input.elected?.id;
   const takenOver = electedId !== undefined && input.siblingAddedNodes?.has(electedId) ? [electedId] : [];
-  const ownedNodes = [...new Set([...(previous?.addedNodes ?? []), ...(firewall.ownedNodes ?? []), ...takenOver])].filter((id) => inFirewall.has(id)).sort();
+  const ownedNodes = [...new Set([...claimedNodes, ...(firewall.ownedNodes ?? []), ...takenOver])].filter((id) => inFirewall.has(id)).sort();
   const deleteNodes = ownedNodes.filter((id) => id !== electedId && !input.siblingNodes.has(id));
-  const addNode = input.elected && !inFirewall.has(input.elected.id) ? input.elected : undefined;
+  const missing = input.elected && !inFirewall.has(input.elected.id) ? input.elected : undefined;
+  const addNode = missing && (nodesMarked || claimedNodes.has(missing.id)) ? missing : undefined;
+  const claimNode = missing && !addNode ? missing : undefined;
+  const standby = input.standby;
+  const standbyClaim =
+    !nodesMarked && standby && standby.id !== electedId && (!inFirewall.has(standby.id) || ownedNodes.includes(standby.id)) ? [standby.id] : [];
+  const nodeClaims = [...new Set([...(missing ? [missing.id] : []), ...standbyClaim])].sort();
 
-  return { addRules, claims: addRules, ...(addNode ? { addNode } : {}), deleteRules, deleteNodes, owned: ownedRules, ownedNodes };
+  return {
+    addRules,
+    claims: sortPorts(claims),
+    claimRules: sortPorts(claimRules),
+    ...(addNode ? { addNode } : {}),
+    ...(claimNode ? { claimNode } : {}),
+    nodeClaims,
+    deleteRules,
+    deleteNodes,
+    owned: ownedRules,
+    ownedNodes,
+  };
 }

@@ -11,6 +11,10 @@
  *   firewall named but absent                     →  FindRoutedIPFirewall failed; nothing assigned
  *   no eligible node                              →  ElectRoutedIPNode failed; the IP stays put
  *   no IP, unmarked cloud, no open intent         →  Create pending: the intent is recorded first
+ *   a port or the elected node absent, unclaimed  →  AddPort/AddNode pending: the claim is recorded
+ *     (unmarked firewall, see firewall.ts)            first (same status as a create intent), the
+ *                                                     next sync adds; later actions wait
+ *   IP on n1, n1 NotReady, n2 = claimed standby   →  AddNode(n2), Assign(n2), DeleteNode(n1): one sync
  *   (* Assign is skipped when the create already aimed the IP at n1)
  *
  * CreateRoutedIP runs right before AssignRoutedIP rather than first: some clouds create the IP
@@ -99,7 +103,7 @@ export function planSync(obs: SyncObservation): SyncPlan {
         now: obs.failover.now,
       })
     : undefined;
-  const election = electNode({
+  const electionInput = {
     ownerUid: obs.ownerUid,
     nodes: obs.nodes,
     ...(holder !== undefined ? { holder } : {}),
@@ -107,9 +111,12 @@ export function planSync(obs: SyncObservation): SyncPlan {
     taken: obs.taken,
     occupied,
     ...(obs.preference ? { preference: obs.preference } : {}),
-    ...(grace?.keep ? { keepHolder: true } : {}),
-  });
+  };
+  const election = electNode({ ...electionInput, ...(grace?.keep ? { keepHolder: true } : {}) });
   const elected = obs.nodes.find((n) => n.name === election.node)?.target;
+  // The standby: the same election with the elected node ineligible (see `firewall.ts`).
+  const standbyName = elected ? electNode({ ...electionInput, nodes: obs.nodes.map((n) => (n.name === election.node ? { ...n, eligible: false } : n)) }).node : undefined;
+  const standby = obs.nodes.find((n) => n.name === standbyName)?.target;
   const steps: PlannedStep[] = [];
 
   steps.push(
@@ -143,6 +150,7 @@ export function planSync(obs: SyncObservation): SyncPlan {
       ...(obs.siblingAdded ? { siblingAdded: obs.siblingAdded } : {}),
       ...(obs.siblingAddedNodes ? { siblingAddedNodes: obs.siblingAddedNodes } : {}),
       ...(elected ? { elected } : {}),
+      ...(standby ? { standby } : {}),
     });
   }
   steps.push(decided('FindRoutedIPPorts', 'done', portsText(obs.ports, obs.portsFrom)));
@@ -150,9 +158,14 @@ export function planSync(obs: SyncObservation): SyncPlan {
   const rulesStep = (name: 'AddRoutedIPFirewallPort' | 'DeleteRoutedIPFirewallPort', kind: 'addPorts' | 'deletePorts', rules: readonly FirewallRule[] | undefined) =>
     !firewall ? decided(name, 'skipped', 'no firewall') : rules && rules.length > 0 ? act(name, { kind, rules }, describeRules(rules)) : decided(name, 'skipped', 'nothing to change');
 
-  steps.push(rulesStep('AddRoutedIPFirewallPort', 'addPorts', firewall?.addRules));
+  if (firewall && firewall.claimRules.length > 0) {
+    steps.push(decided('AddRoutedIPFirewallPort', 'pending', `recording ownership of ${describeRules(firewall.claimRules)} before adding it; the next sync adds it`));
+  } else steps.push(rulesStep('AddRoutedIPFirewallPort', 'addPorts', firewall?.addRules));
   if (!firewall) steps.push(decided('AddRoutedIPFirewallNode', 'skipped', 'no firewall'));
   else if (firewall.addNode) steps.push(act('AddRoutedIPFirewallNode', { kind: 'addNode', node: firewall.addNode }, firewall.addNode.node));
+  else if (firewall.claimNode) {
+    steps.push(decided('AddRoutedIPFirewallNode', 'pending', `recording ownership of ${firewall.claimNode.node} before adding it to the firewall; the next sync adds it`));
+  }
   else steps.push(decided('AddRoutedIPFirewallNode', 'skipped', elected ? `${elected.node} already in firewall` : 'no elected node'));
 
   let createIntent: IntentDecision | undefined;

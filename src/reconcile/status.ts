@@ -20,22 +20,24 @@ export interface FirewallOutcome {
   readonly sources: readonly string[];
   /** Cloud ids this RoutedIP needs in the firewall (elected node and current holder). */
   readonly neededNodes: readonly string[];
-  /** The add was sent (claims hold only for entries the next observation finds). */
-  readonly addedPorts: boolean;
-  readonly addedNode: boolean;
   readonly deletedPorts: boolean;
   readonly deletedNodes: boolean;
 }
 
-/** The ownership record after this call's writes. */
+/**
+ * The ownership record after this call's writes: what is owned and present, every claim the plan
+ * records (wanted entries absent from the cloud, added now or by the next sync; the standby), minus
+ * what this call removed. Claims do not depend on whether an add was sent or answered: they are
+ * recorded before it, so a lost answer or an abandoned call leaves the record complete.
+ */
 export function firewallStatus(f: FirewallOutcome): FirewallStatus {
   const added = new PortSources();
   for (const r of f.plan.owned) added.add(r, r.sources);
-  if (f.addedPorts) for (const r of f.plan.claims) added.add(r, r.sources);
   if (f.deletedPorts) for (const r of f.plan.deleteRules) added.remove(r, r.sources);
+  for (const r of f.plan.claims) added.add(r, r.sources);
   const nodes = new Set(f.plan.ownedNodes);
-  if (f.addedNode && f.plan.addNode) nodes.add(f.plan.addNode.id);
   if (f.deletedNodes) for (const id of f.plan.deleteNodes) nodes.delete(id);
+  for (const id of f.plan.nodeClaims) nodes.add(id);
   return {
     id: f.observed.id,
     name: f.observed.name,

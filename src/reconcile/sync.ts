@@ -32,8 +32,8 @@ export const WAITING_RESYNC_SECONDS = 60;
  */
 export const READY_RESYNC_SECONDS = 120;
 /**
- * Resync while a create intent waits: the status write that records it triggers the next sync
- * already; this is the safety net, and the poll while an older intent settles.
+ * Resync while a create intent or a firewall claim waits: the status write that records it
+ * triggers the next sync already; this is the safety net, and the poll while an older intent settles.
  */
 export const INTENT_RESYNC_SECONDS = 5;
 /** A dry run re-plans now and then so its report follows the cloud. */
@@ -52,9 +52,8 @@ export const MAX_REFUSED_NODES = 3;
  * without it (up to `MAX_REFUSED_NODES`), instead of waiting on a node that cannot take the IP.
  * The next sync keeps the node chosen (it holds the IP, or it is `status.electedNode`).
  */
-export async function runSync(first: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
+export async function runSync(ctx: SyncContext, settings: IssuerSettings, issuer: RoutedIPIssuer, deps: RunDeps): Promise<Outcome> {
   const refused = new Map<string, string>();
-  let ctx = first;
   for (;;) {
     const nodes = judge(ctx, settings, issuer).map((n) => (refused.has(n.name) ? { ...n, eligible: false, reason: refused.get(n.name)! } : n));
     const attempt = await syncOnce(ctx, settings, issuer, deps, nodes);
@@ -67,10 +66,9 @@ export async function runSync(first: SyncContext, settings: IssuerSettings, issu
     const error = attempt.run.error!;
     deps.logger.info({ node: cause, reason: error.reason }, 'the cloud refused the elected node; re-electing without it');
     refused.set(cause, `refused by the cloud in this sync (${error.reason})`);
-    // What the first pass added to the firewall is recorded as ours before the next pass reads
-    // it back as present: otherwise nobody would own it, and it would stay open after us.
-    const firewall = attempt.outcome.status.firewall;
-    ctx = { ...ctx, previous: { ...ctx.previous, ...(firewall ? { firewall } : {}) } };
+    // The next pass plans from the same parent.status: every entry the first pass added was
+    // claimed there already (or carries the cloud's mark), and a claim the first pass made is not
+    // a claim until Metacontroller has written it, so the next pass must not act on it.
   }
 }
 
@@ -194,8 +192,6 @@ function syncOutcome(f: SyncFacts): Outcome {
           desiredPorts: ports,
           sources: settings.sources,
           neededNodes: [elected, holderId].filter((x): x is string => x !== undefined),
-          addedPorts: run.attempted.has('addPorts'),
-          addedNode: run.attempted.has('addNode'),
           deletedPorts: run.completed.has('deletePorts'),
           deletedNodes: run.completed.has('deleteNodes'),
         })
@@ -250,7 +246,7 @@ function syncOutcome(f: SyncFacts): Outcome {
   });
   const resync = (): number => {
     if (pending) return PENDING_POLL_SECONDS;
-    if (f.createIntent) return INTENT_RESYNC_SECONDS;
+    if (f.createIntent || claiming(plan)) return INTENT_RESYNC_SECONDS;
     if (settings.dryRun) return DRY_RUN_RESYNC_SECONDS;
     return status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? READY_RESYNC_SECONDS : WAITING_RESYNC_SECONDS;
   };
@@ -258,5 +254,8 @@ function syncOutcome(f: SyncFacts): Outcome {
   const graceLeft = plan.grace?.remainingSeconds;
   return finishOutcome(status, run.error, f.now, () => (graceLeft === undefined ? resync() : Math.min(resync(), graceLeft)));
 }
+
+/** True when this sync records a firewall claim that the next sync acts on (the status write normally triggers it at once). */
+const claiming = (plan: SyncPlan): boolean => (plan.firewall?.claimRules.length ?? 0) > 0 || plan.firewall?.claimNode !== undefined;
 
 const FIREWALL_WRITES = new Set<string>(['AddRoutedIPFirewallPort', 'AddRoutedIPFirewallNode', 'DeleteRoutedIPFirewallPort', 'DeleteRoutedIPFirewallNode']);

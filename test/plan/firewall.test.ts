@@ -12,13 +12,33 @@ const input = (parts: Partial<FirewallInput>): FirewallInput => ({
   siblingNodes: none,
   ...parts,
 });
-type Want = Partial<Pick<FirewallPlan, 'addRules' | 'claims' | 'deleteRules' | 'owned'>>;
+type Want = Partial<Pick<FirewallPlan, 'addRules' | 'claims' | 'claimRules' | 'deleteRules' | 'owned'>>;
 
 const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> = [
   {
-    name: 'none, desired → add, becomes owned (claimed)',
+    name: 'absent, desired, not claimed (unmarked cloud) → claim only: recorded now, added by the next sync',
     in: { desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], deleteRules: [], owned: [] },
+    want: { addRules: [], claims: [rule(tcp(443))], claimRules: [rule(tcp(443))], deleteRules: [], owned: [] },
+  },
+  {
+    name: 'absent, desired, claimed by the previous status → add, the claim is kept',
+    in: { desiredPorts: [tcp(443)], previous: fwStatus({ addedPorts: [{ ...tcp(443), sources: [...ALL] }] }) },
+    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], claimRules: [], deleteRules: [], owned: [] },
+  },
+  {
+    name: 'absent, desired, the cloud marks rules (AWS, Hetzner) → add at once, the mark is written with it',
+    in: { desiredPorts: [tcp(443)], firewall: firewall({ owned: [] }) },
+    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], claimRules: [], deleteRules: [], owned: [] },
+  },
+  {
+    name: 'one pair claimed, another new → nothing added yet (one outcome per step), both claimed',
+    in: { desiredPorts: [tcp(443), tcp(80)], previous: fwStatus({ addedPorts: [{ ...tcp(443), sources: [...ALL] }] }) },
+    want: { addRules: [], claims: [rule(tcp(80)), rule(tcp(443))], claimRules: [rule(tcp(80))] },
+  },
+  {
+    name: 'absent, no longer desired, claimed → the claim is dropped, nothing to delete',
+    in: { desiredPorts: [tcp(443)], previous: fwStatus({ addedPorts: [{ ...tcp(80), sources: [...ALL] }, { ...tcp(443), sources: [...ALL] }] }) },
+    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], claimRules: [], deleteRules: [], owned: [] },
   },
   {
     name: 'covers our sources, desired, not owned → keep',
@@ -35,14 +55,14 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
     want: { addRules: [], claims: [], deleteRules: [], owned: [rule(tcp(443))] },
   },
   {
-    name: 'lacks some of our sources, desired, not owned → add missing sources, which alone are claimed',
+    name: 'lacks some of our sources, desired, not owned → claim the missing sources alone',
     in: { firewall: firewall({ rules: [rule(tcp(443), ['0.0.0.0/0'])] }), desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443), ['::/0'])], claims: [rule(tcp(443), ['::/0'])], deleteRules: [], owned: [] },
+    want: { addRules: [], claims: [rule(tcp(443), ['::/0'])], claimRules: [rule(tcp(443), ['::/0'])], deleteRules: [], owned: [] },
   },
   {
-    name: 'lacks all our sources (foreign sources only), desired → add ours and claim them, never the foreign one',
+    name: 'lacks all our sources (foreign sources only), desired → claim ours, never the foreign one',
     in: { firewall: firewall({ rules: [rule(tcp(443), ['10.0.0.0/8'])] }), desiredPorts: [tcp(443)] },
-    want: { addRules: [rule(tcp(443))], claims: [rule(tcp(443))], deleteRules: [], owned: [] },
+    want: { addRules: [], claims: [rule(tcp(443))], claimRules: [rule(tcp(443))], deleteRules: [], owned: [] },
   },
   {
     name: 'lacks some of our sources, desired, owned → add and claim the missing one, the present one stays owned',
@@ -88,9 +108,9 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
     want: { addRules: [], claims: [], deleteRules: [], owned: [] },
   },
   {
-    name: 'owned in previous status but absent from the cloud → not owned any more, nothing to delete',
+    name: 'owned in previous status but absent from the cloud, not desired → claim dropped, nothing to delete',
     in: { firewall: firewall({ rules: [] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
-    want: { deleteRules: [], owned: [] },
+    want: { deleteRules: [], owned: [], claims: [] },
   },
   {
     name: 'owned in previous status and desired again but absent → add and claim again',
@@ -135,8 +155,9 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
       previous: fwStatus({ addedPorts: [udp(53), tcp(80)] }),
     },
     want: {
-      addRules: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
+      addRules: [],
       claims: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
+      claimRules: [rule(tcp(443)), rule(tcp(8080), ['::/0'])],
       deleteRules: [rule(tcp(80))],
       owned: [rule(tcp(80)), rule(udp(53))],
     },
@@ -159,15 +180,81 @@ t.test('ports: the sources given are the only ones ever added or deleted', async
       previous: fwStatus({ addedPorts: [tcp(80)] }),
     }),
   );
-  t.same(plan.addRules, [rule(tcp(443), ['192.168.0.0/16'])]);
+  t.same(plan.claims, [rule(tcp(443), ['192.168.0.0/16'])]);
   t.same(plan.deleteRules, [rule(tcp(80), ['192.168.0.0/16'])]);
 });
 
 const E = target('n2');
-const nodeRows: Array<{ name: string; in: Partial<FirewallInput>; addNode: string | undefined; deleteNodes: string[]; ownedNodes: string[] }> = [
-  { name: 'elected node missing → added', in: { elected: E }, addNode: idOf('n2'), deleteNodes: [], ownedNodes: [] },
-  { name: 'elected node present → not added', in: { elected: E, firewall: firewall({ nodes: [idOf('n2')] }) }, addNode: undefined, deleteNodes: [], ownedNodes: [] },
-  { name: 'no elected node → nothing added', in: {}, addNode: undefined, deleteNodes: [], ownedNodes: [] },
+const S = target('n3');
+interface NodeRow {
+  name: string;
+  in: Partial<FirewallInput>;
+  addNode: string | undefined;
+  deleteNodes: string[];
+  ownedNodes: string[];
+  claimNode?: string;
+  nodeClaims?: string[];
+}
+const nodeRows: NodeRow[] = [
+  { name: 'elected node missing, not claimed → claimed, not added', in: { elected: E }, addNode: undefined, claimNode: idOf('n2'), nodeClaims: [idOf('n2')], deleteNodes: [], ownedNodes: [] },
+  {
+    name: 'elected node missing, claimed by the previous status → added, the claim kept',
+    in: { elected: E, previous: fwStatus({ addedNodes: [idOf('n2')] }) },
+    addNode: idOf('n2'),
+    nodeClaims: [idOf('n2')],
+    deleteNodes: [],
+    ownedNodes: [],
+  },
+  {
+    name: 'elected node missing, the cloud marks memberships (ownedNodes) → added at once, no standby claim',
+    in: { elected: E, standby: S, firewall: firewall({ ownedNodes: [] }) },
+    addNode: idOf('n2'),
+    nodeClaims: [idOf('n2')],
+    deleteNodes: [],
+    ownedNodes: [],
+  },
+  { name: 'elected node present → not added, never claimed', in: { elected: E, firewall: firewall({ nodes: [idOf('n2')] }) }, addNode: undefined, nodeClaims: [], deleteNodes: [], ownedNodes: [] },
+  { name: 'no elected node → nothing added', in: {}, addNode: undefined, nodeClaims: [], deleteNodes: [], ownedNodes: [] },
+  {
+    name: 'standby absent → claimed, never added',
+    in: { elected: E, standby: S, firewall: firewall({ nodes: [idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n2')] }) },
+    addNode: undefined,
+    nodeClaims: [idOf('n3')],
+    deleteNodes: [],
+    ownedNodes: [idOf('n2')],
+  },
+  {
+    name: 'standby present and foreign → not claimed, not touched',
+    in: { elected: E, standby: S, firewall: firewall({ nodes: [idOf('n2'), idOf('n3')] }), previous: fwStatus({ addedNodes: [idOf('n2')] }) },
+    addNode: undefined,
+    nodeClaims: [],
+    deleteNodes: [],
+    ownedNodes: [idOf('n2')],
+  },
+  {
+    name: 'standby present and ours → removed (it holds nothing), the claim kept',
+    in: { elected: E, standby: S, firewall: firewall({ nodes: [idOf('n2'), idOf('n3')] }), previous: fwStatus({ addedNodes: [idOf('n2'), idOf('n3')] }) },
+    addNode: undefined,
+    nodeClaims: [idOf('n3')],
+    deleteNodes: [idOf('n3')],
+    ownedNodes: [idOf('n2'), idOf('n3')],
+  },
+  {
+    name: 'failover: the elected node is the claimed standby → added at once',
+    in: { elected: E, standby: S, firewall: firewall({ nodes: [idOf('n1')] }), previous: fwStatus({ addedNodes: [idOf('n1'), idOf('n2')] }) },
+    addNode: idOf('n2'),
+    nodeClaims: [idOf('n2'), idOf('n3')],
+    deleteNodes: [idOf('n1')],
+    ownedNodes: [idOf('n1')],
+  },
+  {
+    name: 'a claimed absent node neither elected nor standby → claim dropped',
+    in: { elected: E, standby: S, firewall: firewall({ nodes: [idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n2'), idOf('n4')] }) },
+    addNode: undefined,
+    nodeClaims: [idOf('n3')],
+    deleteNodes: [],
+    ownedNodes: [idOf('n2')],
+  },
   {
     name: 'owned non-elected node → removed',
     in: { elected: E, firewall: firewall({ nodes: [idOf('n1'), idOf('n2')] }), previous: fwStatus({ addedNodes: [idOf('n1'), idOf('n2')] }) },
@@ -197,14 +284,16 @@ const nodeRows: Array<{ name: string; in: Partial<FirewallInput>; addNode: strin
   {
     name: 'foreign node (not in addedNodes) → never removed',
     in: { elected: E, firewall: firewall({ nodes: [idOf('n1'), idOf('n3')] }), previous: fwStatus({ addedNodes: [] }) },
-    addNode: idOf('n2'),
+    addNode: undefined,
+    claimNode: idOf('n2'),
     deleteNodes: [],
     ownedNodes: [],
   },
   {
     name: 'owned nodes from another firewall id are foreign here',
-    in: { elected: E, firewall: firewall({ nodes: [idOf('n1')] }), previous: fwStatus({ id: 'fw-old', addedNodes: [idOf('n1')] }) },
-    addNode: idOf('n2'),
+    in: { elected: E, firewall: firewall({ nodes: [idOf('n1')] }), previous: fwStatus({ id: 'fw-old', addedNodes: [idOf('n1'), idOf('n2')] }) },
+    addNode: undefined,
+    claimNode: idOf('n2'),
     deleteNodes: [],
     ownedNodes: [],
   },
@@ -223,6 +312,7 @@ const nodeRows: Array<{ name: string; in: Partial<FirewallInput>; addNode: strin
       siblingNodes: new Set([idOf('n2')]),
     },
     addNode: undefined,
+    nodeClaims: [],
     deleteNodes: [idOf('n1'), idOf('n3')],
     ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3')],
   },
@@ -242,6 +332,8 @@ for (const c of nodeRows) {
     if (c.addNode === undefined) t.notOk('addNode' in plan, 'no addNode key');
     t.same(plan.deleteNodes, c.deleteNodes, 'deleteNodes');
     t.same(plan.ownedNodes, c.ownedNodes, 'ownedNodes (sorted, deduplicated)');
+    t.equal(plan.claimNode?.id, c.claimNode, 'claimNode');
+    if (c.nodeClaims) t.same(plan.nodeClaims, c.nodeClaims, 'nodeClaims');
   });
 }
 
@@ -263,7 +355,7 @@ t.test('narrowing firewallSourceRanges removes the sources we added and no longe
       previous: fwStatus({ addedPorts: [{ ...tcp(443), sources: [...ALL] }] }),
     }),
   );
-  t.same(plan.addRules, [rule(tcp(443), narrow)]);
+  t.same(plan.claims, [rule(tcp(443), narrow)], 'the new source is claimed first (the sync plan halts the deletes behind it)');
   t.same(plan.deleteRules, [rule(tcp(443), ALL)], 'the world-open sources we added go; the foreign 10.0.0.0/8 stays');
   t.same(plan.owned, [rule(tcp(443), ALL)]);
 });

@@ -51,6 +51,7 @@ export function generate(seed: number): SyncObservation {
       rules: r.subset(UNIVERSE).map((p) => ({ ...p, sources: genSources(r) })),
       nodes: r.subset(ids),
       ...(r.chance(0.4) ? { owned: r.subset(UNIVERSE, 0.3).map((p) => ({ ...p, sources: genSources(r) })) } : {}),
+      ...(r.chance(0.25) ? { ownedNodes: r.subset(ids, 0.3).sort() } : {}),
     };
   }
   let previousFirewall: FirewallStatus | undefined;
@@ -99,9 +100,20 @@ function owned(o: SyncObservation, fw: ObservedFirewall) {
     if (!o.ports.some((p) => portKey(p) === portKey(a))) continue;
     for (const src of a.sources) if (o.sources.includes(src)) pairs.add(sourceKey(a, src));
   }
-  const nodes = new Set(prev?.addedNodes ?? []);
+  const nodes = new Set([...(prev?.addedNodes ?? []), ...(fw.ownedNodes ?? [])]);
   for (const id of o.siblingAddedNodes ?? []) nodes.add(id);
   return { pairs, nodes };
+}
+
+/**
+ * Recorded before acted: what an add may open without the cloud's mark, because the status this
+ * sync was planned from already claims it (a stale parent then still has the claim).
+ */
+function claimedBefore(o: SyncObservation, fw: ObservedFirewall) {
+  const prev = o.previousFirewall?.id === fw.id ? o.previousFirewall : undefined;
+  const pairs = new Set<string>();
+  for (const a of prev?.addedPorts ?? []) for (const src of a.sources ?? o.sources) pairs.add(sourceKey(a, src));
+  return { pairs, nodes: new Set(prev?.addedNodes ?? []) };
 }
 
 /** Checks every property of one plan; returns a list of violations (empty = fine). */
@@ -160,6 +172,11 @@ export function violations(o: SyncObservation, plan: SyncPlan): string[] {
         if (!fw.nodes.includes(id)) bad.push(`deletes absent node ${id}`);
       }
     }
+    if (a.kind === 'addPorts' && fw && fw.owned === undefined) {
+      const claims = claimedBefore(o, fw);
+      for (const r of a.rules) for (const src of r.sources) if (!claims.pairs.has(sourceKey(r, src))) bad.push(`adds unclaimed source ${src} on ${portKey(r)}`);
+    }
+    if (a.kind === 'addNode' && fw && fw.ownedNodes === undefined && !claimedBefore(o, fw).nodes.has(a.node.id)) bad.push(`adds unclaimed node ${a.node.id}`);
     if (a.kind === 'addPorts' && fw) {
       for (const r of a.rules) {
         const seen = fw.rules.find((x) => portKey(x) === portKey(r));
@@ -261,7 +278,7 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
       exists: o.firewall !== undefined,
     };
     let done = false;
-    for (let round = 0; round < 5 && !done; round++) {
+    for (let round = 0; round < 6 && !done; round++) {
       const plan = planSync(o);
       const v = violations(o, plan);
       if (v.length > 0) {
@@ -269,7 +286,8 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
         break;
       }
       const eff = effectiveActions(plan.steps);
-      if (eff.length === 0 && !cloud.ip?.pendingAction) {
+      const claiming = (plan.firewall?.claimRules.length ?? 0) > 0 || plan.firewall?.claimNode !== undefined;
+      if (eff.length === 0 && !cloud.ip?.pendingAction && !claiming) {
         done = true;
         break;
       }
@@ -309,11 +327,11 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
       if (fwPlan && o.firewall) {
         const ports = new PortSources();
         for (const r of fwPlan.owned) ports.add(r, r.sources);
-        if (completed.has('addPorts')) for (const r of fwPlan.claims) ports.add(r, r.sources);
         if (completed.has('deletePorts')) for (const r of fwPlan.deleteRules) ports.remove(r, r.sources);
+        for (const r of fwPlan.claims) ports.add(r, r.sources);
         const nodes = new Set(fwPlan.ownedNodes);
-        if (completed.has('addNode') && fwPlan.addNode) nodes.add(fwPlan.addNode.id);
         if (completed.has('deleteNodes')) for (const id of fwPlan.deleteNodes) nodes.delete(id);
+        for (const id of fwPlan.nodeClaims) nodes.add(id);
         previousFirewall = { id: o.firewall.id, name: o.firewall.name, ports: [...o.ports], nodes: [], addedPorts: ports.rules().map((r) => ({ ...r, sources: [...r.sources] })), addedNodes: [...nodes].sort() };
       }
       const { ip: _ip, previousElected: _pe, previousFirewall: _pf, firewall: _fw, ...rest } = o;
@@ -326,7 +344,7 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
       };
     }
     if (!done) {
-      if (!failures.some((f) => f.startsWith(`seed ${seed} `))) failures.push(`seed ${seed}: did not converge in 5 rounds`);
+      if (!failures.some((f) => f.startsWith(`seed ${seed} `))) failures.push(`seed ${seed}: did not converge in 6 rounds`);
       continue;
     }
     converged++;
@@ -359,7 +377,7 @@ t.test('the property checker flags broken plans', async (t) => {
     taken: new Set(),
     firewallName: 'ingress-public',
     firewall: { id: 'fw-1', name: 'ingress-public', rules: [{ ...tcp(22), sources: ['0.0.0.0/0'] }], nodes: [idOf('n1'), idOf('x')] },
-    previousFirewall: { id: 'fw-1', name: 'ingress-public', ports: [], nodes: [], addedPorts: [], addedNodes: [idOf('n1')] },
+    previousFirewall: { id: 'fw-1', name: 'ingress-public', ports: [], nodes: [], addedPorts: [{ ...tcp(443), sources: ['0.0.0.0/0'] }], addedNodes: [idOf('n1'), idOf('n2')] },
     ports: [tcp(443)],
     sources: ['0.0.0.0/0'],
     siblingPorts: new Set(),
@@ -381,6 +399,9 @@ t.test('the property checker flags broken plans', async (t) => {
   check('deletes a sibling node', replace('DeleteRoutedIPFirewallNode', { name: 'DeleteRoutedIPFirewallNode', action: { kind: 'deleteNodes', ids: [idOf('x')] }, detail: '' }), /unowned node|sibling needs/);
   check('deletes the holder before the move', replace('AssignRoutedIP', { name: 'AssignRoutedIP', action: { kind: 'deleteNodes', ids: [idOf('n1')] }, detail: '' }), /node holding the IP/);
   check('assign without the port', replace('AddRoutedIPFirewallPort', { name: 'AddRoutedIPFirewallPort', outcome: 'skipped', detail: '' }), /before tcp\/443 is open/);
+  const unclaimed = { ...o, previousFirewall: { ...o.previousFirewall!, addedPorts: [], addedNodes: [idOf('n1')] } };
+  const early = violations(unclaimed, plan);
+  t.ok(early.some((m) => /adds unclaimed source 0.0.0.0\/0 on tcp\/443/.test(m)) && early.some((m) => /adds unclaimed node id-n2/.test(m)), `adds before the claim is recorded: ${early.join('; ')}`);
   const v = violations(o, { ...plan, election: { node: 'n1', reason: 'holder' } });
   t.ok(v.some((m) => /not eligible/.test(m)), `elects an ineligible node: ${v.join('; ')}`);
 });

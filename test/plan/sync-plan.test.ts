@@ -16,10 +16,20 @@ const obs = (parts: Partial<SyncObservation>): SyncObservation => ({
   siblingNodes: none,
   ...parts,
 });
-/** Firewall converged for `nodes` with our rules on tcp/80 and tcp/443, all added by us. */
-const converged = (nodes: string[]) => ({
+/** Firewall converged for `nodes` with our rules on tcp/80 and tcp/443, all added by us; `standby` claimed too. */
+const converged = (nodes: string[], standby?: string) => ({
   firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(443))], nodes: nodes.map(idOf) }),
-  previousFirewall: fwStatus({ ports: [tcp(80), tcp(443)], nodes: nodes.map(idOf), addedPorts: [tcp(80), tcp(443)], addedNodes: nodes.map(idOf) }),
+  previousFirewall: fwStatus({
+    ports: [tcp(80), tcp(443)],
+    nodes: nodes.map(idOf),
+    addedPorts: [tcp(80), tcp(443)],
+    addedNodes: [...nodes, ...(standby !== undefined ? [standby] : [])].map(idOf).sort(),
+  }),
+});
+/** An empty firewall, and a previous status that already claims tcp/80, tcp/443 and `nodes` (the sync after the claims). */
+const claimed = (nodes: string[]) => ({
+  firewall: firewall(),
+  previousFirewall: fwStatus({ ports: [tcp(80), tcp(443)], addedPorts: [tcp(80), tcp(443)], addedNodes: nodes.map(idOf).sort() }),
 });
 const step = (steps: readonly PlannedStep[], name: string): PlannedStep => {
   const s = steps.find((x) => x.name === name);
@@ -32,8 +42,40 @@ const kinds = (actions: readonly StepAction[]): string[] => actions.map((a) => a
 /** Every plan reports exactly the SYNC_STEPS, in order. */
 const names = (steps: readonly PlannedStep[]): string[] => steps.map((s) => s.name);
 
-t.test('FirstRound: no IP, firewall empty → add ports, add node, create, assign', async (t) => {
+t.test('FirstRound, nothing claimed yet (unmarked firewall): ports and node are claimed, nothing acts', async (t) => {
   const plan = planSync(obs({ firewall: firewall() }));
+  const elected = plan.election.node!;
+  const standby = elected === 'n1' ? 'n2' : 'n1';
+  t.same(shape(plan.steps), [
+    'FindRoutedIP:done',
+    'ElectRoutedIPNode:done',
+    'FindRoutedIPFirewall:done',
+    'FindRoutedIPPorts:done',
+    'AddRoutedIPFirewallPort:pending',
+    'AddRoutedIPFirewallNode:pending',
+    'CreateRoutedIP:pending',
+    'AssignRoutedIP:pending',
+    'DeleteRoutedIPFirewallPort:skipped',
+    'DeleteRoutedIPFirewallNode:skipped',
+  ]);
+  t.same(allActions(plan.steps), [], 'create and assign wait behind the claims');
+  t.match(step(plan.steps, 'AddRoutedIPFirewallPort'), { detail: /^recording ownership of tcp\/80 from 0\.0\.0\.0\/0,::\/0; tcp\/443 .* before adding it; the next sync adds it$/ });
+  t.match(step(plan.steps, 'AddRoutedIPFirewallNode'), { detail: `recording ownership of ${elected} before adding it to the firewall; the next sync adds it` });
+  t.same(plan.firewall?.claims, [rule(tcp(80)), rule(tcp(443))]);
+  t.same(plan.firewall?.nodeClaims, [idOf(elected), idOf(standby)].sort(), 'the elected node and the standby');
+});
+
+t.test('FirstRound on a firewall that marks rules (AWS): ports added at once, the node claimed', async (t) => {
+  const plan = planSync(obs({ firewall: firewall({ owned: [] }) }));
+  t.same(kinds(effectiveActions(plan.steps)), ['addPorts']);
+  t.match(step(plan.steps, 'AddRoutedIPFirewallNode'), { outcome: 'pending' });
+  const marked = planSync(obs({ firewall: firewall({ owned: [], ownedNodes: [] }) }));
+  t.same(kinds(effectiveActions(marked.steps)), ['addPorts', 'addNode', 'create', 'assign'], 'rules and memberships marked: as before claims');
+  t.same(marked.firewall?.nodeClaims, [idOf(marked.election.node!)], 'no standby claim where memberships carry marks');
+});
+
+t.test('FirstRound after the claims: no IP, firewall empty → add ports, add node, create, assign', async (t) => {
+  const plan = planSync(obs({ ...claimed(['n1', 'n2']) }));
   t.same(names(plan.steps), [...SYNC_STEPS], 'step names are SYNC_STEPS in order');
   const elected = plan.election.node!;
   t.ok(['n1', 'n2'].includes(elected));
@@ -61,7 +103,7 @@ t.test('FirstRound: no IP, firewall empty → add ports, add node, create, assig
 });
 
 t.test('create is placed after AddRoutedIPFirewallNode and before AssignRoutedIP', async (t) => {
-  const plan = planSync(obs({ firewall: firewall() }));
+  const plan = planSync(obs({ ...claimed(['n1', 'n2']) }));
   const idx = (name: string) => plan.steps.findIndex((s) => s.name === name);
   t.ok(idx('AddRoutedIPFirewallPort') < idx('CreateRoutedIP'));
   t.ok(idx('AddRoutedIPFirewallNode') < idx('CreateRoutedIP'));
@@ -112,8 +154,17 @@ t.test('no firewall management: create and assign directly, firewall steps skipp
   t.same(kinds(effectiveActions(plan.steps)), ['create', 'assign']);
 });
 
-t.test('NodeLost: holder NotReady → AddNode(n2), Assign(n2), DeleteNode(n1), in that order', async (t) => {
-  const plan = planSync(obs({ nodes: [bad('n1'), ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) }));
+t.test('the standby is claimed while all is well, and only then', async (t) => {
+  const steady = planSync(obs({ nodes: [ok('n1'), ok('n2'), ok('n3')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) }));
+  t.same(allActions(steady.steps), [], 'claiming the standby acts on nothing');
+  const standby = steady.firewall!.nodeClaims;
+  t.equal(standby.length, 1);
+  const lost = planSync(obs({ nodes: [bad('n1'), ok('n2'), ok('n3')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) }));
+  t.same([idOf(lost.election.node!)], standby, 'the standby is the node the failover elects');
+});
+
+t.test('NodeLost: holder NotReady, n2 the claimed standby → AddNode(n2), Assign(n2), DeleteNode(n1), in that order (one sync)', async (t) => {
+  const plan = planSync(obs({ nodes: [bad('n1'), ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1'], 'n2') }));
   t.same(names(plan.steps), [...SYNC_STEPS], 'step names are SYNC_STEPS in order');
   t.same(plan.election, { node: 'n2', reason: 'fresh' });
   t.equal(plan.holder, 'n1');
@@ -127,16 +178,23 @@ t.test('NodeLost: holder NotReady → AddNode(n2), Assign(n2), DeleteNode(n1), i
   t.match(step(plan.steps, 'DeleteRoutedIPFirewallPort'), { outcome: 'skipped' });
 });
 
+t.test('NodeLost, the standby not claimed (it changed after the parent this sync sees): the claim costs one more sync', async (t) => {
+  const plan = planSync(obs({ nodes: [bad('n1'), ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) }));
+  t.same(effectiveActions(plan.steps), [], 'no add before the claim is written');
+  t.match(step(plan.steps, 'AddRoutedIPFirewallNode'), { outcome: 'pending', detail: /^recording ownership of n2/ });
+  t.same(plan.firewall?.nodeClaims, [idOf('n2')]);
+});
+
 t.test('NodeLost: the lost node is kept when a sibling needs it, and never removed when foreign', async (t) => {
-  const base = { nodes: [bad('n1'), ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) };
+  const base = { nodes: [bad('n1'), ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1'], 'n2') };
   const sibling = planSync(obs({ ...base, siblingNodes: new Set([idOf('n1')]) }));
   t.same(kinds(effectiveActions(sibling.steps)), ['addNode', 'assign']);
-  const foreign = planSync(obs({ ...base, previousFirewall: fwStatus({ addedPorts: [tcp(80), tcp(443)], addedNodes: [] }) }));
+  const foreign = planSync(obs({ ...base, previousFirewall: fwStatus({ addedPorts: [tcp(80), tcp(443)], addedNodes: [idOf('n2')] }) }));
   t.same(kinds(effectiveActions(foreign.steps)), ['addNode', 'assign']);
 });
 
 t.test('NodeLost with the holder node deleted from the cluster: the IP still moves', async (t) => {
-  const plan = planSync(obs({ nodes: [ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1']) }));
+  const plan = planSync(obs({ nodes: [ok('n2')], ip: ip('n1'), previousElected: 'n1', ...converged(['n1'], 'n2') }));
   t.equal(plan.holder, undefined, 'holder id names no known node');
   t.match(step(plan.steps, 'FindRoutedIP'), { detail: `found 203.0.113.10 on ${idOf('n1')}` });
   t.same(effectiveActions(plan.steps), [
@@ -170,7 +228,7 @@ t.test('a pending action on the elected holder: Assign pending, not skipped', as
 });
 
 t.test('a pending action still lets earlier firewall additions run (they are safe)', async (t) => {
-  const plan = planSync(obs({ nodes: [bad('n1'), ok('n2')], ip: ip('n1', { pendingAction: { id: 'a-3', type: 'assign', target: idOf('n2') } }), previousElected: 'n2', firewall: firewall() }));
+  const plan = planSync(obs({ nodes: [bad('n1'), ok('n2')], ip: ip('n1', { pendingAction: { id: 'a-3', type: 'assign', target: idOf('n2') } }), previousElected: 'n2', ...claimed(['n2']) }));
   t.same(kinds(effectiveActions(plan.steps)), ['addPorts', 'addNode']);
 });
 
@@ -195,7 +253,11 @@ t.test('every port removed (no ready endpoint ports): owned ports deleted, detai
 
 t.test('ForeignRulesUntouched: foreign rules and nodes are neither deleted nor claimed', async (t) => {
   const fw = firewall({ rules: [rule(tcp(22), ['10.0.0.0/8']), rule(tcp(80)), rule(udp(53))], nodes: [idOf('x1'), idOf('x2')] });
-  const plan = planSync(obs({ nodes: [ok('n1')], firewall: fw }));
+  const first = planSync(obs({ nodes: [ok('n1')], firewall: fw }));
+  t.same(effectiveActions(first.steps), [], 'the first sync claims');
+  t.same(first.firewall?.claims, [rule(tcp(443))], 'tcp/80 was already open: not claimed');
+  t.same(first.firewall?.nodeClaims, [idOf('n1')], 'foreign nodes never claimed');
+  const plan = planSync(obs({ nodes: [ok('n1')], firewall: fw, previousFirewall: fwStatus({ addedPorts: first.firewall!.claims, addedNodes: first.firewall!.nodeClaims }) }));
   t.same(names(plan.steps), [...SYNC_STEPS], 'step names are SYNC_STEPS in order');
   t.same(effectiveActions(plan.steps), [
     { kind: 'addPorts', rules: [rule(tcp(443))] },
