@@ -26,7 +26,7 @@ import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, node, routedIP, secret, withProviderID, type World } from '../fixtures/k8s.js';
-import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { buildTestApp, finalize, sync, syncSettled, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 import { heldAddresses } from './holders.js';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, type Ec2Peer } from './peers.js';
 
@@ -176,10 +176,16 @@ export class AwsWorld {
     return other;
   }
 
-  async sync(): Promise<HookAnswer> {
+  /** POST /sync once and feed the status back. */
+  async syncOnce(): Promise<HookAnswer> {
     const answer = await sync(this.app, this.request());
     if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
     return answer;
+  }
+
+  /** `syncOnce`, repeated while an answer only recorded a firewall claim (see `syncSettled`). */
+  sync(): Promise<HookAnswer & { claims: number }> {
+    return syncSettled(() => this.syncOnce());
   }
 
   async finalize(): Promise<HookAnswer> {

@@ -57,6 +57,30 @@ async function post(app: FastifyInstance, path: string, payload: unknown, header
 /** POST /sync. */
 export const sync = (app: FastifyInstance, request: SyncRequest, headers?: Record<string, string>) => post(app, '/sync', request, headers);
 
+/**
+ * True when the answer recorded a firewall claim and nothing else waits (no create intent): the
+ * status write makes Metacontroller sync again at once, and that sync adds what was claimed.
+ */
+export const recordedClaim = (answer: HookAnswer): boolean =>
+  answer.statusCode === 200 &&
+  answer.body.status?.createIntent === undefined &&
+  (answer.body.status?.steps ?? []).some((s) => s.detail.startsWith('recording ownership of'));
+
+/**
+ * POST /sync as Metacontroller does it: `once`, then again while the answer only recorded a
+ * firewall claim (its status write triggers the next sync at once), at most twice more. Returns
+ * the last answer; `claims` counts the claim-only answers.
+ */
+export async function syncSettled(once: () => Promise<HookAnswer>): Promise<HookAnswer & { claims: number }> {
+  let answer = await once();
+  let claims = 0;
+  while (recordedClaim(answer) && claims < 2) {
+    claims++;
+    answer = await once();
+  }
+  return { ...answer, claims };
+}
+
 /** POST /finalize (sets `finalizing: true`). */
 export const finalize = (app: FastifyInstance, request: SyncRequest, headers?: Record<string, string>) =>
   post(app, '/finalize', { ...request, finalizing: true }, headers);

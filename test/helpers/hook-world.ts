@@ -9,7 +9,7 @@ import type { SyncRequest } from '../../src/schemas/metacontroller.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, type World } from '../fixtures/k8s.js';
-import { finalize, sync, type HookAnswer } from './app.js';
+import { finalize, sync, syncSettled, type HookAnswer } from './app.js';
 
 /** The condition `type` of a status. */
 export const condition = (status: RoutedIPStatus | undefined, type: string) => status?.conditions.find((c) => c.type === type);
@@ -22,11 +22,16 @@ export abstract class HookWorld {
   /** The hook request for the current world. */
   abstract request(): SyncRequest;
 
-  /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */
-  async sync(): Promise<HookAnswer> {
+  /** POST /sync once and feed the answered status back into the parent, as Metacontroller would. */
+  async syncOnce(): Promise<HookAnswer> {
     const answer = await sync(this.app, this.request());
     if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
     return answer;
+  }
+
+  /** `syncOnce`, repeated while an answer only recorded a firewall claim (see `syncSettled`). */
+  sync(): Promise<HookAnswer & { claims: number }> {
+    return syncSettled(() => this.syncOnce());
   }
 
   /** Syncs until Ready=True (at most `max` calls); returns every answer. */

@@ -9,7 +9,7 @@ import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { ingressRequest, node, routedIP, type World } from '../fixtures/k8s.js';
-import { buildTestApp, finalize, sync, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
+import { buildTestApp, finalize, sync, syncSettled, testClock, type HookAnswer, type Teardown } from '../helpers/app.js';
 
 /** Memory account of the default issuer. */
 export const ACCOUNT = 'ingress/cloud';
@@ -45,11 +45,16 @@ export class ScriptedWorld {
     return ingressRequest(this, { routedIPs: this.siblings, ...extra });
   }
 
-  /** POST /sync and feed the answered status back into the parent, as Metacontroller would. */
-  async sync(headers?: Record<string, string>): Promise<HookAnswer> {
+  /** POST /sync once and feed the answered status back into the parent, as Metacontroller would. */
+  async syncOnce(headers?: Record<string, string>): Promise<HookAnswer> {
     const answer = await sync(this.app, this.request(), headers);
     if (answer.statusCode === 200) this.parent = { ...this.parent, status: answer.body.status };
     return answer;
+  }
+
+  /** `syncOnce`, repeated while an answer only recorded a firewall claim (see `syncSettled`). */
+  sync(headers?: Record<string, string>): Promise<HookAnswer & { claims: number }> {
+    return syncSettled(() => this.syncOnce(headers));
   }
 
   /** POST /finalize (the parent carries a deletionTimestamp) and feed the status back. */

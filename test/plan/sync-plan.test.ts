@@ -257,7 +257,7 @@ t.test('ForeignRulesUntouched: foreign rules and nodes are neither deleted nor c
   t.same(effectiveActions(first.steps), [], 'the first sync claims');
   t.same(first.firewall?.claims, [rule(tcp(443))], 'tcp/80 was already open: not claimed');
   t.same(first.firewall?.nodeClaims, [idOf('n1')], 'foreign nodes never claimed');
-  const plan = planSync(obs({ nodes: [ok('n1')], firewall: fw, previousFirewall: fwStatus({ addedPorts: first.firewall!.claims, addedNodes: first.firewall!.nodeClaims }) }));
+  const plan = planSync(obs({ nodes: [ok('n1')], firewall: fw, previousFirewall: fwStatus({ addedPorts: first.firewall!.claims.map((r) => ({ ...r, sources: [...r.sources] })), addedNodes: first.firewall!.nodeClaims }) }));
   t.same(names(plan.steps), [...SYNC_STEPS], 'step names are SYNC_STEPS in order');
   t.same(effectiveActions(plan.steps), [
     { kind: 'addPorts', rules: [rule(tcp(443))] },
