@@ -22,7 +22,9 @@ t.test('FirstRound: IP created and assigned, firewall steps in the availability 
   t.equal(condition(s, 'Ready')?.status, 'True');
   t.same(s.firewall?.addedPorts, [{ protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }]);
   t.same(s.firewall?.sources, ['0.0.0.0/0', '::/0']);
-  t.same(s.firewall?.addedNodes, [s.node]);
+  t.equal(res.claims, 1, 'one claim-only sync first: ports and node recorded before they are added');
+  t.same(s.firewall?.addedNodes.length, 2, 'the holder and the standby are claimed');
+  t.ok(s.firewall?.addedNodes.includes(s.node as string));
   t.same(s.steps.map((x) => x.name), [
     'FindRoutedIP', 'ElectRoutedIPNode', 'FindRoutedIPFirewall', 'FindRoutedIPPorts', 'AddRoutedIPFirewallPort',
     'AddRoutedIPFirewallNode', 'CreateRoutedIP', 'AssignRoutedIP', 'DeleteRoutedIPFirewallPort', 'DeleteRoutedIPFirewallNode',
@@ -66,7 +68,9 @@ t.test('NodeLost: failover adds the new node before the move and removes the old
     `deleteRoutedIPFirewallNode ${FIREWALL} ${old}`,
   ]);
   t.equal(condition(res.body.status, 'Ready')?.status, 'True');
-  t.same(res.body.status.firewall?.addedNodes, [moved]);
+  t.equal(res.claims, 0, 'one sync: the new holder was the claimed standby');
+  t.ok(res.body.status.firewall?.addedNodes.includes(moved));
+  t.notOk(res.body.status.firewall?.addedNodes.includes(old), 'the old holder is no longer ours');
 });
 
 t.test('no eligible node: the IP stays where it is and status says why', async (t) => {
@@ -279,6 +283,8 @@ t.test("hostPort ingress (Traefik: containerPort 8000/8443, hostPort 80/443): th
     endpointSlices: [endpointSlice('ingress-nginx', w.endpointsOn.map((nodeName) => ({ nodeName, pod: `traefik-${nodeName}` })), w.ports)],
     pods: w.endpointsOn.map(traefik),
   });
+  const claim = await sync(w.app, request());
+  w.parent = { ...w.parent, status: claim.body.status };
   const res = await sync(w.app, request());
   t.same(w.cloud.observedRules(ACCOUNT, FIREWALL)?.map((r) => r.port), [80, 443], 'not the container ports 8000/8443');
   t.match(res.body.status.steps.find((s) => s.name === 'FindRoutedIPPorts')?.detail, 'tcp/80,tcp/443 (from pods)');
