@@ -19,7 +19,9 @@ t.test('first assignment: firewall first, IP created on the elected droplet, Rea
   const fw = w.firewall.id;
   t.match(first.body.status, { createIntent: { node: first.body.status.electedNode, target: String(dropletOf(first.body.status.electedNode)), knownAddresses: [] } }, 'the intent is recorded first');
   t.equal(first.body.status.address, undefined);
-  t.same(w.fake.mutations(), [`POST /v2/firewalls/${fw}/rules`, `POST /v2/firewalls/${fw}/droplets`], 'no create before the intent is in status');
+  t.same(w.fake.mutations(), [], 'nothing is written before the intent and the firewall claims are in status');
+  t.same(first.body.status.firewall?.addedPorts.map((p) => p.port), [80, 443], 'the ports are claimed in the same first status');
+  t.ok(first.body.status.firewall?.addedNodes.includes(String(dropletOf(first.body.status.electedNode))), 'and the elected droplet');
   const second = await w.sync();
   t.match(second.body, { resyncAfterSeconds: Number, status: { pendingAction: { type: 'assign' }, address: /^198\.51\.100\./ } });
   t.equal(second.body.status.createIntent, undefined, 'the address itself is the record now');
