@@ -82,7 +82,7 @@ t.test('body limit: a sync with 5,000 related Nodes is accepted; a larger-than-l
   t.ok(payload.length > 1024 * 1024 * 10, `payload is ${(payload.length / 1024 / 1024).toFixed(1)} MiB`);
   const res = await w.app.inject({ method: 'POST', url: '/sync', payload, headers: { 'content-type': 'application/json' } });
   t.equal(res.statusCode, 200);
-  t.equal((res.json() as { status: { node: string } }).status.electedNode, 'node-0001');
+  t.equal((res.json() as { status: { electedNode: string } }).status.electedNode, 'node-0001');
   const small = await new ScriptedWorld().start(t);
   const limited = await (await import('../helpers/app.js')).buildTestApp(t, { registry: createIssuerRegistry({ memoryCloud: small.cloud }), bodyLimit: 4096 });
   const tooBig = await limited.app.inject({ method: 'POST', url: '/sync', payload, headers: { 'content-type': 'application/json' } });
