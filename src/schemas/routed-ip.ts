@@ -429,7 +429,8 @@ export type AddedPort = Static<typeof AddedPortSchema>;
  * `status.firewall`: the firewall found, what this RoutedIP needs from it, and what it added.
  * `ports`/`nodes` (and `sources`, the CIDRs it wants on those ports) are what it keeps open:
  * other RoutedIPs sharing the firewall never remove them. `addedPorts`/`addedNodes` are its
- * ownership record: the only entries it may ever remove. Nodes are cloud ids (droplet id,
+ * ownership record: the only entries it may ever remove. Entries are recorded before being added;
+ * an entry absent from the cloud is a pending claim (see src/plan/firewall.ts). Nodes are cloud ids (droplet id,
  * instance id) so they stay removable after a Node is deleted.
  */
 export const FirewallStatusSchema = Type.Object(
