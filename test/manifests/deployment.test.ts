@@ -35,6 +35,7 @@ t.test('kubectl kustomize manifests yields the whole install', { skip: !kustomiz
     'ClusterRole/routedip-metacontroller',
     'ClusterRoleBinding/routedip-metacontroller',
     'CompositeController/routedip',
+    'CompositeController/routedip-clusterissuers',
     'CompositeController/routedip-issuers',
     'CustomResourceDefinition/clusterroutedipissuers.routedip.io',
     'CustomResourceDefinition/routedipissuers.routedip.io',
