@@ -1,7 +1,9 @@
 /**
  * A per-token request budget, read from the answers' `ratelimit-remaining`, `ratelimit-reset`
  * and `retry-after` headers, shared by the clouds that send them: DigitalOcean counts requests
- * per token (250 per minute, 5,000 per hour, a sliding window), Hetzner Cloud per project (3,600
+ * per token — `ratelimit-remaining` is the HOURLY counter (5,000, each request counted for one
+ * hour; `ratelimit-reset` = when the oldest one expires), while the 250-per-minute burst limit has
+ * no header and shows only as a 429 with `retry-after` (and remaining 0) — Hetzner Cloud per project (3,600
  * per hour, a bucket refilled by one request per second). Neither client retries, so this is the
  * one place that decides to stop calling: once the API answered 429, or the remaining budget
  * fell to the reserve, every call is refused with `IssuerRateLimitError` until the window allows

@@ -106,3 +106,14 @@ t.test('the issuer schema takes DigitalOcean tag names only', async (t) => {
   for (const ok of ['routedip', 'k8s:ingress-public', 'A_b-1', 'x'.repeat(255)]) t.ok(Value.Check(DigitalOceanIssuerSpecSchema, spec(ok)), ok.slice(0, 20));
   for (const bad of ['', 'with space', 'dots.not', 'slash/no', 'x'.repeat(256)]) t.notOk(Value.Check(DigitalOceanIssuerSpecSchema, spec(bad)), JSON.stringify(bad).slice(0, 20));
 });
+
+t.test('a listing past 50 pages of 200 fails visibly (ListingTruncated) instead of deciding on a partial account', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { reservedIPLimit: 1000, endlessLists: true });
+  for (let i = 0; i < 200; i++) w.fake.model.addReservedIP('nyc3', null, `203.0.113.${i}`);
+  const answer = await w.sync();
+  t.equal(answer.statusCode, 200);
+  t.match(condition(w.status, 'Ready'), { status: 'False', reason: 'ListingTruncated', message: /more than 10000 objects \(50 pages of 200\)/ });
+  t.equal(w.fake.requests.filter((r) => r === 'GET /v2/reserved_ips').length, 50, 'exactly the bounded number of pages was read');
+  t.notOk(w.fake.mutations().includes('POST /v2/reserved_ips'), 'nothing created on a partial view');
+  t.same(w.fake.violations, []);
+});

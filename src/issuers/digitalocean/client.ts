@@ -12,6 +12,7 @@
  */
 import axios, { isAxiosError, type AxiosResponse } from 'axios';
 import { modules } from 'dots-wrapper';
+import { IssuerQuotaError } from '../errors.js';
 import { mapDigitalOceanError } from './errors.js';
 import type { HookSession } from '../session.js';
 import type { RateBudget } from '../rate-budget.js';
@@ -101,9 +102,14 @@ export interface ClientOptions {
   readonly session: HookSession;
 }
 
-const PER_PAGE = 200;
-/** Bounds every listing (200 × 50 objects); an account beyond that is reported, not looped over. */
-const MAX_PAGES = 50;
+/** DigitalOcean's largest page. */
+export const PER_PAGE = 200;
+/**
+ * Bounds every listing (50 pages of 200: 10,000 objects). An account beyond that fails the read
+ * with `ListingTruncated` (a condition and a failed step naming the listing) instead of deciding
+ * on a partial list: a reserved IP or firewall on page 51 would otherwise look absent.
+ */
+export const MAX_PAGES = 50;
 
 /** Builds the client over one axios context shared by dots-wrapper and the reserved-IP calls. */
 export function createDigitalOceanClient(options: ClientOptions): DigitalOceanClient {
@@ -173,12 +179,14 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
       const next = (data.links as { pages?: { next?: string } } | undefined)?.pages?.next;
       if (items.length < PER_PAGE || next === undefined) return out;
     }
-    return out;
+    throw new IssuerQuotaError(
+      `${what}: more than ${MAX_PAGES * PER_PAGE} objects (${MAX_PAGES} pages of ${PER_PAGE}); the operator stops rather than decide on a partial list`,
+      'ListingTruncated',
+    );
   }
   const ipPath = (ip: string) => `/reserved_ips/${encodeURIComponent(ip)}`;
 
   const getDroplet = modules.droplet.getDroplet(context);
-  const listFirewalls = modules.firewall.listFirewalls(context);
   const getFirewall = modules.firewall.getFirewall(context);
   const addDroplets = modules.firewall.addDropletsToFirewall(context);
   const removeDroplets = modules.firewall.removeDropletsFromFirewall(context);
@@ -216,16 +224,7 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
       return data?.actions;
     },
     getDroplet: async (id) => (await orUndefined(`read droplet ${id}`, () => getDroplet({ droplet_id: id })))?.droplet as DODroplet | undefined,
-    listFirewalls: () =>
-      session.read(cacheKey('firewalls'), 'list firewalls', async () => {
-        const out: DOFirewall[] = [];
-        for (let page = 1; page <= MAX_PAGES; page++) {
-          const data = await call('list firewalls', () => listFirewalls({ page, per_page: PER_PAGE }));
-          out.push(...(data.firewalls as DOFirewall[]));
-          if (data.firewalls.length < PER_PAGE || data.links?.pages?.next === undefined) break;
-        }
-        return out;
-      }),
+    listFirewalls: () => session.read(cacheKey('firewalls'), 'list firewalls', () => all<DOFirewall>('list firewalls', 'firewalls', '/firewalls')),
     getFirewall: async (id) => (await orUndefined(`read firewall ${id}`, () => getFirewall({ firewall_id: id })))?.firewall as DOFirewall | undefined,
     addDropletsToFirewall: async (id, ids) => void (await call(`add droplets ${ids.join(',')} to firewall ${id}`, () => addDroplets({ firewall_id: id, droplet_ids: ids }))),
     removeDropletsFromFirewall: async (id, ids) => void (await call(`remove droplets ${ids.join(',')} from firewall ${id}`, () => removeDroplets({ firewall_id: id, droplet_ids: ids }))),

@@ -25,7 +25,12 @@ export interface DigitalOceanFactoryOptions {
    * session's signal) bounds the whole call on top of it.
    */
   readonly requestTimeoutInMs?: number;
-  /** Calls stop once `ratelimit-remaining` is at or below this. Default 10 (of 250 a minute). */
+  /**
+   * Calls stop once `ratelimit-remaining` is at or below this. Default 10. That header counts the
+   * hourly limit (5,000 per token, each request counted for one hour; `ratelimit-reset` is when the
+   * oldest counted request expires); the per-minute burst limit (250) has no header of its own
+   * and shows only as a 429 with `retry-after`, which the budget honours.
+   */
   readonly rateLimitReserve?: number;
   /** Clock in milliseconds for the rate budget (tests). Default `Date.now`. */
   readonly now?: () => number;

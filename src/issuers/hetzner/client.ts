@@ -12,7 +12,7 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { request } from 'undici';
-import { IssuerUnavailableError } from '../errors.js';
+import { IssuerQuotaError, IssuerUnavailableError } from '../errors.js';
 import type { RateBudget } from '../rate-budget.js';
 import type { HookSession } from '../session.js';
 import { mapHetznerError } from './errors.js';
@@ -177,7 +177,7 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
       out.push(...(data[key] as Array<Static<T>>));
       if (data.meta.pagination.next_page === null) return out;
     }
-    throw new IssuerUnavailableError(`${what}: more than ${MAX_PAGES * PER_PAGE} objects; narrow the project`, 'TooManyObjects');
+    throw new IssuerQuotaError(`${what}: more than ${MAX_PAGES * PER_PAGE} objects (${MAX_PAGES} pages of ${PER_PAGE}); the operator stops rather than decide on a partial list`, 'ListingTruncated');
   }
 
   const actions = async (what: string, path: string, query: ReadonlyArray<readonly [string, string]>) =>

@@ -43,6 +43,8 @@ export interface ModelOptions {
   firewallPendingReads: number;
   /** Whether an action ends `errored` instead of `completed` (the IP does not move). */
   failActions: boolean;
+  /** The reserved-IP listing never ends (an account past the operator's page bound). */
+  endlessLists: boolean;
 }
 
 /** The account: droplets, reserved IPs, actions and firewalls. */
@@ -59,7 +61,7 @@ export class DigitalOceanModel {
   private nextIP = 10;
 
   constructor(options: Partial<ModelOptions> = {}) {
-    this.options = { reservedIPLimit: 3, actionReads: 2, hiddenActionReads: 0, firewallPendingReads: 0, failActions: false, ...options };
+    this.options = { reservedIPLimit: 3, actionReads: 2, hiddenActionReads: 0, firewallPendingReads: 0, failActions: false, endlessLists: false, ...options };
   }
 
   /** Adds a Droplet (a Kubernetes node's machine). */

@@ -26,11 +26,12 @@ const notFound = () => new ApiError(404, 'not_found', 'The resource you requeste
 const unprocessable = (message: string) => new ApiError(422, 'unprocessable_entity', message);
 const record = (body: unknown) => (body ?? {}) as Record<string, unknown>;
 
-function page<T>(items: T[], query: URLSearchParams, base: string, path: string) {
+/** One page of `items`; `endless`: every page is the first one and another page always follows (a huge account). */
+function page<T>(items: T[], query: URLSearchParams, base: string, path: string, endless = false) {
   const perPage = Number(query.get('per_page') ?? 20);
   const pageNo = Number(query.get('page') ?? 1);
-  const slice = items.slice((pageNo - 1) * perPage, pageNo * perPage);
-  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const slice = endless ? items.slice(0, perPage) : items.slice((pageNo - 1) * perPage, pageNo * perPage);
+  const last = endless ? pageNo + 1 : Math.max(1, Math.ceil(items.length / perPage));
   const link = (p: number) => `${base}${path}?page=${p}&per_page=${perPage}`;
   const pages = pageNo < last ? { next: link(pageNo + 1), last: link(last) } : pageNo > 1 ? { first: link(1), prev: link(pageNo - 1) } : undefined;
   return { slice, links: pages ? { pages } : {}, meta: { total: items.length } };
@@ -100,7 +101,7 @@ function taggedDroplets(m: DigitalOceanModel, r: RouteRequest) {
 /** Handlers by operationId. An operation of the spec missing here is not implemented by the fake. */
 export const ROUTES: Record<string, Handler> = {
   reservedIPs_list: (m, r) => {
-    const { slice, links, meta } = page([...m.reservedIPs.keys()], r.query, r.base, '/reserved_ips');
+    const { slice, links, meta } = page([...m.reservedIPs.keys()], r.query, r.base, '/reserved_ips', m.options.endlessLists);
     return { status: 200, body: { reserved_ips: slice.map((ip) => reservedIPObject(m, ip)), links, meta } };
   },
   reservedIPs_get: (m, r) => ({ status: 200, body: { reserved_ip: reservedIPObject(m, r.params.reserved_ip ?? '') } }),
