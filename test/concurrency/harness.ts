@@ -126,29 +126,13 @@ export interface Counts {
   foreign: number;
   leaks: number;
   wedges: number;
-  /** Firewall entries left by the known lost-record bug (counted apart, reported as todo). */
-  knownRecordLeaks: number;
   violations: string[];
-  /** One line per scenario with a known lost-record leak, with its seed and faults. */
-  known: string[];
 }
 
 export const emptyCounts = (): Counts => ({
   scenarios: 0, routedIPs: 0, syncs: 0, overlapping: 0, aborted: 0, requeued: 0, stale: 0, lost: 0, failures: 0, finalizes: 0,
-  duplicates: 0, foreign: 0, leaks: 0, wedges: 0, knownRecordLeaks: 0, violations: [], known: [],
+  duplicates: 0, foreign: 0, leaks: 0, wedges: 0, violations: [],
 });
-
-/**
- * Known bug (issue 12; the stale-parent part is being fixed on branch `stale`): a firewall entry's
- * ownership lives only in `status.firewall` (addedNodes, addedPorts) where the cloud cannot mark
- * it, so when the status that records it is lost the entry looks foreign and nobody removes it
- * after Delete. Seen three ways: a sync answered from a stale `parent.status` (metacontroller#1072)
- * rewrites the record without it; a call Metacontroller gave up on made the write but its answer
- * (the record) was never written; a write whose response was lost is not recorded. Only firewall
- * entries (never addresses) left after every finalize match it; they are counted apart and
- * reported as todo with their seeds and the scenario's faults. Set to false once fixed on main.
- */
-export const FIREWALL_RECORD_BUG = true;
 
 interface Rip {
   readonly object: RoutedIPObject;
@@ -275,8 +259,6 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
   const ports = [80, 443];
   const nodes = cloud.nodes;
   let nodeState = nodes.map((n) => ({ ...n }));
-  /** The scenario's own fault counts (for the known-bug lines). */
-  const seen = { stale: 0, aborted: 0, lost: 0 };
 
   const view = (r: Rip, stale: boolean): RoutedIPObject => {
     const status = stale && r.history.length > 1 ? dice.pick(r.history.slice(0, -1)) : r.status;
@@ -318,7 +300,6 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
       if (!controller.signal.aborted) throw err;
       if (TRACE) console.error(`${label} ${r.object.metadata.name} ${opts.finalizing ? 'finalize' : 'sync'}${opts.stale ? ' (stale)' : ''}: aborted`);
       counts.aborted += 1;
-      seen.aborted += 1;
       return undefined;
     } finally {
       instrumented.plans.delete(r.object.metadata.uid!);
@@ -347,7 +328,6 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
     for (let f = dice.int(0, 2); f > 0; f--) {
       if (cloud.injectFault(dice) === 'lost') {
         counts.lost += 1;
-        seen.lost += 1;
       } else counts.failures += 1;
     }
     const batch = dice.subset(rips);
@@ -357,7 +337,6 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
         const stale = dice.chance(0.25);
         if (stale) {
           counts.stale += 1;
-          seen.stale += 1;
         }
         const abort = dice.chance(0.25) ? { at: dice.int(1, 8), midCall: dice.chance(0.5) } : undefined;
         const requeue = dice.chance(0.7);
@@ -435,10 +414,7 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
   }
   const addresses = (await cloud.ourAddresses()).map((a) => `address ${a.address}`);
   const entries = await cloud.ourFirewallEntries();
-  if (FIREWALL_RECORD_BUG && addresses.length === 0 && entries.length > 0) {
-    counts.knownRecordLeaks += entries.length;
-    counts.known.push(`${label} (${seen.stale} stale statuses, ${seen.aborted} aborted calls, ${seen.lost} lost responses): left after Delete finalize: ${entries.join(', ')}`);
-  } else if (addresses.length + entries.length > 0) {
+  if (addresses.length + entries.length > 0) {
     counts.leaks += addresses.length + entries.length;
     counts.violations.push(`${label}: left after Delete finalize: ${[...addresses, ...entries].join(', ')}`);
   }
@@ -451,7 +427,7 @@ async function runScenario(base: string, instrumented: Instrumented, clock: Cloc
 export function formatCounts(name: string, seed: number, c: Counts, seconds: number): string {
   return (
     `concurrency ${name} seed=${seed}: scenarios=${c.scenarios} duplicates=${c.duplicates} foreignTouched=${c.foreign} leaks=${c.leaks} wedges=${c.wedges}` +
-    ` knownLostRecordLeaks=${c.knownRecordLeaks} | routedIPs=${c.routedIPs} syncs=${c.syncs} overlappingRounds=${c.overlapping} aborted=${c.aborted}` +
+    ` | routedIPs=${c.routedIPs} syncs=${c.syncs} overlappingRounds=${c.overlapping} aborted=${c.aborted}` +
     ` requeuedAfterAbort=${c.requeued} staleStatuses=${c.stale} lostResponses=${c.lost} injectedFailures=${c.failures} finalizes=${c.finalizes} time=${seconds.toFixed(1)}s`
   );
 }
@@ -488,9 +464,5 @@ export function runSuite(t: Test, suite: Suite, skip?: string): void {
     t.equal(counts.foreign, 0, 'no foreign resource touched');
     t.equal(counts.leaks, 0, 'no leak after Delete finalize');
     t.equal(counts.wedges, 0, 'no permanent wedge');
-    if (FIREWALL_RECORD_BUG) {
-      for (const k of counts.known) console.log(`  KNOWN BUG ${k} (replay: ROUTEDIP_SEED=${SEED} ROUTEDIP_ONLY=${k.replace(/^seed \d+ scenario (\d+).*$/s, '$1')})`);
-      t.equal(counts.knownRecordLeaks, 0, `no firewall entry left because its ownership record was lost (${counts.known.length} scenarios, listed above)`, { todo: 'known bug: a firewall entry recorded only in status is left when that status is lost (stale parent.status, aborted call, lost response); fix in progress' });
-    }
   });
 }

@@ -78,12 +78,3 @@ export const secret = (ns: string, name: string, data: Record<string, string>, l
 export const condition = (obj: Json, type: string): { status: string; reason: string; message: string } | undefined =>
   (obj?.status?.conditions as Json[] | undefined)?.find((c) => c.type === type);
 
-/**
- * Options marking a check of the firewall ownership record as a known product bug: a sync that
- * Metacontroller runs on a stale parent (its informer has not seen the previous status write yet,
- * e.g. the immediate re-sync after a RoutedIP's first sync) answers `status.firewall.addedPorts`
- * and `addedNodes` without what the previous sync added, so those entries are never removed
- * (firewall rules and nodes left behind after a port change or a Delete). The checks still run
- * and print; they fail only when the race is lost.
- */
-export const STALE_PARENT_BUG = { todo: 'known bug: the firewall ownership record is lost when Metacontroller syncs a stale parent' } as const;

@@ -8,7 +8,7 @@ import t from 'tap';
 import { SPEC_ABSENT, type FakeDigitalOcean } from '../../fakes/digitalocean/server.js';
 import { startDigitalOceanAccount, type DigitalOceanAccount } from '../digitalocean-account.js';
 import { connect, eventually } from '../kube.js';
-import { condition, issuer, routedIP, secret, STALE_PARENT_BUG } from '../objects.js';
+import { condition, issuer, routedIP, secret } from '../objects.js';
 import { Runbook } from '../runbook.js';
 
 const kube = connect(t);
@@ -58,7 +58,7 @@ if (kube) {
     t.comment(`FAILOVER (DigitalOcean fake): Node ${holder} NotReady → assign call at the cloud in ${assign.at - changed} ms; → RoutedIP Ready on ${after.status.node} in ${ready - changed} ms`);
     t.equal((assign.body as { droplet_id: number }).droplet_id, dropletOf(after.status.node));
     t.equal(holderDroplet(after.status.address), dropletOf(after.status.node));
-    t.notOk(firewall().dropletIds.includes(dropletOf(holder)!), 'the old holder left the firewall after the move', STALE_PARENT_BUG);
+    t.notOk(firewall().dropletIds.includes(dropletOf(holder)!), 'the old holder left the firewall after the move');
     await run.setNodeReady(holder, true);
   });
 
@@ -75,7 +75,7 @@ if (kube) {
     t.ok(firewall().dropletIds.includes(dropletOf(first.status.node)!), "the first RoutedIP's holder stays");
     t.ok(firewall().dropletIds.includes(BASTION), 'the foreign droplet stays');
     if (second.status.node !== first.status.node) {
-      t.notOk(firewall().dropletIds.includes(dropletOf(second.status.node)!), "the second RoutedIP's holder left the firewall", STALE_PARENT_BUG);
+      t.notOk(firewall().dropletIds.includes(dropletOf(second.status.node)!), "the second RoutedIP's holder left the firewall");
     }
     t.equal(condition(await run.routedIP('public'), 'Ready')?.status, 'True');
   });
@@ -114,8 +114,8 @@ if (kube) {
     t.ok(held?.metadata.finalizers?.includes(SECRETS_FINALIZER), `held by ${SECRETS_FINALIZER} while RoutedIP public needs it`);
     await run.deleteAndWait('RoutedIP', 'public');
     t.notOk(fake.model.reservedIPs.has(rip.status.address), 'released with the held token');
-    t.same(firewall().dropletIds, [BASTION], 'only the foreign droplet is left', STALE_PARENT_BUG);
-    t.same(firewall().inbound.map((r) => `${r.protocol}/${r.ports}`), ['tcp/22'], 'only the foreign rule is left', STALE_PARENT_BUG);
+    t.same(firewall().dropletIds, [BASTION], 'only the foreign droplet is left');
+    t.same(firewall().inbound.map((r) => `${r.protocol}/${r.ports}`), ['tcp/22'], 'only the foreign rule is left');
     await run.deleteAndWait('Secret', 'do-api');
     t.pass('the Secret went once no RoutedIP needed it');
   });

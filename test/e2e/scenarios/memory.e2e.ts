@@ -12,7 +12,7 @@ import { isController } from '../harness/manifests.js';
 import { connect, type Json } from '../kube.js';
 import { crdStatusSchema, hasFirewallPorts, portKeys, prunedPaths, schemaErrors } from '../shape.js';
 import { RoutedIPStatusSchema } from '../../../src/schemas/routed-ip.js';
-import { condition, issuer, routedIP, STALE_PARENT_BUG } from '../objects.js';
+import { condition, issuer, routedIP } from '../objects.js';
 import { Runbook } from '../runbook.js';
 
 const kube = connect(t);
@@ -110,7 +110,7 @@ if (kube) {
     await run.changePorts('ingress-nginx', [{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'UDP' }]);
     const wanted = [{ protocol: 'tcp', port: 443 }, { protocol: 'udp', port: 443 }] as const;
     const rip = await run.until('public', 'firewall ports tcp/443 udp/443', (r) => hasFirewallPorts(r, wanted) && condition(r, 'Ready')?.status === 'True');
-    t.same(portKeys(rip.status.firewall.addedPorts), ['tcp/443', 'udp/443'], 'tcp/80 was closed again', STALE_PARENT_BUG);
+    t.same(portKeys(rip.status.firewall.addedPorts), ['tcp/443', 'udp/443'], 'tcp/80 was closed again');
   });
 
   t.test('nothing changes: no controller calls the service in a loop', async (t) => {

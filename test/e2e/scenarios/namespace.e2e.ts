@@ -8,7 +8,7 @@
 import t from 'tap';
 import { startDigitalOceanAccount, type DigitalOceanAccount } from '../digitalocean-account.js';
 import { connect, eventually } from '../kube.js';
-import { issuer, routedIP, secret, STALE_PARENT_BUG } from '../objects.js';
+import { issuer, routedIP, secret } from '../objects.js';
 import { Runbook } from '../runbook.js';
 
 const kube = connect(t);
@@ -49,7 +49,7 @@ if (kube) {
       t.ok((after[hook] ?? 0) > (before[hook] ?? 0), `${hook} was called (${before[hook] ?? 0} → ${after[hook] ?? 0})`);
     }
     t.same([...account.fake.model.reservedIPs.keys()], [], 'no Reserved IP left in the account');
-    t.same(account.firewall().dropletIds, [599], 'only the foreign droplet is left in the firewall', STALE_PARENT_BUG);
-    t.same(account.inbound(), ['tcp/22'], 'only the foreign rule is left', STALE_PARENT_BUG);
+    t.same(account.firewall().dropletIds, [599], 'only the foreign droplet is left in the firewall');
+    t.same(account.inbound(), ['tcp/22'], 'only the foreign rule is left');
   });
 }
