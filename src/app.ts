@@ -76,11 +76,15 @@ export const hookDeadlineMs = (hookTimeoutSeconds: number): number => Math.max(1
 /** Metacontroller's default hook timeout, seconds. */
 export const DEFAULT_HOOK_TIMEOUT_SECONDS = 10;
 
-/** Every Metacontroller hook: the RoutedIP controller's, then each sibling controller's. */
-const HOOK_PATHS = new Set([
-  '/sync', '/finalize', '/customize', '/node/sync', '/node/customize', '/service/sync', '/service/finalize', '/service/customize',
-  '/issuer/sync', '/issuer/finalize', '/issuer/customize', '/secret/sync', '/secret/finalize', '/secret/customize',
-]);
+/**
+ * The routes that are not Metacontroller hooks (probes and metrics, GET, unauthenticated). Every
+ * other route is a hook: authenticated, body-bounded, counted against the in-flight limit and in
+ * the hook metrics. Fail-closed on purpose: a hand-kept list of hooks once missed /clusterissuer/*,
+ * which then took calls without the bearer token.
+ */
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** Whether the matched route `path` (`routeOptions.url`; undefined for no route) is a hook. */
+const isHook = (path: string | undefined): path is string => path !== undefined && path !== '' && !OPEN_PATHS.has(path);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Two bodies at the default limit may be received at once; more waits for the oldest to finish. */
 const DEFAULT_MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
@@ -117,21 +121,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Authentication comes first, before a single body byte is read.
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.routeOptions.url ?? '';
-    if (!HOOK_PATHS.has(path)) return;
+    if (!isHook(request.routeOptions.url)) return;
     if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
       return reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'missing or wrong bearer token' });
     }
   });
   // Bodies are counted against the bytes-in-flight bound and must arrive in time (src/uploads.ts).
   app.addHook('preParsing', async (request, reply, payload) => {
-    if (!HOOK_PATHS.has(request.routeOptions.url ?? '')) return payload;
+    if (!isHook(request.routeOptions.url)) return payload;
     return guardedBody(payload, uploads, bodyTimeoutMs, (release) => reply.raw.once('close', release));
   });
   // A hook slot is taken once the body is in and valid: a client trickling its upload holds none.
   app.addHook('preHandler', async (request, reply) => {
-    const path = request.routeOptions.url ?? '';
-    if (!HOOK_PATHS.has(path)) return;
+    const path = request.routeOptions.url;
+    if (!isHook(path)) return;
     if (inFlight >= maxInFlight) {
       metrics.throttled.inc({ hook: path.slice(1) });
       return reply.code(429).header('retry-after', '1').send({ statusCode: 429, code: 'OVERLOADED', error: 'Too Many Requests', message: `more than ${maxInFlight} hook calls in flight` });
@@ -153,8 +156,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.addHook('onResponse', async (request, reply) => {
     request.releaseSlot?.();
-    const path = request.routeOptions.url ?? '';
-    if (!HOOK_PATHS.has(path)) return;
+    const path = request.routeOptions.url;
+    if (!isHook(path)) return;
     const hook = path.slice(1);
     metrics.hookRequests.inc({ hook, code: String(reply.statusCode) });
     metrics.hookDuration.observe({ hook }, reply.elapsedTime / 1000);

@@ -21,6 +21,7 @@ t.test('droplet-id membership: a firewall already at 10 Droplets gives FirewallD
   // Nine more foreign Droplets: with the bastion, the firewall is full.
   const foreign = Array.from({ length: 9 }, (_, i) => w.fake.model.addDroplet(200 + i, 'nyc3', `web-${i}`).id);
   w.firewall.dropletIds.push(...foreign);
+  await w.sync(); // records the create intent and the firewall claims; the next sync acts
   const answer = await w.sync();
   t.equal(answer.statusCode, 200);
   const step = w.status.steps.find((s) => s.name === 'AddRoutedIPFirewallNode');

@@ -22,6 +22,7 @@ const RESOURCES: Record<string, { prefix: string; plural: string; namespaced: bo
   EndpointSlice: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   RoutedIP: { prefix: '/apis/routedip.io/v1alpha1', plural: 'routedips', namespaced: true },
   RoutedIPIssuer: { prefix: '/apis/routedip.io/v1alpha1', plural: 'routedipissuers', namespaced: true },
+  ClusterRoutedIPIssuer: { prefix: '/apis/routedip.io/v1alpha1', plural: 'clusterroutedipissuers', namespaced: false },
   CompositeController: { prefix: '/apis/metacontroller.k8s.io/v1alpha1', plural: 'compositecontrollers', namespaced: false },
   DecoratorController: { prefix: '/apis/metacontroller.k8s.io/v1alpha1', plural: 'decoratorcontrollers', namespaced: false },
 };

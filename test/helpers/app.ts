@@ -81,6 +81,19 @@ export async function syncSettled(once: () => Promise<HookAnswer>): Promise<Hook
   return { ...answer, claims };
 }
 
+/**
+ * `syncSettled` on a bare request: each answer's status is written back into the parent, as
+ * Metacontroller would, so a claim-only first answer is followed by the sync that acts.
+ */
+export function syncRequestSettled(app: FastifyInstance, request: SyncRequest): Promise<HookAnswer & { claims: number }> {
+  let current = request;
+  return syncSettled(async () => {
+    const answer = await sync(app, current);
+    if (answer.statusCode === 200) current = { ...current, parent: { ...current.parent, status: answer.body.status } };
+    return answer;
+  });
+}
+
 /** POST /finalize (sets `finalizing: true`). */
 export const finalize = (app: FastifyInstance, request: SyncRequest, headers?: Record<string, string>) =>
   post(app, '/finalize', { ...request, finalizing: true }, headers);

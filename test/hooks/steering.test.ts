@@ -23,9 +23,10 @@ t.test('nodePreference: the first election lands on the preferred node', async (
   const w = await new ScriptedWorld().start(t);
   w.nodes = [node('n1', withLabels({ pool: 'a' })), node('n2', withLabels({ pool: 'b' })), node('n3', withLabels({ pool: 'a' }))];
   w.parent = { ...w.parent, spec: { ...w.parent.spec!, ...preferB } };
+  const first = await w.syncOnce();
+  t.match(first.body.status.steps.find((s) => s.name === 'ElectRoutedIPNode')?.detail, 'n2 (fresh)', 'the first election is a fresh one');
   const res = await w.sync();
   t.equal(res.body.status.node, 'n2');
-  t.match(res.body.status.steps.find((s) => s.name === 'ElectRoutedIPNode')?.detail, 'n2 (fresh)');
   // The same RoutedIP without the preference goes elsewhere: the preference decided.
   const plain = await new ScriptedWorld().start(t);
   plain.nodes = w.nodes;

@@ -9,7 +9,7 @@ import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import type { RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { endpointSlice, node, service, syncRequest, withLabels } from '../fixtures/k8s.js';
-import { buildTestApp, sync } from '../helpers/app.js';
+import { buildTestApp, syncRequestSettled } from '../helpers/app.js';
 import { ScriptedWorld } from '../hooks/world.js';
 import { errorLines, readDoc, schemaValidator, type Json } from './k8s-schema.js';
 
@@ -61,7 +61,7 @@ t.test('the RoutedIP and memory issuer examples converge through /sync', async (
     services: [service(example.spec.serviceRef.name, [443])],
     endpointSlices: [endpointSlice(example.spec.serviceRef.name, [{ nodeName: 'n1' }, { nodeName: 'n2' }, { nodeName: 'n3' }], [443])],
   });
-  const answer = await sync(app, request);
+  const answer = await syncRequestSettled(app, request);
   t.equal(answer.statusCode, 200);
   const status = answer.body.status;
   storable(t, status, 'example');

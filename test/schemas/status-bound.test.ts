@@ -8,7 +8,7 @@ import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { STATUS_TEXT_MAX } from '../../src/schemas/routed-ip.js';
 import { shapedRequest } from '../fixtures/maxima.js';
-import { buildTestApp, sync } from '../helpers/app.js';
+import { buildTestApp, syncRequestSettled } from '../helpers/app.js';
 import { errorLines, readDoc, schemaValidator } from '../manifests/k8s-schema.js';
 
 const validate = schemaValidator(readDoc('manifests/crds/routedips.yaml', 'CustomResourceDefinition'));
@@ -29,7 +29,7 @@ for (const [what, eligible] of [
   t.test(`status size: ${what}`, async (t) => {
     const { app } = await buildTestApp(t, { registry: createIssuerRegistry({ memoryCloud: new MemoryCloud() }) });
     const request = shapedRequest({ nodes: 1000, maxima: true, eligible });
-    const answer = await sync(app, request);
+    const answer = await syncRequestSettled(app, request);
     t.equal(answer.statusCode, 200);
     const status = answer.body.status;
     const bytes = Buffer.byteLength(JSON.stringify(status));
