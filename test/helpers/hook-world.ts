@@ -5,6 +5,7 @@
  * finalized). A cloud's world supplies the request and the app.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
 import type { SyncRequest } from '../../src/schemas/metacontroller.js';
 import type { Node, Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerSpec, RoutedIPObject, RoutedIPStatus } from '../../src/schemas/routed-ip.js';
@@ -113,4 +114,18 @@ export abstract class IngressHookWorld extends HookWorld {
       { secrets: this.secrets, routedIPs: this.relatedRoutedIPs(parent), ...extra },
     );
   }
+}
+
+/**
+ * The checks of a sync cut short by its deadline against a slow fake: answered 200 with
+ * DeadlineExceeded and a resync, and the request in flight at the deadline aborted (the fake
+ * notices the closed connection a moment after the in-process answer, so this waits for it,
+ * bounded). `fake.abandoned` counts the requests whose client left before the answer.
+ */
+export async function checkStoppedAtDeadline(t: Test, answer: HookAnswer, status: RoutedIPStatus | undefined, fake: { readonly abandoned: number }): Promise<void> {
+  t.equal(answer.statusCode, 200);
+  t.match(condition(status, 'Ready'), { status: 'False', reason: 'DeadlineExceeded' });
+  t.ok((answer.body.resyncAfterSeconds ?? 0) > 0, 'asks to be called again');
+  for (let i = 0; i < 100 && fake.abandoned === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(fake.abandoned >= 1, `the request in flight at the deadline was aborted (${fake.abandoned})`);
 }
