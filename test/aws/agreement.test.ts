@@ -8,14 +8,22 @@ import { motoAvailable, motoRequired } from './moto.js';
 import { fakePeer, motoPeer, type Ec2Peer } from './peers.js';
 import { AwsWorld } from './world.js';
 
-/** Replaces cloud ids and the public address by `<kind#n>` in order of appearance. */
+/**
+ * Replaces cloud ids and the public address by `<kind#n>` in order of appearance. Lists of ids
+ * (JSON arrays, comma-joined details) come sorted by the cloud's random ids, so their
+ * placeholders are sorted again: the two peers mint different ids for the same machines.
+ */
 function normalize(raw: string, address: string | undefined): string {
   const seen = new Map<string, string>();
   const text = address ? raw.split(address).join('<address>') : raw;
-  return text.replace(/\b(i|eni|sg|eipalloc|eipassoc)-[0-9a-f]+\b/g, (id, kind: string) => {
+  const placed = text.replace(/\b(i|eni|sg|eipalloc|eipassoc)-[0-9a-f]+\b/g, (id, kind: string) => {
     if (!seen.has(id)) seen.set(id, `<${kind}#${[...seen.keys()].filter((k) => k.startsWith(`${kind}-`)).length + 1}>`);
     return seen.get(id) as string;
   });
+  const sorted = (list: string, sep: string) => list.split(sep).sort().join(sep);
+  return placed
+    .replace(/"<[a-z]+#\d+>"(?:,"<[a-z]+#\d+>")+/g, (list) => sorted(list, ','))
+    .replace(/<[a-z]+#\d+>(?:,<[a-z]+#\d+>)+/g, (list) => sorted(list, ','));
 }
 
 /** Runs the script on `peer`; returns one line per step. */
