@@ -38,7 +38,8 @@ export interface Config {
   readonly hookTimeoutSeconds: number;
   /**
    * CLUSTER_NAME: this cluster's identity, marked on every address the operator creates (AWS tag,
-   * Hetzner label) so that the orphan sweep of one cluster never releases another's in a shared
+   * Hetzner label) and in every firewall rule mark it writes (`issuers/marks.ts`), so that one
+   * cluster never touches another's rules, nor its sweep another's addresses or rules, in a shared
    * account. Unset: no cluster mark, and the sweep only reports.
    */
   readonly clusterName?: string;

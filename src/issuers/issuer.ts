@@ -76,6 +76,12 @@ export interface ObservedFirewall {
    */
   readonly owned?: readonly FirewallRule[];
   /**
+   * The (port, source) pairs present in the cloud only under ANOTHER cluster's mark (see
+   * `marks.ts`): never owned, never taken over, never removed, whatever a status claims.
+   * `undefined` = the cloud has no marks.
+   */
+  readonly foreignMarked?: readonly FirewallRule[];
+  /**
    * The machines (cloud ids) this RoutedIP is marked as owning in the firewall, when the cloud
    * can mark a membership (e.g. a droplet tag the firewall applies to). `undefined` = the cloud
    * has no node marks: ownership then comes from `status.firewall.addedNodes` alone. A marked
@@ -154,6 +160,31 @@ export interface OrphanRelease {
   readonly cluster: string;
 }
 
+/**
+ * One (port, source) pair of a firewall rule carrying a RoutedIP mark (`marks.ts`), as the orphan
+ * sweep lists it. The mark is read from the rule's description and never guessed.
+ */
+export interface MarkedRule extends FirewallPort {
+  /** Cloud id of the firewall (`sg-…`, Hetzner Firewall id). */
+  readonly firewall: string;
+  readonly source: string;
+  /** The description as read: what a revoke must find again. */
+  readonly mark: string;
+  /** The namespace the mark names. */
+  readonly namespace: string;
+  /** `namespace/name` as marked (a long name is a digest, see `markedOwner`). */
+  readonly owner: string;
+  /** The mark's cluster part; absent on a mark without one. */
+  readonly cluster?: string;
+}
+
+/** What a sweep revoke must find again on a fresh read: the pair, still under exactly `mark`. */
+export interface RuleRevoke extends FirewallPort {
+  readonly firewall: string;
+  readonly source: string;
+  readonly mark: string;
+}
+
 /** The issuer contract. Step names are those of PRODUCT.md. */
 export interface RoutedIPIssuer {
   /** Which provider block built this issuer. */
@@ -221,6 +252,20 @@ export interface RoutedIPIssuer {
    * running. `released` (also when it is gone already) or `kept` (the fresh read refused it).
    */
   releaseOrphan?(orphan: OrphanRelease): Promise<'released' | 'kept'>;
+
+  /**
+   * Orphan sweep, read side for rules: every (port, source) pair of the firewall named `firewall`
+   * whose rule carries a RoutedIP mark, of any cluster (the caller decides which are orphans); none
+   * when it does not exist. Absent on clouds whose rules carry no mark.
+   */
+  listMarkedRules?(firewall: string): Promise<MarkedRule[]>;
+
+  /**
+   * Orphan sweep, write side for rules: re-reads the firewall and removes the pair only when its
+   * rule still carries exactly `orphan.mark`, a mark of this issuer's cluster; every other rule is
+   * kept as read. `revoked` (also when the pair is gone already) or `kept`.
+   */
+  revokeOrphanRule?(orphan: RuleRevoke): Promise<'revoked' | 'kept'>;
 
   /** FindRoutedIPFirewall: the firewall named `name`, or `undefined` when none exists. Read-only. */
   findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined>;

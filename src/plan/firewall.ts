@@ -44,6 +44,10 @@
  * Where the cloud marks memberships (`ObservedFirewall.ownedNodes`) no claim is needed. A marked
  * or claimed node is owned; a node taken over from a sibling while holding it is owned too.
  *
+ * A pair the cloud shows only under ANOTHER cluster's mark (`ObservedFirewall.foreignMarked`) is
+ * never owned — not by a claim, a mark or a takeover — so it is never deleted nor awaited: a
+ * shared security group or Firewall may hold rules of several clusters.
+ *
  * Edge: someone who adds exactly a claimed, absent entry between our claim and our add (for the
  * standby: while it is the standby) makes it ours, as a lost answer would have.
  */
@@ -146,10 +150,14 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
 
   const claimed = new PortSources();
   for (const r of recordedPairs(previous?.addedPorts ?? [], sources)) claimed.add(r, r.sources);
+  // Pairs only another cluster's marked rules hold are never ours, whatever a record claims:
+  // no write of ours may remove them, so owning them would wait forever on a delete.
+  const theirs = new PortSources();
+  for (const r of firewall.foreignMarked ?? []) theirs.add(r, r.sources);
   const owned = new PortSources();
   const own = (r: FirewallRule, accept: (s: string) => boolean = () => true) => {
     const here = observed.get(portKey(r));
-    if (here) owned.add(r, r.sources.filter((s) => here.has(s) && accept(s)));
+    if (here) owned.add(r, r.sources.filter((s) => here.has(s) && !theirs.has(r, s) && accept(s)));
   };
   for (const r of claimed.rules()) own(r);
   for (const r of firewall.owned ?? []) own(r);

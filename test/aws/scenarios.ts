@@ -14,6 +14,12 @@ const MARK = 'routedip:ingress/public';
 const FOREIGN = 'tcp/22 10.0.0.0/8 bastion';
 const ours = (...ports: number[]) => ports.flatMap((p) => [`tcp/${p} 0.0.0.0/0 ${MARK}`, `tcp/${p} ::/0 ${MARK}`]);
 
+/** Authorizes one marked range through the admin client (another operator, or an earlier version of ours, wrote it). */
+async function authorize(w: AwsWorld, port: number, cidr: string, description: string): Promise<void> {
+  const range = cidr.includes(':') ? { Ipv6Ranges: [{ CidrIpv6: cidr, Description: description }] } : { IpRanges: [{ CidrIp: cidr, Description: description }] };
+  await w.peer.admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, ...range }] }));
+}
+
 /** Registers every shared scenario on `t` against `peer`. */
 export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
   t.test('first assignment: firewall first, then allocate and associate; a second sync writes nothing', async (t) => {
@@ -207,5 +213,42 @@ export function sharedScenarios(t: Test, peer: () => Ec2Peer): void {
     t.ok(await b.finalizeAll());
     t.same(await b.rules(), [FOREIGN], 'nothing stays open to the world after both are gone');
     t.same(await b.addresses(), [], 'both addresses released');
+  });
+
+  t.test('two clusters share the group: our marks name our cluster, an old-form mark stays ours, another cluster\'s ranges are never touched', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1', 'n2'], {}, { clusterName: 'prod-eu' });
+    const NEW = `${MARK}@prod-eu`;
+    const THEIRS = `${MARK}@staging`; // the same namespace and name, in another cluster
+    await authorize(w, 443, '0.0.0.0/0', THEIRS);
+    await authorize(w, 8443, '0.0.0.0/0', THEIRS);
+    await authorize(w, 80, '0.0.0.0/0', MARK); // written by this operator before CLUSTER_NAME was set
+    await w.sync();
+    t.equal(condition(w.status, 'Ready')?.status, 'True', JSON.stringify(w.status.conditions));
+    const shared = [`tcp/443 0.0.0.0/0 ${THEIRS}`, `tcp/8443 0.0.0.0/0 ${THEIRS}`, FOREIGN];
+    t.same(await w.rules(), [`tcp/443 ::/0 ${NEW}`, `tcp/80 0.0.0.0/0 ${MARK}`, `tcp/80 ::/0 ${NEW}`, ...shared].sort(), 'only the missing pairs added, under our cluster\'s mark; the old-form range kept, not duplicated');
+    t.same(w.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 443, sources: ['::/0'] }], 'the old-form range is ours, the other cluster\'s is not');
+
+    // A status claiming the other cluster's ranges (a stale one, or an add of theirs that landed
+    // between our claim and ours): still never ours.
+    const fw = w.status.firewall;
+    if (fw) w.parent = { ...w.parent, status: { ...w.status, firewall: { ...fw, addedPorts: [...fw.addedPorts, { protocol: 'tcp', port: 443, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 8443, sources: ['0.0.0.0/0'] }] } } };
+    w.writes.length = 0;
+    await w.sync();
+    t.same(w.writes, [], 'nothing revoked');
+    t.match(w.status.steps?.find((s) => s.name === 'DeleteRoutedIPFirewallPort'), { outcome: 'skipped' }, 'no revoke even planned');
+    t.notMatch(JSON.stringify(w.status.firewall?.addedPorts), /8443/, 'the claim on their range is dropped');
+    t.ok(await w.finalizeAll(), 'finalized: never waits on a range it may not revoke');
+    t.same(await w.rules(), shared.sort(), 'ours gone, both forms; theirs and the foreign one kept');
+  });
+
+  t.test('an operator without CLUSTER_NAME writes the old form and never touches a cluster\'s marks', async (t) => {
+    const w = await new AwsWorld(peer()).start(t);
+    const THEIRS = `${MARK}@prod-eu`;
+    await authorize(w, 8443, '0.0.0.0/0', THEIRS);
+    await authorize(w, 443, '::/0', THEIRS);
+    await w.sync();
+    t.same(await w.rules(), [`tcp/443 0.0.0.0/0 ${MARK}`, `tcp/443 ::/0 ${THEIRS}`, ...ours(80), `tcp/8443 0.0.0.0/0 ${THEIRS}`, FOREIGN].sort());
+    t.ok(await w.finalizeAll());
+    t.same(await w.rules(), [`tcp/443 ::/0 ${THEIRS}`, `tcp/8443 0.0.0.0/0 ${THEIRS}`, FOREIGN].sort());
   });
 }

@@ -325,3 +325,35 @@ t.test('bad token: IssuerReady=False with the reason, no token anywhere', async 
   t.same(w.fake.calls, []);
   t.equal(w.firewall.name, FIREWALL);
 });
+
+t.test('two clusters share the Firewall: our marks name our cluster, an old-form mark stays ours, another cluster\'s rules are never touched', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 0 }, { clusterName: 'prod-eu' });
+  const rule = (description: string, port: number, sources: string[]) => ({ description, direction: 'in', port: String(port), protocol: 'tcp', source_ips: sources, destination_ips: [] });
+  // The same namespace and name in another cluster, and a rule this operator wrote before CLUSTER_NAME was set.
+  const theirs = [rule('routedip:ingress/public@staging', 443, ['0.0.0.0/0']), rule('routedip:ingress/public@staging', 8443, ['0.0.0.0/0', '::/0'])];
+  (w.firewall.rules as unknown[]).push(...theirs, rule('routedip:ingress/public', 80, ['0.0.0.0/0']));
+  await w.syncUntilReady();
+  const marked = () => (w.firewall.rules as Array<{ description: string | null; port: string | null; source_ips: string[] }>)
+    .filter((r) => r.description?.startsWith('routedip:')).map((r) => `${r.description} ${r.port} ${[...r.source_ips].sort().join(',')}`).sort();
+  t.same(marked(), [
+    'routedip:ingress/public 80 0.0.0.0/0',
+    'routedip:ingress/public@prod-eu 443 ::/0',
+    'routedip:ingress/public@prod-eu 80 ::/0',
+    'routedip:ingress/public@staging 443 0.0.0.0/0',
+    'routedip:ingress/public@staging 8443 0.0.0.0/0,::/0',
+  ], 'only the missing sources added, under our cluster\'s mark; the old-form rule kept, not duplicated');
+  t.same(w.status.firewall?.addedPorts, [{ protocol: 'tcp', port: 80, sources: ['0.0.0.0/0', '::/0'] }, { protocol: 'tcp', port: 443, sources: ['::/0'] }], 'the old-form rule is ours, the other cluster\'s are not');
+
+  // A status claiming the other cluster's pairs (stale, or their add landed between our claim and ours): still never ours.
+  const fw = w.status.firewall;
+  if (fw) w.parent = { ...w.parent, status: { ...w.status, firewall: { ...fw, addedPorts: [...fw.addedPorts, { protocol: 'tcp', port: 8443, sources: ['0.0.0.0/0', '::/0'] }] } } };
+  const before = w.fake.calls.length;
+  w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+  await w.sync();
+  t.same(ops(w, before), [], 'nothing changed');
+  t.match(w.status.steps?.find((s) => s.name === 'DeleteRoutedIPFirewallPort'), { outcome: 'skipped' }, 'no delete even planned');
+  t.notMatch(JSON.stringify(w.status.firewall?.addedPorts), /8443/, 'the claim on their rule is dropped');
+  t.equal((await w.finalizeUntilDone()).at(-1)?.body.finalized, true, 'finalized: never waits on a rule it may not change');
+  t.equal(JSON.stringify(w.firewall.rules.filter((r) => (r as { description: string | null }).description?.startsWith('routedip:'))), JSON.stringify(theirs), 'theirs kept byte for byte; ours gone, both forms');
+  foreignKept(t, w);
+});

@@ -131,6 +131,16 @@ t.test('cloud marks give ownership at finalize too', async (t) => {
   t.same(effectiveActions(plan.steps), [{ kind: 'deletePorts', rules: [rule(tcp(80))] }]);
 });
 
+t.test('a claimed pair only another cluster\'s marked rule holds is left, and the finalize is clean', async (t) => {
+  const plan = planFinalize(
+    obs({ firewall: firewall({ rules: [rule(tcp(80)), rule(tcp(443))], owned: [rule(tcp(443))], foreignMarked: [rule(tcp(80))] }), previousFirewall: fwStatus({ addedPorts: [tcp(80), tcp(443)] }) }),
+  );
+  t.same(effectiveActions(plan.steps), [{ kind: 'deletePorts', rules: [rule(tcp(443))] }], 'only our own pair is deleted');
+  const after = planFinalize(obs({ firewall: firewall({ rules: [rule(tcp(80))], owned: [], foreignMarked: [rule(tcp(80))] }), previousFirewall: fwStatus({ addedPorts: [tcp(80)] }) }));
+  t.same(effectiveActions(after.steps), []);
+  t.equal(after.clean, true, 'never waits on a rule it may not remove');
+});
+
 t.test('status for another firewall id owns nothing here', async (t) => {
   const plan = planFinalize(obs({ ...ours, previousFirewall: fwStatus({ id: 'fw-old', addedPorts: [tcp(80)], addedNodes: [idOf('n1')] }) }));
   t.same(effectiveActions(plan.steps), []);

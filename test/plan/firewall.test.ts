@@ -148,6 +148,21 @@ const portRows: Array<{ name: string; in: Partial<FirewallInput>; want: Want }> 
     want: { deleteRules: [], owned: [rule(tcp(80))] },
   },
   {
+    name: 'only another cluster\'s marked rule holds the pair, our record claims it → never owned, never deleted',
+    in: { firewall: firewall({ rules: [rule(tcp(80))], owned: [], foreignMarked: [rule(tcp(80))] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [], owned: [] },
+  },
+  {
+    name: 'another cluster\'s marked pair, desired → kept as present, not claimed, not owned',
+    in: { firewall: firewall({ rules: [rule(tcp(443))], owned: [], foreignMarked: [rule(tcp(443), ['0.0.0.0/0'])] }), desiredPorts: [tcp(443)] },
+    want: { addRules: [], claims: [], deleteRules: [], owned: [] },
+  },
+  {
+    name: 'our mark and another cluster\'s on different sources of a port → only ours owned and deleted',
+    in: { firewall: firewall({ rules: [rule(tcp(80))], owned: [rule(tcp(80), ['::/0'])], foreignMarked: [rule(tcp(80), ['0.0.0.0/0'])] }), previous: fwStatus({ addedPorts: [tcp(80)] }) },
+    want: { deleteRules: [rule(tcp(80), ['::/0'])], owned: [rule(tcp(80), ['::/0'])] },
+  },
+  {
     name: 'mixed: add, keep, delete and foreign at once; owned ports sorted',
     in: {
       firewall: firewall({ rules: [rule(udp(53)), rule(tcp(80)), rule(tcp(22)), rule(tcp(8080), ['0.0.0.0/0'])] }),
@@ -393,4 +408,6 @@ t.test('what a sibling added is taken over when this RoutedIP wants it too, neve
   const notWanted = planFirewall(input({ firewall: fw, desiredPorts: [], siblingAdded, siblingAddedNodes: new Set([idOf('n2')]) }));
   t.same(notWanted.owned, [], 'a finalizing RoutedIP takes nothing over');
   t.same(notWanted.ownedNodes, []);
+  const theirs = planFirewall(input({ firewall: { ...fw, owned: [], foreignMarked: [rule(tcp(80))] }, desiredPorts: [tcp(80), tcp(443)], siblingAdded, elected: E }));
+  t.same(theirs.owned, [rule(tcp(443), ['0.0.0.0/0'])], 'a pair only another cluster\'s mark holds is never taken over');
 });

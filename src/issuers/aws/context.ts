@@ -17,14 +17,6 @@ export const UID_TAG = 'routedip.io/uid';
 /** Tag on an Elastic IP naming the cluster (`CLUSTER_NAME`) whose operator allocated it: the orphan sweep's scope. */
 export const CLUSTER_TAG = 'routedip.io/cluster';
 
-/** Description put on every security-group range a RoutedIP authorizes: its ownership mark. */
-export const ruleMark = (owner: { namespace: string; name: string }): string => `${MARK_PREFIX}${owner.namespace}/${owner.name}`;
-
-const MARK_PREFIX = 'routedip:';
-
-/** True when a range description is some RoutedIP's ownership mark. */
-export const isMark = (description: string | undefined): boolean => description?.startsWith(MARK_PREFIX) === true;
-
 /** `spec.aws.privateIPs`: which private IPs of the primary interface an Elastic IP may use. */
 export type PrivateIPPolicy = 'PrimaryOnly' | 'DedicatedSecondaries';
 

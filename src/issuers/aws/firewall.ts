@@ -1,13 +1,15 @@
 /**
  * The firewall is a security group. Rules are authorized with a description that marks them as
- * the RoutedIP's (`routedip:<namespace>/<name>`); only ranges carrying that mark are ever
- * revoked. Nodes join by adding the group to their primary network interface's group set.
+ * the RoutedIP's (`routedip:<namespace>/<name>[@<cluster>]`, see `../marks.ts`); only ranges
+ * carrying this cluster's mark or a mark without a cluster are ever revoked, never another
+ * cluster's. Nodes join by adding the group to their primary network interface's group set.
  */
 import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError } from '../errors.js';
-import type { FirewallRule, NodeTarget, ObservedFirewall, RoutedIPOwner } from '../issuer.js';
+import type { FirewallRule, MarkedRule, NodeTarget, ObservedFirewall, RoutedIPOwner, RuleRevoke } from '../issuer.js';
+import { isOtherCluster, mayChange, ownsMark, parseMark, ruleMark } from '../marks.js';
 import type { FirewallPort } from '../../schemas/routed-ip.js';
-import { isMark, ruleMark, type AwsContext } from './context.js';
+import type { AwsContext } from './context.js';
 import { hasCode } from './errors.js';
 import { findInstance, primaryInterface, primaryOf } from './instances.js';
 
@@ -46,13 +48,17 @@ function ranges(group: SecurityGroup): Array<{ port: FirewallPort; cidr: string;
   return out;
 }
 
-/** FindRoutedIPFirewall: the group, its rules merged per port, its instances and our marks. */
+/**
+ * FindRoutedIPFirewall: the group, its rules merged per port, its instances, the ranges marked as
+ * `owner`'s (either form of its mark) and those marked by another cluster (never ours).
+ */
 export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
   const group = await describeGroup(ctx, name);
   if (!group?.GroupId) return undefined;
   const groupId = group.GroupId;
   const merged = new Map<string, { port: FirewallPort; sources: Set<string> }>();
   const owned = new Map<string, { port: FirewallPort; sources: Set<string> }>();
+  const foreign = new Map<string, { port: FirewallPort; sources: Set<string> }>();
   const note = (into: typeof merged, port: FirewallPort, cidr: string) => {
     const entry = into.get(key(port)) ?? { port, sources: new Set<string>() };
     entry.sources.add(cidr);
@@ -60,7 +66,9 @@ export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedI
   };
   for (const r of ranges(group)) {
     note(merged, r.port, r.cidr);
-    if (r.description === ruleMark(owner)) note(owned, r.port, r.cidr);
+    if (ownsMark(r.description, owner, ctx.cluster)) note(owned, r.port, r.cidr);
+    // EC2 holds one range per (port, source): its one description says whose it is.
+    if (isOtherCluster(r.description, ctx.cluster)) note(foreign, r.port, r.cidr);
   }
   const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
   const flatten = (m: typeof merged) => [...m.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
@@ -71,7 +79,7 @@ export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedI
   const enis = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
   const primaries = (enis.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0);
   const nodes = [...new Set(primaries.map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
-  return { id: groupId, name, rules, nodes, owned: flatten(owned) };
+  return { id: groupId, name, rules, nodes, owned: flatten(owned), foreignMarked: flatten(foreign) };
 }
 
 /** One IpPermission per rule, every source marked with `description` when given. */
@@ -95,7 +103,7 @@ const perSource = (rules: readonly FirewallRule[]): FirewallRule[] => rules.flat
 export async function addPorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
   if (rules.length === 0) return;
   const send = (batch: readonly FirewallRule[]) =>
-    ctx.call('AuthorizeSecurityGroupIngress', () => ctx.api.authorizeSecurityGroupIngress({ GroupId: fw.id, IpPermissions: permissions(batch, ruleMark(owner)) }));
+    ctx.call('AuthorizeSecurityGroupIngress', () => ctx.api.authorizeSecurityGroupIngress({ GroupId: fw.id, IpPermissions: permissions(batch, ruleMark(owner, ctx.cluster)) }));
   try {
     await send(rules);
   } catch (err) {
@@ -112,25 +120,59 @@ export async function addPorts(ctx: AwsContext, fw: ObservedFirewall, rules: rea
 
 /**
  * DeleteRoutedIPFirewallPort: re-reads the group and revokes only the ranges of `rules` that
- * carry a RoutedIP mark — this RoutedIP's, or a sibling's whose range it took over as the last
- * one needing it (the plan decides which); a range already gone (`InvalidPermission.NotFound`)
- * is done. A range without a mark (a person's, another tool's) is never revoked.
+ * carry a RoutedIP mark of this cluster or of none — this RoutedIP's, or a sibling's whose range
+ * it took over as the last one needing it (the plan decides which); a range already gone
+ * (`InvalidPermission.NotFound`) is done. A range without a mark (a person's, another tool's) or
+ * with another cluster's mark is never revoked.
  */
 export async function deletePorts(ctx: AwsContext, fw: ObservedFirewall, rules: readonly FirewallRule[], _owner: RoutedIPOwner): Promise<void> {
   if (rules.length === 0) return;
   const group = await describeGroup(ctx, fw.id);
   if (!group) return;
   const wanted = new Set(rules.flatMap((r) => r.sources.map((s) => `${key(r)} ${s}`)));
-  const ours = ranges(group).filter((r) => isMark(r.description) && wanted.has(`${key(r.port)} ${r.cidr}`));
-  for (const r of ours) {
-    try {
-      await ctx.call('RevokeSecurityGroupIngress', () =>
-        ctx.api.revokeSecurityGroupIngress({ GroupId: fw.id, IpPermissions: permissions([{ ...r.port, sources: [r.cidr] }], r.description) }),
-      );
-    } catch (err) {
-      if (!hasCode(err, 'InvalidPermission.NotFound')) throw err;
-    }
+  const ours = ranges(group).filter((r) => mayChange(r.description, ctx.cluster) && wanted.has(`${key(r.port)} ${r.cidr}`));
+  for (const r of ours) await revokeRange(ctx, fw.id, r.port, r.cidr, r.description);
+}
+
+/** Revokes one range (its description sent as read); a range already gone is done. */
+async function revokeRange(ctx: AwsContext, groupId: string, port: FirewallPort, cidr: string, description: string | undefined): Promise<void> {
+  try {
+    await ctx.call('RevokeSecurityGroupIngress', () => ctx.api.revokeSecurityGroupIngress({ GroupId: groupId, IpPermissions: permissions([{ ...port, sources: [cidr] }], description) }));
+  } catch (err) {
+    if (!hasCode(err, 'InvalidPermission.NotFound')) throw err;
   }
+}
+
+/**
+ * Orphan sweep, read side: every range of the group named `name` whose description parses as a
+ * RoutedIP mark, of any cluster (the plan decides); none when the group does not exist.
+ */
+export async function listMarkedRules(ctx: AwsContext, name: string): Promise<MarkedRule[]> {
+  const group = await describeGroup(ctx, name);
+  if (!group?.GroupId) return [];
+  const firewall = group.GroupId;
+  return ranges(group).flatMap((r) => {
+    const mark = parseMark(r.description);
+    return mark && r.description !== undefined ? [{ firewall, protocol: r.port.protocol, port: r.port.port, source: r.cidr, mark: r.description, ...mark }] : [];
+  });
+}
+
+/**
+ * Orphan sweep, write side: a fresh DescribeSecurityGroups of the group, then a revoke of the one
+ * range only if it still carries exactly the mark named, and that mark is this cluster's. Gone
+ * already: `revoked`; described otherwise now: `kept`.
+ */
+export async function revokeOrphanRule(ctx: AwsContext, orphan: RuleRevoke): Promise<'revoked' | 'kept'> {
+  if (ctx.cluster === undefined || parseMark(orphan.mark)?.cluster !== ctx.cluster) return 'kept';
+  const group = await describeGroup(ctx, orphan.firewall);
+  if (!group) return 'revoked';
+  const port = { protocol: orphan.protocol, port: orphan.port } as FirewallPort;
+  const current = ranges(group).find((r) => key(r.port) === key(port) && r.cidr === orphan.source);
+  if (!current) return 'revoked';
+  if (current.description !== orphan.mark) return 'kept';
+  await revokeRange(ctx, group.GroupId ?? orphan.firewall, port, orphan.source, orphan.mark);
+  ctx.logger.info({ groupId: orphan.firewall, rule: `${key(port)} ${orphan.source}`, mark: orphan.mark }, 'revoked orphaned security-group range');
+  return 'revoked';
 }
 
 /** AddRoutedIPFirewallNode: read-modify-write of the primary interface's group set. */

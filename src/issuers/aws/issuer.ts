@@ -5,7 +5,7 @@
 import type { RoutedIPIssuer } from '../issuer.js';
 import { assignRoutedIP, createRoutedIP, findRoutedIP, listMarkedAddresses, occupiedMachines, releaseOrphan, releaseRoutedIP, unassignRoutedIP } from './addresses.js';
 import type { AwsContext } from './context.js';
-import { addNode, addPorts, deleteNode, deletePorts, findFirewall } from './firewall.js';
+import { addNode, addPorts, deleteNode, deletePorts, findFirewall, listMarkedRules, revokeOrphanRule } from './firewall.js';
 import { awsNodeTarget } from './provider-id.js';
 
 /** Builds the issuer over `ctx` (its client, region, budget and logger). */
@@ -21,6 +21,8 @@ export function createAwsIssuer(ctx: AwsContext): RoutedIPIssuer {
     releaseRoutedIP: (ip) => releaseRoutedIP(ctx, ip),
     listMarkedAddresses: () => listMarkedAddresses(ctx),
     releaseOrphan: (orphan) => releaseOrphan(ctx, orphan),
+    listMarkedRules: (firewall) => listMarkedRules(ctx, firewall),
+    revokeOrphanRule: (orphan) => revokeOrphanRule(ctx, orphan),
     findRoutedIPFirewall: (name, owner) => findFirewall(ctx, name, owner),
     addRoutedIPFirewallPort: (fw, rules, owner) => addPorts(ctx, fw, rules, owner),
     deleteRoutedIPFirewallPort: (fw, rules, owner) => deletePorts(ctx, fw, rules, owner),

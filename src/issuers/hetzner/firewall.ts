@@ -3,16 +3,17 @@
  * read-modify-write: under the Firewall's lock (the reconcile layer holds the session lock
  * `firewall/<id>` of the account around every AddRoutedIPFirewallPort and
  * DeleteRoutedIPFirewallPort step, src/reconcile/execute.ts), the Firewall is read again, only rules carrying
- * a RoutedIP mark (`description`) are changed or added — rules are added under this RoutedIP's
+ * a RoutedIP mark of this cluster or of none (`description`, `../marks.ts`) are changed or added — rules are added under this RoutedIP's
  * mark; sources are removed from this RoutedIP's rules or from a sibling's it took over as the last
  * one needing them (the plan decides which pairs) — every other rule is sent back exactly as
  * read, and nothing is sent when nothing changes. Two RoutedIPs sharing a Firewall
  * therefore never drop each other's rules, however their syncs interleave in this process.
  */
 import { IssuerQuotaError } from '../errors.js';
-import type { FirewallRule, RoutedIPOwner } from '../issuer.js';
+import type { FirewallRule, RoutedIPOwner, RuleRevoke } from '../issuer.js';
 import type { HetznerClient } from './client.js';
-import { isMark, portOf, ruleMark } from './mapping.js';
+import { mayChange, ruleMark } from '../marks.js';
+import { portOf } from './mapping.js';
 import type { HAction, HRule } from './schemas.js';
 
 /** The Firewall rule limit (`set_rules_request.rules.maxItems`). */
@@ -28,10 +29,12 @@ export interface RuleWrite {
   readonly client: HetznerClient;
   readonly firewallId: number;
   readonly owner: RoutedIPOwner;
+  /** This cluster's identity: its mark on rules added, and the only cluster mark ever changed. */
+  readonly cluster?: string;
 }
 
 /** Re-reads the rules, lets `change` compute the next list, writes it when it differs. */
-async function rewrite(w: RuleWrite, change: (rules: readonly HRule[]) => HRule[]): Promise<HAction[]> {
+async function rewrite(w: Pick<RuleWrite, 'client' | 'firewallId'>, change: (rules: readonly HRule[]) => HRule[]): Promise<HAction[]> {
   const fresh = await w.client.getFirewall(w.firewallId);
   if (!fresh) return [];
   const next = change(fresh.rules);
@@ -44,7 +47,7 @@ async function rewrite(w: RuleWrite, change: (rules: readonly HRule[]) => HRule[
 
 /** AddRoutedIPFirewallPort: adds the sources not allowed yet on each port, in rules marked ours. */
 export function addRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<HAction[]> {
-  const mark = ruleMark(w.owner);
+  const mark = ruleMark(w.owner, w.cluster);
   return rewrite(w, (current) => {
     const next = [...current];
     for (const r of rules) {
@@ -61,16 +64,34 @@ export function addRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<
 }
 
 /**
- * DeleteRoutedIPFirewallPort: removes the sources from rules carrying a RoutedIP mark (ours, or a
- * sibling's whose pair this RoutedIP took over as the last one needing it); an emptied rule goes.
- * A rule without a mark (a person's, another tool's) is never changed.
+ * DeleteRoutedIPFirewallPort: removes the sources from rules carrying a RoutedIP mark of this
+ * cluster or of none (ours, or a sibling's whose pair this RoutedIP took over as the last one
+ * needing it); an emptied rule goes. A rule without a mark (a person's, another tool's) or with
+ * another cluster's mark is never changed.
  */
 export function deleteRules(w: RuleWrite, rules: readonly FirewallRule[]): Promise<HAction[]> {
   return rewrite(w, (current) =>
     current.flatMap((rule) => {
-      const gone = new Set(rules.filter((r) => isMark(rule.description) && samePort(rule, r)).flatMap((r) => r.sources));
+      const gone = new Set(rules.filter((r) => mayChange(rule.description, w.cluster) && samePort(rule, r)).flatMap((r) => r.sources));
       if (gone.size === 0) return [rule];
       const left = (rule.source_ips ?? []).filter((s) => !gone.has(s));
+      return left.length === 0 ? [] : [{ ...rule, source_ips: left }];
+    }),
+  );
+}
+
+/**
+ * Orphan sweep: removes `orphan.source` from the inbound rules on its port whose description is
+ * exactly `orphan.mark` (this cluster's: the caller checked), re-read under the Firewall's lock
+ * like every rule change; every other rule is sent back as read. A pair no longer under that
+ * mark is gone already: nothing is sent.
+ */
+export async function revokeMarked(w: Pick<RuleWrite, 'client' | 'firewallId'>, orphan: RuleRevoke): Promise<HAction[]> {
+  const port = { protocol: orphan.protocol, port: orphan.port, sources: [orphan.source] };
+  return rewrite(w, (current) =>
+    current.flatMap((rule) => {
+      if (rule.description !== orphan.mark || !samePort(rule, port)) return [rule];
+      const left = (rule.source_ips ?? []).filter((s) => s !== orphan.source);
       return left.length === 0 ? [] : [{ ...rule, source_ips: left }];
     }),
   );

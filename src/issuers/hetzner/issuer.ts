@@ -16,9 +16,10 @@
  */
 import type { Node } from '../../schemas/kubernetes.js';
 import { IssuerBusyError, IssuerInvalidError, IssuerNotFoundError } from '../errors.js';
-import type { ActionResult, FindRoutedIPQuery, FirewallRule, MarkedAddress, NodeTarget, ObservedFirewall, ObservedRoutedIP, OrphanRelease, RoutedIPIssuer, RoutedIPOwner } from '../issuer.js';
+import type { ActionResult, FindRoutedIPQuery, FirewallRule, MarkedAddress, MarkedRule, NodeTarget, ObservedFirewall, ObservedRoutedIP, OrphanRelease, RoutedIPIssuer, RoutedIPOwner, RuleRevoke } from '../issuer.js';
+import { parseMark } from '../marks.js';
 import type { HetznerClient } from './client.js';
-import { addRules, deleteRules, type RuleWrite } from './firewall.js';
+import { addRules, deleteRules, revokeMarked, type RuleWrite } from './firewall.js';
 import {
   CLUSTER_LABEL,
   floatingIPName,
@@ -29,6 +30,7 @@ import {
   observedFirewall,
   ownerSelector,
   pendingActionOf,
+  portOf,
   serverIdFromProviderID,
   UID_LABEL,
   uidLabelValue,
@@ -254,16 +256,21 @@ export class HetznerIssuer implements RoutedIPIssuer {
     }
   }
 
-  async findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
+  /** The one Firewall named `name` exactly, or undefined; several are refused. */
+  private async firewallNamed(name: string) {
     const matches = (await this.client.firewallsNamed(name)).filter((f) => f.name === name);
     if (matches.length > 1) throw new IssuerInvalidError(`${matches.length} firewalls are named ${name}; rename all but one`, 'FirewallNameAmbiguous');
-    const fw = matches[0];
+    return matches[0];
+  }
+
+  async findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
+    const fw = await this.firewallNamed(name);
     // What this observation shows replaces what an earlier one (possibly a cached read) showed.
     this.rulesPending = false;
     this.firewallPending.clear();
     if (!fw) return undefined;
     this.notePending(await this.client.runningFirewallActions(fw.id));
-    return observedFirewall(fw, owner);
+    return observedFirewall(fw, owner, this.options.cluster);
   }
 
   private firewallId(firewall: ObservedFirewall): number {
@@ -274,7 +281,29 @@ export class HetznerIssuer implements RoutedIPIssuer {
 
   private ruleWrite(firewall: ObservedFirewall, owner: RoutedIPOwner): RuleWrite {
     const firewallId = this.firewallId(firewall);
-    return { client: this.client, firewallId, owner };
+    return { client: this.client, firewallId, owner, ...(this.options.cluster !== undefined ? { cluster: this.options.cluster } : {}) };
+  }
+
+  /** Orphan sweep, rules: every source of an inbound single-port rule carrying a RoutedIP mark. */
+  async listMarkedRules(name: string): Promise<MarkedRule[]> {
+    const fw = await this.firewallNamed(name);
+    if (!fw) return [];
+    return fw.rules.flatMap((rule) => {
+      const port = portOf(rule);
+      const mark = parseMark(rule.description);
+      if (!port || !mark || !rule.description) return [];
+      const description = rule.description;
+      return (rule.source_ips ?? []).map((source) => ({ firewall: String(fw.id), ...port, source, mark: description, ...mark }));
+    });
+  }
+
+  /** Orphan sweep, rules: see `revokeMarked`; only a mark of this issuer's cluster is ever revoked. */
+  async revokeOrphanRule(orphan: RuleRevoke): Promise<'revoked' | 'kept'> {
+    const firewallId = idNumber(orphan.firewall);
+    const cluster = this.options.cluster;
+    if (firewallId === undefined || cluster === undefined || parseMark(orphan.mark)?.cluster !== cluster) return 'kept';
+    await revokeMarked({ client: this.client, firewallId }, orphan);
+    return 'revoked';
   }
 
   async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FirewallPort } from '../../schemas/routed-ip.js';
 import type { FirewallRule, ObservedFirewall, PendingAction, RoutedIPOwner } from '../issuer.js';
+import { isOtherCluster, ownsMark } from '../marks.js';
 import type { HAction, HFirewall, HRule } from './schemas.js';
 
 const PROVIDER_PREFIX = 'hcloud://';
@@ -49,14 +50,6 @@ export const ownerSelector = (owner: RoutedIPOwner): string => `${UID_LABEL}=${u
 /** The Floating IP name for `owner`: unique per project, so a repeated create is refused. */
 export const floatingIPName = (owner: RoutedIPOwner): string => `routedip-${uidLabelValue(owner)}`;
 
-const MARK_PREFIX = 'routedip:';
-
-/** Description put on every Firewall rule a RoutedIP adds: its ownership mark. */
-export const ruleMark = (owner: { namespace: string; name: string }): string => `${MARK_PREFIX}${owner.namespace}/${owner.name}`;
-
-/** Whether a rule carries some RoutedIP's mark (a rule without one is never changed). */
-export const isMark = (description: string | null | undefined): boolean => description?.startsWith(MARK_PREFIX) === true;
-
 /** Action command on the wire → the contract's verb. */
 export function pendingActionOf(action: HAction): PendingAction {
   const type = action.command === 'assign_floating_ip' ? 'assign' : action.command === 'unassign_floating_ip' ? 'unassign' : action.command;
@@ -86,11 +79,14 @@ export function protectedServers(fw: HFirewall): string[] {
  * The Firewall as the contract sees it: inbound single-port TCP/UDP rules merged per (protocol,
  * port) with their sources; port ranges, ICMP/ESP/GRE and outbound rules are someone else's and
  * invisible here (and kept byte for byte by every write). `owned` are the rules
- * carrying `owner`'s mark in their description, with their sources.
+ * carrying `owner`'s mark (either form, `../marks.ts`) in their description, with their sources;
+ * `foreignMarked` the pairs only rules of another cluster hold.
  */
-export function observedFirewall(fw: HFirewall, owner: RoutedIPOwner): ObservedFirewall {
+export function observedFirewall(fw: HFirewall, owner: RoutedIPOwner, cluster?: string): ObservedFirewall {
   const merged = new Map<string, { port: FirewallPort; sources: Set<string> }>();
   const owned = new Map<string, { port: FirewallPort; sources: Set<string> }>();
+  const theirs = new Map<string, { port: FirewallPort; sources: Set<string> }>();
+  const others = new Set<string>();
   for (const rule of fw.rules) {
     const port = portOf(rule);
     if (!port) continue;
@@ -98,13 +94,18 @@ export function observedFirewall(fw: HFirewall, owner: RoutedIPOwner): ObservedF
     const entry = merged.get(key) ?? { port, sources: new Set<string>() };
     for (const s of rule.source_ips ?? []) entry.sources.add(s);
     merged.set(key, entry);
-    if (rule.description === ruleMark(owner)) {
-      const mine = owned.get(key) ?? { port, sources: new Set<string>() };
+    const into = ownsMark(rule.description, owner, cluster) ? owned : isOtherCluster(rule.description, cluster) ? theirs : undefined;
+    if (into) {
+      const mine = into.get(key) ?? { port, sources: new Set<string>() };
       for (const s of rule.source_ips ?? []) mine.sources.add(s);
-      owned.set(key, mine);
+      into.set(key, mine);
     }
+    if (into !== theirs) for (const s of rule.source_ips ?? []) others.add(`${key} ${s}`);
   }
+  // A pair another rule holds too can still be removed from that rule: only the rest is theirs alone.
+  for (const [key, e] of theirs) for (const s of [...e.sources]) if (others.has(`${key} ${s}`)) e.sources.delete(s);
+  for (const [key, e] of theirs) if (e.sources.size === 0) theirs.delete(key);
   const byPort = (a: FirewallPort, b: FirewallPort) => a.protocol.localeCompare(b.protocol) || a.port - b.port;
   const flatten = (m: typeof merged): FirewallRule[] => [...m.values()].map((e) => ({ ...e.port, sources: [...e.sources].sort() })).sort(byPort);
-  return { id: String(fw.id), name: fw.name, rules: flatten(merged), nodes: protectedServers(fw), owned: flatten(owned) };
+  return { id: String(fw.id), name: fw.name, rules: flatten(merged), nodes: protectedServers(fw), owned: flatten(owned), foreignMarked: flatten(theirs) };
 }
