@@ -131,6 +131,11 @@ export interface FindRoutedIPQuery {
   readonly intent?: CreateIntent;
   /** Other RoutedIPs' claims (uid, address, intent), for tie-breaks between siblings. */
   readonly siblings?: readonly SiblingClaim[];
+  /**
+   * `routedIPFirewallName`, when set: in a `cached` pass an issuer may find the address from
+   * that firewall's member listing, which FindRoutedIPFirewall reads anyway (AWS).
+   */
+  readonly firewallName?: string;
 }
 
 /**

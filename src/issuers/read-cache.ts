@@ -96,6 +96,15 @@ export class ReadCache {
     }
   }
 
+  /**
+   * The last answer stored for `key`, whatever its age, or `undefined` (none yet, or dropped by
+   * a write of ours). For facts that do not go stale with the TTL, such as which allocation ids
+   * carry a RoutedIP's mark (ids are never reused): never for where something is now.
+   */
+  latest<T>(key: string): T | undefined {
+    return this.stored.get(key)?.value as T | undefined;
+  }
+
   /** Forgets every answer (our own write changed the account); reads in flight are not stored. */
   invalidate(): void {
     this.generation += 1;

@@ -151,6 +151,24 @@ export class HookSession {
     }
   }
 
+  /**
+   * The last answer the account's cache stored for `resource`, whatever its age (`read-cache.ts`
+   * `latest`); `undefined` while this call reads `fresh`, so a fresh pass never sees it.
+   */
+  latestAnswer<T>(resource: string): T | undefined {
+    return this.reads === 'cached' ? this.sessions.readCache(this.account).latest<T>(resource) : undefined;
+  }
+
+  /**
+   * Records that this call's observation rests on something other than a fresh answer of its own:
+   * an answer kept past its TTL (`latestAnswer`), or a read a `cached` pass left out. Counted
+   * like a stored answer, so the pass may only confirm the previous status (reconcile's read
+   * policy) and anything else is observed again fresh.
+   */
+  inferred(): void {
+    this.storedAnswers += 1;
+  }
+
   /** Call after every write of ours to the account (whatever its answer): drops its cached reads. */
   wrote(): void {
     this.sessions.readCache(this.account).invalidate();

@@ -84,6 +84,7 @@ export async function observe(ctx: SyncContext, settings: IssuerSettings, issuer
       foreignAddresses: [...new Set(foreign)].sort(),
       ...(ctx.previous.createIntent ? { intent: ctx.previous.createIntent } : {}),
       siblings,
+      ...(settings.firewallName !== undefined ? { firewallName: settings.firewallName } : {}),
     });
     inventory = await issuer.addressInventory?.();
     occupiedIds = await occupiedCandidates(issuer, nodes, ip);

@@ -1,9 +1,12 @@
 /**
  * The two EC2 peers must agree: one script (first sync, failover, port change, Delete finalize)
  * runs against the fake and against moto, and the answered statuses (ids and addresses replaced
- * by placeholders) and the issuer's mutating calls must be identical, step by step.
+ * by placeholders) and the issuer's mutating calls must be identical, step by step; so must the
+ * Elastic IP associations the firewall's member interfaces report (a converged sync reads them).
  */
+import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import t, { type Test } from 'tap';
+import { DEFAULT_READ_CACHE_SECONDS } from '../../src/issuers/session.js';
 import { motoAvailable, motoRequired } from './moto.js';
 import { fakePeer, motoPeer, type Ec2Peer } from './peers.js';
 import { AwsWorld } from './world.js';
@@ -37,6 +40,17 @@ async function script(t: Test, peer: Ec2Peer): Promise<string[]> {
     w.writes.length = 0;
   };
   record('first', (await w.sync()).raw);
+  // Where a converged sync finds the address (src/issuers/aws/members.ts): the group's member
+  // interfaces, each with the Elastic IP association it reports.
+  const members = await w.peer.admin.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: [w.groupId] }] }));
+  const reported = (members.NetworkInterfaces ?? []).map((n) => {
+    const a = n.Association;
+    return `${n.Attachment?.InstanceId}:${a ? `${a.AllocationId}@${a.PublicIp}${a.AssociationId ? '+assoc' : ''}` : 'none'}`;
+  });
+  steps.push(`members=${normalize(reported.sort().join(','), address)}`);
+  w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+  await w.sync();
+  record('converged', (await w.sync()).raw);
   const from = w.status.node;
   w.nodes = w.nodes.map((n) => (n.metadata.name === from ? { ...n, status: { conditions: [{ type: 'Ready', status: 'False' }] } } : n));
   record('failover', (await w.sync()).raw);

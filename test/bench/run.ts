@@ -13,6 +13,7 @@
  * - Sync cost as inputs grow: 50/500/5,000 Nodes; 1/10/100 sibling RoutedIPs (in process).
  *
  * BENCH_SMOKE=1: tiny sizes and short runs (CI smoke run: it only proves the bench still runs).
+ * BENCH_ONLY=clouds: the P3/P4 rows only; BENCH_CLOUDS=aws,hetzner: only those clouds' rows.
  * Lives under test/ (not a top-level bench/) to keep the top level as the guide lays it out; it
  * drives the same fakes and worlds the tests use, and ships in no image.
  */
@@ -27,6 +28,11 @@ import { benchRequest, converged, injector, poster } from './payloads.js';
 
 process.env.NO_PROXY = '127.0.0.1,localhost';
 const SMOKE = process.env.BENCH_SMOKE === '1';
+/** BENCH_ONLY=clouds: P3 and P4 only (the cloud request counts need no build and no child processes). */
+const CLOUDS_ONLY = process.env.BENCH_ONLY === 'clouds';
+/** BENCH_CLOUDS=aws,hetzner: the P3/P4 rows of the clouds whose names start with one of these only. */
+const CLOUDS = process.env.BENCH_CLOUDS?.split(',').filter((c) => c !== '');
+const wanted = (cloud: string): boolean => CLOUDS === undefined || CLOUDS.some((c) => cloud.startsWith(c));
 const size = (full: number, smoke: number) => (SMOKE ? smoke : full);
 
 const rows: string[][] = [];
@@ -116,9 +122,9 @@ async function clouds(): Promise<void> {
   const cases: Array<[Parameters<typeof cloudRow>[0], number]> = [
     ['digitalocean', 1], ['digitalocean', 10], ['aws (fake)', 1], ['aws (fake)', 10], ['aws (moto)', 1], ['aws (moto)', 10], ['hetzner', 1], ['hetzner', 10],
   ];
-  for (const [cloud, n] of SMOKE ? cases.filter(([, k]) => k === 1) : cases) {
+  for (const [cloud, n] of (SMOKE ? cases.filter(([, k]) => k === 1) : cases).filter(([c]) => wanted(c))) {
     log(`P3/P4: ${cloud}, ${n} RoutedIP(s), ${seconds} simulated s at 1 sync/s each`);
-    const r = await cloudRow(cloud, n, seconds);
+    const r = await cloudRow(cloud, n, seconds).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
     if ('skipped' in r) {
       row('P3', `${cloud}: cloud requests per RoutedIP per minute`, `skipped (${r.skipped})`, '≤ 2, 0 writes');
       continue;
@@ -127,6 +133,7 @@ async function clouds(): Promise<void> {
     row('P3', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''} on the account: reads (writes) per RoutedIP per minute`, `${fmt(r.readsPerMin)} (${fmt(r.writesPerMin)})`, '≤ 2, 0 writes', ok);
     row('P4', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''}: syncs from holder ineligible to the assign call`, String(r.failoverSyncs), '1', r.failoverSyncs === 1);
   }
+  if (!wanted('digitalocean')) return;
   const n = size(100, 10);
   const failing = size(10, 2);
   log(`P3: ${n} RoutedIPs on one DigitalOcean token, ${failing} failing over at once, 60 simulated s`);
@@ -170,11 +177,13 @@ async function scaling(): Promise<void> {
 }
 
 console.log(`npm run bench${SMOKE ? ' (BENCH_SMOKE=1: tiny sizes, figures meaningless)' : ''} — ${runtimeLine()}, ${(await import('node:os')).cpus().length} CPUs`);
-ensureBuilt();
-await http();
-await memory();
+if (!CLOUDS_ONLY) {
+  ensureBuilt();
+  await http();
+  await memory();
+}
 await clouds();
-await scaling();
+if (!CLOUDS_ONLY) await scaling();
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['id', 'figure', 'measured', 'goal', 'met'], ...rows].map((r) => (r[i] ?? '').length)));
 for (const r of [['id', 'figure', 'measured', 'goal', 'met'], ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 process.exit(0);

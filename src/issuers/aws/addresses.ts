@@ -8,6 +8,7 @@ import type { ActionResult, FindRoutedIPQuery, MarkedAddress, NodeTarget, Observ
 import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext, type PrivateIPPolicy } from './context.js';
 import { hasCode } from './errors.js';
 import { primaryInterface, primaryInterfaces, slices, type NetworkInterface } from './instances.js';
+import { foundOnMembers } from './members.js';
 import { parseZone } from './provider-id.js';
 
 const DONE = { done: true } as const;
@@ -51,9 +52,14 @@ async function addressById(ctx: AwsContext, id: string): Promise<Address | undef
   }
 }
 
-/** FindRoutedIP: `spec.address` by public IP (adopted), else the address carrying our UID tag. */
+/**
+ * FindRoutedIP: `spec.address` by public IP (adopted), else the address carrying our UID tag —
+ * in a converged `cached` pass found on the firewall's members instead (`members.ts`).
+ */
 export async function findRoutedIP(ctx: AwsContext, query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
   if (query.address === undefined) {
+    const converged = await foundOnMembers(ctx, query.owner, query.firewallName);
+    if (converged) return converged;
     const first = (await taggedAddresses(ctx, query.owner))[0];
     return first && observe(ctx, first);
   }

@@ -18,6 +18,10 @@ import type { Ec2Api } from './client.js';
 import { UID_TAG } from './context.js';
 
 const UID_FILTER = `tag:${UID_TAG}`;
+/** DescribeAddresses of every address carrying our UID tag: one call for all RoutedIPs of the account. */
+const ALL_TAGGED = { Filters: [{ Name: 'tag-key', Values: [UID_TAG] }] };
+/** The cache key of a Describe call. */
+const readKey = (name: string, input: unknown): string => `ec2/${name}/${JSON.stringify(input)}`;
 
 /** The uid asked for when `input` is exactly "addresses tagged with this RoutedIP's uid". */
 function uidAsked(input: DescribeAddressesCommandInput): string | undefined {
@@ -31,6 +35,18 @@ function uidAsked(input: DescribeAddressesCommandInput): string | undefined {
 const tagged = (a: Address, uid: string): boolean => (a.Tags ?? []).some((t) => t.Key === UID_TAG && t.Value === uid);
 
 /**
+ * The allocation ids carrying `uid`'s tag in the account's last listing of our addresses, of
+ * any age (`HookSession.latestAnswer`: `cached` reads only, dropped by every write of ours), or
+ * `undefined` when there is none. Which allocation carries our mark does not go stale with the
+ * TTL as where it points does: allocation ids are unique in the account and never reused, and
+ * we never move our tag. Where the address points must still come from a read within the TTL.
+ */
+export function lastTaggedAllocations(session: HookSession, uid: string): string[] | undefined {
+  const out = session.latestAnswer<DescribeAddressesCommandOutput>(readKey('describeAddresses', ALL_TAGGED));
+  return out && (out.Addresses ?? []).flatMap((a) => (a.AllocationId !== undefined && tagged(a, uid) ? [a.AllocationId] : []));
+}
+
+/**
  * Wraps `api` (already bound to the call's signal) with the account cache of `session`. Methods
  * are told apart by name, so a call added to the seam later is cached or invalidating without a
  * change here: `describe*` reads, anything else writes.
@@ -39,7 +55,7 @@ export function cachedEc2Api(api: Ec2Api, session: HookSession): Ec2Api {
   const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, method] of Object.entries(api) as Array<[string, (input: unknown) => Promise<unknown>]>) {
     wrapped[name] = name.startsWith('describe')
-      ? (input) => session.read(`ec2/${name}/${JSON.stringify(input)}`, `EC2 ${name}`, () => method(input))
+      ? (input) => session.read(readKey(name, input), `EC2 ${name}`, () => method(input))
       : async (input) => {
           try {
             return await method(input);
@@ -54,7 +70,7 @@ export function cachedEc2Api(api: Ec2Api, session: HookSession): Ec2Api {
     describeAddresses: async (input): Promise<DescribeAddressesCommandOutput> => {
       const uid = uidAsked(input);
       if (uid === undefined) return describeAddresses(input);
-      const all = await describeAddresses({ Filters: [{ Name: 'tag-key', Values: [UID_TAG] }] });
+      const all = await describeAddresses(ALL_TAGGED);
       return { ...all, Addresses: (all.Addresses ?? []).filter((a) => tagged(a, uid)) };
     },
   };

@@ -4,7 +4,7 @@
  * carrying this cluster's mark or a mark without a cluster are ever revoked, never another
  * cluster's. Nodes join by adding the group to their primary network interface's group set.
  */
-import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import type { IpPermission, NetworkInterface as Ec2NetworkInterface, SecurityGroup } from '@aws-sdk/client-ec2';
 import { IssuerInvalidError } from '../errors.js';
 import type { FirewallRule, MarkedRule, NodeTarget, ObservedFirewall, RoutedIPOwner, RuleRevoke } from '../issuer.js';
 import { isOtherCluster, mayChange, ownsMark, parseMark, ruleMark } from '../marks.js';
@@ -18,7 +18,7 @@ const isV6 = (cidr: string): boolean => cidr.includes(':');
 const key = (p: FirewallPort): string => `${p.protocol}/${p.port}`;
 
 /** The security group named `name` (an id `sg-…` or a group name), or `undefined`. */
-async function describeGroup(ctx: AwsContext, name: string): Promise<SecurityGroup | undefined> {
+export async function describeGroup(ctx: AwsContext, name: string): Promise<SecurityGroup | undefined> {
   try {
     const out = await ctx.call('DescribeSecurityGroups', () =>
       ctx.api.describeSecurityGroups(SG_ID.test(name) ? { GroupIds: [name] } : { Filters: [{ Name: 'group-name', Values: [name] }] }),
@@ -76,10 +76,20 @@ export async function findFirewall(ctx: AwsContext, name: string, owner: RoutedI
   // Only a primary interface (device index 0) counts: traffic to the Elastic IP arrives there
   // (the address is associated with it), so a node whose group sits on another interface only
   // (VPC CNI's secondary ENIs) is not protected by it and still needs the group added.
-  const enis = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
-  const primaries = (enis.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0);
+  const primaries = (await groupMembers(ctx, groupId)).filter((n) => n.Attachment?.DeviceIndex === 0);
   const nodes = [...new Set(primaries.map((n) => n.Attachment?.InstanceId).filter((id): id is string => id !== undefined))].sort();
   return { id: groupId, name, rules, nodes, owned: flatten(owned), foreignMarked: flatten(foreign) };
+}
+
+/**
+ * Every network interface the group `groupId` is on (one DescribeNetworkInterfaces, filter
+ * `group-id`), with their attachments and the Elastic IP associations of their private IPs. One
+ * answer serves the firewall's observation and, in a converged sync, where our address is
+ * (`members.ts`): both ask it with the same input, so the account's read cache shares it.
+ */
+export async function groupMembers(ctx: AwsContext, groupId: string): Promise<Ec2NetworkInterface[]> {
+  const out = await ctx.call('DescribeNetworkInterfaces', () => ctx.api.describeNetworkInterfaces({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  return out.NetworkInterfaces ?? [];
 }
 
 /** One IpPermission per rule, every source marked with `description` when given. */

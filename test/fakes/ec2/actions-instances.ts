@@ -38,7 +38,17 @@ const instanceXml = (state: Ec2State, i: FakeInstance): XmlNode => {
   };
 };
 
+/**
+ * The Elastic IP on private IP `ip` of `eni`, as DescribeNetworkInterfaces reports it
+ * (NetworkInterfaceAssociation), or undefined.
+ */
+const associationXml = (state: Ec2State, eni: FakeEni, ip: string | undefined): XmlNode | undefined => {
+  const a = [...state.addresses.values()].find((x) => x.association?.eniId === eni.id && x.association.privateIp === ip);
+  return a?.association && { allocationId: a.allocationId, associationId: a.association.associationId, ipOwnerId: OWNER_ID, publicIp: a.publicIp };
+};
+
 const eniXml = (state: Ec2State, eni: FakeEni): XmlNode => ({
+  association: associationXml(state, eni, eni.privateIps[0]),
   networkInterfaceId: eni.id,
   subnetId: eni.subnetId,
   vpcId: eni.vpcId,
@@ -47,7 +57,8 @@ const eniXml = (state: Ec2State, eni: FakeEni): XmlNode => ({
   privateIpAddress: eni.privateIps[0],
   attachment: eni.attachment && { attachmentId: eni.attachment.attachmentId, instanceId: eni.attachment.instanceId, instanceOwnerId: OWNER_ID, deviceIndex: eni.attachment.deviceIndex, status: 'attached' },
   groupSet: groupSet(state, eni),
-  privateIpAddressesSet: privateIpSet(eni),
+  // DescribeNetworkInterfaces reports each private IP's Elastic IP (DescribeInstances does not).
+  privateIpAddressesSet: privateIpSet(eni).map((p) => ({ ...p, association: associationXml(state, eni, p.privateIpAddress) })),
   interfaceType: 'interface',
 });
 
