@@ -65,6 +65,7 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
     return new HetznerIssuer(client, {
       location: spec.location,
       ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
+      session: context.session,
       onActionError: (a) => logger.warn({ action: a.id, command: a.command, code: a.error?.code }, 'Hetzner Cloud action failed; the step will be retried'),
     });
   };

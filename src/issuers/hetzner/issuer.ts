@@ -36,6 +36,7 @@ import {
   uidLabelValue,
 } from './mapping.js';
 import type { HAction, HFloatingIP } from './schemas.js';
+import type { HookSession } from '../session.js';
 
 /** What the issuer needs besides the client. */
 export interface HetznerIssuerOptions {
@@ -44,6 +45,11 @@ export interface HetznerIssuerOptions {
   readonly cluster?: string;
   /** Called when a polled action ended in error (logged; the step is simply retried). */
   readonly onActionError?: (action: HAction) => void;
+  /**
+   * The hook call's session, when the issuer may leave out the action reads of a `cached` pass
+   * (see `leavesOutActions`). Absent: every observation reads the actions.
+   */
+  readonly session?: Pick<HookSession, 'reads' | 'inferred'>;
 }
 
 const DONE = { done: true } as const;
@@ -85,15 +91,34 @@ export class HetznerIssuer implements RoutedIPIssuer {
    * before that action finished (otherwise a finished move would look undone and be repeated).
    */
   private async observe(fip: HFloatingIP): Promise<ObservedRoutedIP | undefined> {
+    const base = { address: fip.ip, id: String(fip.id) };
+    if (this.leavesOutActions()) return { ...base, ...(fip.server !== null ? { holder: String(fip.server) } : {}) };
     const actions = await this.client.recentFloatingIPActions(fip.id);
     if (actions === undefined) return undefined;
     const newest = actions[0];
-    const base = { address: fip.ip, id: String(fip.id) };
     if (newest?.status === 'running') return { ...base, ...(fip.server !== null ? { holder: String(fip.server) } : {}), pendingAction: pendingActionOf(newest) };
     let holder = fip.server !== null ? String(fip.server) : undefined;
     if (newest?.status === 'success' && newest.command === 'assign_floating_ip') holder = newest.resources.find((r) => r.type === 'server')?.id.toString() ?? holder;
     if (newest?.status === 'success' && newest.command === 'unassign_floating_ip') holder = undefined;
     return { ...base, ...(holder !== undefined ? { holder } : {}) };
+  }
+
+  /**
+   * True in a `cached` pass (recorded as inferred: it may then only confirm the previous status),
+   * where the actions of the Floating IP and of the Firewall are not read (issue 10: per Floating
+   * IP they cost one request each per TTL, the listings are shared by the whole project). They
+   * matter only for a change or a write: a running action is a pending move to follow (a status
+   * with `pendingAction` never reads cached), the newest finished one corrects a `server` read a
+   * moment before it finished (a holder that looks undone changes the status or plans a write,
+   * so the sync reads again fresh), and a Firewall change still being applied stops an assign
+   * (a write, made only after fresh reads). A move someone else started shows in the listing's
+   * `server` once it finished, within the TTL.
+   */
+  private leavesOutActions(): boolean {
+    const session = this.options.session;
+    if (session?.reads !== 'cached') return false;
+    session.inferred();
+    return true;
   }
 
   async findRoutedIP(query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
@@ -269,7 +294,7 @@ export class HetznerIssuer implements RoutedIPIssuer {
     this.rulesPending = false;
     this.firewallPending.clear();
     if (!fw) return undefined;
-    this.notePending(await this.client.runningFirewallActions(fw.id));
+    if (!this.leavesOutActions()) this.notePending(await this.client.runningFirewallActions(fw.id));
     return observedFirewall(fw, owner, this.options.cluster);
   }
 
