@@ -6,11 +6,11 @@
  * interfaces, notice console drift within the TTL, and write nothing; a failover still
  * associates in the sync that sees the holder go, after fresh reads.
  */
-import { AssociateAddressCommand, DescribeAddressesCommand, DisassociateAddressCommand, ModifyNetworkInterfaceAttributeCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { AllocateAddressCommand, AssociateAddressCommand, DescribeAddressesCommand, DisassociateAddressCommand, ModifyNetworkInterfaceAttributeCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import t, { type Test } from 'tap';
 import type { Ec2Api } from '../../src/issuers/aws/client.js';
 import { DEFAULT_READ_CACHE_SECONDS } from '../../src/issuers/session.js';
-import { notReady } from '../fixtures/k8s.js';
+import { notReady, routedIP } from '../fixtures/k8s.js';
 import { motoAvailable, motoRequired } from './moto.js';
 import { fakePeer, motoPeer, type Ec2Peer } from './peers.js';
 import { AwsWorld, condition } from './world.js';
@@ -56,6 +56,26 @@ function scenarios(t: Test, peer: () => Ec2Peer) {
     // no DescribeAddresses, and no holder's interface described on moto either.
     t.same(sent.sort(), ['describeNetworkInterfaces', 'describeSecurityGroups'], '20 converged syncs: one call of each');
     t.same([a.status, b.status], [statusA, statusB], 'status unchanged');
+  });
+
+  t.test('an adopted spec.address is found on the members too, and its drift noticed within the TTL', async (t) => {
+    const sent: string[] = [];
+    const w = await new AwsWorld(peer()).start(t, ['n1', 'n2'], { wrapApi: counting(sent) });
+    const adopted = (await w.peer.admin.send(new AllocateAddressCommand({ Domain: 'vpc' }))).PublicIp as string;
+    w.parent = routedIP('public', { serviceRef: { name: 'ingress-nginx' }, address: adopted });
+    for (let i = 0; i < 3; i++) await w.sync();
+    t.equal(condition(w.status, 'Ready')?.status, 'True');
+    const before = w.status;
+    w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+    sent.length = 0;
+    for (let i = 0; i < 10; i++) await w.sync();
+    t.same(sent.sort(), ['describeNetworkInterfaces', 'describeSecurityGroups'], '10 converged syncs: no DescribeAddresses');
+    t.same(w.status, before, 'status unchanged');
+    const held = (await w.peer.admin.send(new DescribeAddressesCommand({ PublicIps: [adopted] }))).Addresses?.[0];
+    await w.peer.admin.send(new DisassociateAddressCommand({ AssociationId: held?.AssociationId ?? '' }));
+    w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+    await w.sync();
+    t.match(await w.addresses(), [{ publicIp: adopted, node: w.status.node, tags: {} }], 'associated again in the first sync after the TTL');
   });
 
   t.test('a foreign Elastic IP on a member interface is never taken for ours', async (t) => {

@@ -8,6 +8,7 @@ import type { ActionResult, FindRoutedIPQuery, MarkedAddress, NodeTarget, Observ
 import { CLUSTER_TAG, OWNER_TAG, UID_TAG, retryWhileInvisible, type AwsContext, type PrivateIPPolicy } from './context.js';
 import { hasCode } from './errors.js';
 import { primaryInterface, primaryInterfaces, slices, type NetworkInterface } from './instances.js';
+import { adoptionQuery, lastAdoptedAllocations, lastTaggedAllocations } from './cached-api.js';
 import { foundOnMembers } from './members.js';
 import { parseZone } from './provider-id.js';
 
@@ -58,13 +59,15 @@ async function addressById(ctx: AwsContext, id: string): Promise<Address | undef
  */
 export async function findRoutedIP(ctx: AwsContext, query: FindRoutedIPQuery): Promise<ObservedRoutedIP | undefined> {
   if (query.address === undefined) {
-    const converged = await foundOnMembers(ctx, query.owner, query.firewallName);
+    const converged = await foundOnMembers(ctx, lastTaggedAllocations(ctx.session, query.owner.uid), query.firewallName);
     if (converged) return converged;
     const first = (await taggedAddresses(ctx, query.owner))[0];
     return first && observe(ctx, first);
   }
   const adopt = query.address;
-  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses({ Filters: [{ Name: 'public-ip', Values: [adopt] }] }));
+  const converged = await foundOnMembers(ctx, lastAdoptedAllocations(ctx.session, adopt), query.firewallName);
+  if (converged?.address === adopt) return converged;
+  const out = await ctx.call('DescribeAddresses', () => ctx.api.describeAddresses(adoptionQuery(adopt)));
   const found = (out.Addresses ?? []).find((a) => a.PublicIp === adopt && a.AllocationId !== undefined);
   if (!found) throw new IssuerNotFoundError(`address ${adopt} is not a VPC Elastic IP of this account in region ${ctx.region}`, 'AddressNotFound');
   return observe(ctx, found);

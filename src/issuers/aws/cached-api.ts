@@ -47,6 +47,21 @@ export function lastTaggedAllocations(session: HookSession, uid: string): string
 }
 
 /**
+ * The allocation ids of `address` in the account's last DescribeAddresses by that public IP
+ * (what adopting `spec.address` asks), of any age, or `undefined` when there is none. The
+ * adoption's evidence is the public IP the user named; the allocation id it had when last
+ * looked up recognises that address on a member interface (a public IP released and allocated
+ * again gets a new allocation id, which the usual lookup then finds).
+ */
+export function lastAdoptedAllocations(session: HookSession, address: string): string[] | undefined {
+  const out = session.latestAnswer<DescribeAddressesCommandOutput>(readKey('describeAddresses', adoptionQuery(address)));
+  return out && (out.Addresses ?? []).flatMap((a) => (a.AllocationId !== undefined && a.PublicIp === address ? [a.AllocationId] : []));
+}
+
+/** DescribeAddresses of one public IP (adopting `spec.address`). */
+export const adoptionQuery = (address: string) => ({ Filters: [{ Name: 'public-ip', Values: [address] }] });
+
+/**
  * Wraps `api` (already bound to the call's signal) with the account cache of `session`. Methods
  * are told apart by name, so a call added to the seam later is cached or invalidating without a
  * change here: `describe*` reads, anything else writes.

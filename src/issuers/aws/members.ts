@@ -10,9 +10,10 @@
  *
  * Ownership stays the UID tag: the address is recognised by its allocation id only, and only an
  * allocation id that the account's last listing of our addresses showed carrying this RoutedIP's
- * UID tag (`lastTaggedAllocations`). Allocation ids are unique in the account and never reused,
- * so a foreign Elastic IP on a member interface, or one that took over our old public IP, is
- * never taken for ours, and `parent.status` (possibly stale) plays no part.
+ * UID tag (`lastTaggedAllocations`); an adopted `spec.address` by the allocation id its last
+ * lookup by public IP gave (`lastAdoptedAllocations`). Allocation ids are unique in the account
+ * and never reused, so a foreign Elastic IP on a member interface, or one that took over our old
+ * public IP, is never taken for ours, and `parent.status` (possibly stale) plays no part.
  *
  * Only in a `cached` pass, and the answer is recorded as inferred (`HookSession.inferred`): the
  * pass may then only confirm the previous status. Anything else — the address not found on a
@@ -21,8 +22,7 @@
  * (DescribeAddresses by tag), and every write after fresh reads.
  */
 import type { NetworkInterface, NetworkInterfaceAssociation } from '@aws-sdk/client-ec2';
-import type { ObservedRoutedIP, RoutedIPOwner } from '../issuer.js';
-import { lastTaggedAllocations } from './cached-api.js';
+import type { ObservedRoutedIP } from '../issuer.js';
 import type { AwsContext } from './context.js';
 import { describeGroup, groupMembers } from './firewall.js';
 
@@ -31,14 +31,15 @@ const associations = (eni: NetworkInterface): NetworkInterfaceAssociation[] =>
   [eni.Association, ...(eni.PrivateIpAddresses ?? []).map((p) => p.Association)].filter((a): a is NetworkInterfaceAssociation => a !== undefined);
 
 /**
- * `owner`'s Elastic IP as found on a member interface of the security group `firewallName`, or
+ * The Elastic IP whose allocation id is the one of `ids` (the evidence the caller has:
+ * `lastTaggedAllocations` for an address we allocated, `lastAdoptedAllocations` for an adopted
+ * `spec.address`), as found on a member interface of the security group `firewallName`, or
  * `undefined` when this shortcut does not apply or finds nothing (the caller then reads as usual).
  * Never throws: a failed read here is left to the usual path and to FindRoutedIPFirewall.
  */
-export async function foundOnMembers(ctx: AwsContext, owner: RoutedIPOwner, firewallName: string | undefined): Promise<ObservedRoutedIP | undefined> {
+export async function foundOnMembers(ctx: AwsContext, ids: readonly string[] | undefined, firewallName: string | undefined): Promise<ObservedRoutedIP | undefined> {
   if (ctx.session.reads !== 'cached' || firewallName === undefined) return undefined;
-  const ids = lastTaggedAllocations(ctx.session, owner.uid);
-  // None listed yet, or two carrying our tag (the usual path picks and reports): no shortcut.
+  // None listed yet, or two (the usual path picks and reports): no shortcut.
   if (ids?.length !== 1) return undefined;
   const id = ids[0]!;
   try {
