@@ -20,7 +20,7 @@ import { serviceRoutes } from './hooks/service.js';
 import { issuerRoutes } from './hooks/issuer.js';
 import { secretRoutes } from './hooks/secret.js';
 import { IssuerCheckCache } from './reconcile/issuer-status.js';
-import { MarkedAddressCache } from './reconcile/orphans.js';
+import { SweepListingCache } from './reconcile/orphans.js';
 import { guardedBody, UploadBudget } from './uploads.js';
 
 /** Options of `buildApp`. */
@@ -186,7 +186,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(customizeRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(nodeRoutes);
   app.register(serviceRoutes);
-  const sweep = { listings: new MarkedAddressCache(), ...(options.orphanGraceSeconds !== undefined ? { orphanGraceSeconds: options.orphanGraceSeconds } : {}) };
+  const sweep = { listings: new SweepListingCache(), ...(options.orphanGraceSeconds !== undefined ? { orphanGraceSeconds: options.orphanGraceSeconds } : {}) };
   app.register(issuerRoutes, { deps: { ...deps, cache: new IssuerCheckCache(), ...sweep }, redactor, sessions, deadlineMs, metrics });
   app.register(secretRoutes, { operatorNamespace: policy.operatorNamespace });
   app.register(healthRoutes, { metrics, saturated: () => inFlight >= maxInFlight });

@@ -3,6 +3,7 @@
  * collide). Labels are bounded sets (hook, code, step, outcome) — never names or secrets.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OrphanKind } from './schemas/routed-ip.js';
 
 /** The metrics an app exposes on GET /metrics. */
 export interface Metrics {
@@ -15,23 +16,24 @@ export interface Metrics {
   readonly inFlight: Gauge;
   /** Orphans the issuers' last sweeps found, summed per provider (see `OrphanTally`). */
   readonly orphans: OrphanTally;
-  /** Orphans the sweep released. */
-  readonly orphansReleased: Counter<'provider'>;
+  /** Orphans the sweep removed (addresses released, rule pairs revoked). */
+  readonly orphansReleased: Counter<'provider' | 'kind'>;
 }
 
 /** Issuers whose last count is kept at most (oldest dropped first). */
 const MAX_TALLIED_ISSUERS = 10_000;
 
 /**
- * `routedip_orphans{provider}`: the orphans each issuer's last sweep found, summed per provider.
- * Counts are kept per issuer (by UID, never a name in a label) so that one issuer's sweep replaces
- * its own count and not another's; a deleted issuer's count is dropped.
+ * `routedip_orphans{provider,kind}`: the orphans (kind `address` or `rule`) each issuer's last
+ * sweep found, summed per provider. Counts are kept per issuer (by UID, never a name in a label)
+ * so that one issuer's sweep replaces its own count and not another's; a deleted issuer's count
+ * is dropped.
  */
 export class OrphanTally {
-  private readonly counts = new Map<string, { provider: string; count: number }>();
-  constructor(private readonly gauge: Gauge<'provider'>) {}
-  /** Records the count of issuer `key`'s last sweep. */
-  set(key: string, provider: string, count: number): void {
+  private readonly counts = new Map<string, { provider: string; count: Readonly<Record<OrphanKind, number>> }>();
+  constructor(private readonly gauge: Gauge<'provider' | 'kind'>) {}
+  /** Records the counts of issuer `key`'s last sweep. */
+  set(key: string, provider: string, count: Readonly<Record<OrphanKind, number>>): void {
     this.counts.delete(key);
     this.counts.set(key, { provider, count });
     if (this.counts.size > MAX_TALLIED_ISSUERS) this.counts.delete(this.counts.keys().next().value as string);
@@ -42,10 +44,15 @@ export class OrphanTally {
     if (this.counts.delete(key)) this.publish();
   }
   private publish(): void {
-    const sums = new Map<string, number>();
-    for (const { provider, count } of this.counts.values()) sums.set(provider, (sums.get(provider) ?? 0) + count);
+    const sums = new Map<string, Record<OrphanKind, number>>();
+    for (const { provider, count } of this.counts.values()) {
+      const sum = sums.get(provider) ?? { address: 0, rule: 0 };
+      sum.address += count.address;
+      sum.rule += count.rule;
+      sums.set(provider, sum);
+    }
     this.gauge.reset();
-    for (const [provider, count] of sums) this.gauge.set({ provider }, count);
+    for (const [provider, sum] of sums) for (const kind of ['address', 'rule'] as const) this.gauge.set({ provider, kind }, sum[kind]);
   }
 }
 
@@ -67,8 +74,8 @@ export function createMetrics(defaults = true): Metrics {
     throttled: new Counter({ name: 'routedip_throttled_total', help: 'Hook calls answered 429 (rate budget spent or overload).', labelNames: ['hook'], registers: [registry] }),
     inFlight: new Gauge({ name: 'routedip_hooks_in_flight', help: 'Hook calls holding an in-flight slot (the limit answers 429 beyond it).', registers: [registry] }),
     orphans: new OrphanTally(
-      new Gauge({ name: 'routedip_orphans', help: 'Addresses carrying our marks whose RoutedIP is gone, as the last sweep of each issuer found them.', labelNames: ['provider'], registers: [registry] }),
+      new Gauge({ name: 'routedip_orphans', help: 'Addresses and firewall rule pairs (kind) carrying our marks whose RoutedIP is gone, as the last sweep of each issuer found them.', labelNames: ['provider', 'kind'], registers: [registry] }),
     ),
-    orphansReleased: new Counter({ name: 'routedip_orphans_released_total', help: 'Orphaned addresses the sweep released.', labelNames: ['provider'], registers: [registry] }),
+    orphansReleased: new Counter({ name: 'routedip_orphans_released_total', help: 'Orphans the sweep removed: addresses released, firewall rule pairs revoked (kind).', labelNames: ['provider', 'kind'], registers: [registry] }),
   };
 }

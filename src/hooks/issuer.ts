@@ -17,7 +17,7 @@ import { HOLD_RECHECK_SECONDS, holdMessage, ISSUER_CHECK_SECONDS, routedIPsOf, r
 import { DEFAULT_POLICY, describeIssuer } from '../reconcile/policy.js';
 import { isFalse, isUnknown } from '../reconcile/conditions.js';
 import { checkIssuer, issuerStatus, sweepIssuer, type IssuerStatusDeps } from '../reconcile/issuer-status.js';
-import type { SweepOutcome } from '../reconcile/orphans.js';
+import { NO_ORPHANS, type SweepOutcome } from '../reconcile/orphans.js';
 import type { Metrics } from '../metrics.js';
 import { REDACTED, secretValues, withRedactor, type Redactor } from '../redaction.js';
 import type { Sessions } from '../issuers/session.js';
@@ -58,7 +58,7 @@ export interface IssuerRoutesOptions {
   readonly sessions: Sessions;
   /** A call's deadline, counted from its arrival (see `hookDeadlineMs`). */
   readonly deadlineMs: number;
-  /** `routedip_orphans` and `routedip_orphans_released_total`. */
+  /** `routedip_orphans{provider,kind}` and `routedip_orphans_released_total{provider,kind}`. */
   readonly metrics: Metrics;
 }
 
@@ -142,7 +142,7 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = asyn
         const call = beginCallSession(reply, sessions, deadlineMs);
         const callDeps = { ...deps, logger: request.log, session: call.session };
         const routedIPs = Object.values(request.body.related?.[RELATED.routedIPs] ?? {});
-        const notSwept: SweepOutcome = { count: 0, released: 0, condition: isUnknown('SweepNotSupported', 'the orphan sweep covers the RoutedIPs of one namespace: RoutedIPIssuers only') };
+        const notSwept: SweepOutcome = { count: NO_ORPHANS, removed: NO_ORPHANS, condition: isUnknown('SweepNotSupported', 'the orphan sweep covers the RoutedIPs of one namespace: RoutedIPIssuers only') };
         const { check, sweep } = await withRedactor(redactor, async () => {
           const check = await checkIssuer(issuer, secrets, callDeps, k.kind);
           if (check.throttleSeconds !== undefined) return { check, sweep: undefined };
@@ -155,7 +155,7 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = asyn
         }
         if (check.provider !== undefined && k.sweeps) {
           metrics.orphans.set(metricKey, check.provider, sweep.count);
-          if (sweep.released > 0) metrics.orphansReleased.inc({ provider: check.provider }, sweep.released);
+          for (const kind of ['address', 'rule'] as const) if (sweep.removed[kind] > 0) metrics.orphansReleased.inc({ provider: check.provider, kind }, sweep.removed[kind]);
         }
         const clean = redactor.deep(issuerStatus(issuer, check.provider, users.length, { ...check.conditions, OrphansFound: sweep.condition }, now, sweep.orphans));
         const status = { ...clean, conditions: clean.conditions.map((c) => (c.reason.includes(REDACTED) ? { ...c, reason: 'Redacted' } : c)) };

@@ -14,7 +14,7 @@ import type { Secret } from '../schemas/kubernetes.js';
 import type { DeliveredIssuer, IssuerKind, OrphanRecord, RoutedIPIssuerStatus } from '../schemas/routed-ip.js';
 import type { DeliveredRoutedIP } from '../schemas/delivered.js';
 import { DEFAULT_ORPHAN_GRACE_SECONDS } from '../plan/orphans.js';
-import { MarkedAddressCache, previousOrphans, sweepOrphans, type SweepOutcome } from './orphans.js';
+import { kindCounts, NO_ORPHANS, previousOrphans, sweepOrphans, type SweepListingCache, type SweepOutcome } from './orphans.js';
 import { ISSUER_CHECK_SECONDS, secretsOf } from '../plan/issuer-status.js';
 import { conditionList, isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
 import { issuerSettings, isProblem } from './context.js';
@@ -65,8 +65,8 @@ export interface IssuerStatusDeps {
   readonly session: HookSession;
   /** This cluster's identity (`CLUSTER_NAME`): the orphan sweep releases only addresses marked with it. */
   readonly cluster?: string;
-  /** Listings of marked addresses, per issuer. */
-  readonly listings: MarkedAddressCache;
+  /** Listings of marked addresses and rules, per issuer. */
+  readonly listings: SweepListingCache;
   /** Seconds an orphan stays recorded, unassociated, before the sweep releases it. @default DEFAULT_ORPHAN_GRACE_SECONDS */
   readonly orphanGraceSeconds?: number;
 }
@@ -146,7 +146,7 @@ export async function sweepIssuer(
   deps: IssuerStatusDeps,
 ): Promise<SweepOutcome> {
   const previous = previousOrphans(issuer.status);
-  const carried = { ...(previous.length > 0 ? { orphans: previous } : {}), count: previous.length, released: 0 };
+  const carried = { ...(previous.length > 0 ? { orphans: previous } : {}), count: kindCounts(previous), removed: NO_ORPHANS };
   const namespace = issuer.metadata.namespace ?? 'default';
   const settings = issuerSettings('RoutedIPIssuer', namespace, issuer.metadata.name, issuer.spec);
   const factory = isProblem(settings) ? undefined : deps.registry[settings.provider];
@@ -159,6 +159,7 @@ export async function sweepIssuer(
       clock: deps.clock,
       graceSeconds: deps.orphanGraceSeconds ?? DEFAULT_ORPHAN_GRACE_SECONDS,
       ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}),
+      session: deps.session,
     });
   } catch (err) {
     const e: IssuerError = err instanceof IssuerError ? err : toIssuerError(err);

@@ -1,53 +1,74 @@
 /**
  * The orphan sweep of one issuer, run by the issuer controller on its syncs (docs/design.md
- * "Orphan sweep"): list the addresses carrying our marks (one cloud read, cached per issuer for
- * `SWEEP_SECONDS`, since every RoutedIP status change re-syncs the issuer), plan with
- * `plan/orphans.ts`, and release what is due — each release re-reads the address first, under the
- * hook's deadline and the account's rate budget like every other write.
+ * "Orphan sweep"): list the addresses carrying our marks and the marked rules of the issuer's
+ * firewall (cloud reads, cached per issuer for `SWEEP_SECONDS`, since every RoutedIP status change
+ * re-syncs the issuer), plan with `plan/orphans.ts`, and remove what is due — each release or
+ * revoke re-reads its subject first, under the hook's deadline and the account's rate budget like
+ * every other write, and a revoke holds the firewall's lock like a rule step of a sync.
  */
 import { Value } from '@sinclair/typebox/value';
 import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
-import type { MarkedAddress, RoutedIPIssuer } from '../issuers/issuer.js';
+import type { MarkedAddress, MarkedRule, RoutedIPIssuer } from '../issuers/issuer.js';
+import type { HookSession } from '../issuers/session.js';
 import type { DeliveredRoutedIP } from '../schemas/delivered.js';
-import { MAX_ORPHAN_RECORDS, OrphanRecordSchema, type DeliveredIssuer, type OrphanRecord } from '../schemas/routed-ip.js';
-import { planOrphanSweep, type KnownRoutedIPs } from '../plan/orphans.js';
+import { OrphanRecordSchema, type DeliveredIssuer, type OrphanKind, type OrphanRecord } from '../schemas/routed-ip.js';
+import { planOrphanSweep, ruleKey, type KnownRoutedIPs } from '../plan/orphans.js';
 import { isFalse, isTrue, isUnknown, type ConditionValue } from './conditions.js';
 import type { IssuerSettings } from './context.js';
 import { readStatusHint } from './hints.js';
 
-/** Seconds a listing of marked addresses is reused by the syncs of one issuer. */
+/** Seconds a listing of marked addresses and rules is reused by the syncs of one issuer. */
 export const SWEEP_SECONDS = 60;
+
+/** Counts per kind of orphan. */
+export type KindCounts = Readonly<Record<OrphanKind, number>>;
 
 /** What one sweep found and did. */
 export interface SweepOutcome {
   /** `status.orphans` (absent when there are none, or the cloud cannot be swept). */
   readonly orphans?: readonly OrphanRecord[];
-  /** How many orphans there are (the record list is bounded). */
-  readonly count: number;
-  readonly released: number;
+  /** How many orphans of each kind there are (the record list is bounded). */
+  readonly count: KindCounts;
+  /** How many of each kind this call removed. */
+  readonly removed: KindCounts;
   readonly condition: ConditionValue;
-  /** Resync this soon to release an orphan once its grace is over. */
+  /** Resync this soon to remove an orphan once its grace is over. */
   readonly resyncAfterSeconds?: number;
   /** The cloud's rate budget is spent: answer 429 with this Retry-After. */
   readonly throttleSeconds?: number;
 }
 
+/** No orphans of either kind. */
+export const NO_ORPHANS: KindCounts = { address: 0, rule: 0 };
+
+/** How many of `records` are of each kind. */
+export const kindCounts = (records: readonly OrphanRecord[]): KindCounts => ({
+  address: records.filter((r) => r.kind !== 'rule').length,
+  rule: records.filter((r) => r.kind === 'rule').length,
+});
+
+/** One sweep listing: the marked addresses, and the marked rule pairs of the issuer's firewall. */
+export interface SweepListing {
+  readonly addresses: readonly MarkedAddress[];
+  readonly rules: readonly MarkedRule[];
+}
+
 /** Listings by issuer key, each reused for `ttlSeconds`. */
-export class MarkedAddressCache {
-  private readonly entries = new Map<string, { at: number; marked: readonly MarkedAddress[] }>();
+export class SweepListingCache {
+  private readonly entries = new Map<string, { at: number; listing: SweepListing }>();
   constructor(
     private readonly ttlSeconds = SWEEP_SECONDS,
     private readonly maxEntries = 10_000,
   ) {}
-  get(key: string, now: Date): readonly MarkedAddress[] | undefined {
+  get(key: string, now: Date): SweepListing | undefined {
     const hit = this.entries.get(key);
-    return hit && now.getTime() - hit.at < this.ttlSeconds * 1000 ? hit.marked : undefined;
+    return hit && now.getTime() - hit.at < this.ttlSeconds * 1000 ? hit.listing : undefined;
   }
-  set(key: string, marked: readonly MarkedAddress[], now: Date): void {
+  set(key: string, listing: SweepListing, now: Date): void {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { at: now.getTime(), marked });
+    this.entries.set(key, { at: now.getTime(), listing });
   }
-  /** Forgets a listing (after a release, so the next call lists afresh). */
+  /** Forgets a listing (after a removal, so the next call lists afresh). */
   delete(key: string): void {
     this.entries.delete(key);
   }
@@ -55,12 +76,14 @@ export class MarkedAddressCache {
 
 /** What the sweep needs besides the issuer. */
 export interface SweepDeps {
-  readonly cache: MarkedAddressCache;
+  readonly cache: SweepListingCache;
   /** The issuer check's cache key (issuer identity, generation, credentials digest). */
   readonly key: string;
   readonly clock: () => Date;
   readonly cluster?: string;
   readonly graceSeconds: number;
+  /** The hook call's session: a revoke holds the firewall's lock, as a sync's rule step does. */
+  readonly session: HookSession;
 }
 
 /** `status.orphans` of the issuer's previous status: each record only when it has the expected shape. */
@@ -70,26 +93,56 @@ export function previousOrphans(status: unknown): OrphanRecord[] {
 }
 
 /**
- * UIDs and addresses of the namespace's RoutedIPs. `complete` is false when one was delivered
- * without a UID: then the view cannot prove an address is nobody's, and nothing is released.
+ * UIDs, names, addresses and firewall pairs of the namespace's RoutedIPs. `complete` is false
+ * when one was delivered without a UID: then the view cannot prove an address is nobody's, and
+ * nothing is removed.
  */
 export function knownRoutedIPs(routedIPs: readonly DeliveredRoutedIP[], namespace: string): KnownRoutedIPs & { complete: boolean } {
   const uids = new Set<string>();
+  const names = new Set<string>();
   const addresses = new Set<string>();
+  const rulesInUse = new Set<string>();
   let complete = true;
   for (const r of routedIPs) {
     if ((r.metadata.namespace ?? namespace) !== namespace) continue;
+    names.add(r.metadata.name);
     if (r.metadata.uid === undefined || r.metadata.uid === '') complete = false;
     else uids.add(r.metadata.uid);
-    const recorded = readStatusHint(r.status).address;
-    if (recorded !== undefined) addresses.add(recorded);
+    const hint = readStatusHint(r.status);
+    if (hint.address !== undefined) addresses.add(hint.address);
     const adopted = typeof r.spec === 'object' && r.spec !== null ? (r.spec as { address?: unknown }).address : undefined;
     if (typeof adopted === 'string') addresses.add(adopted);
+    const fw = hint.firewall;
+    if (!fw) continue;
+    for (const p of fw.ports) {
+      if (fw.sources === undefined) rulesInUse.add(ruleKey(fw.id, p));
+      else for (const s of fw.sources) rulesInUse.add(ruleKey(fw.id, p, s));
+    }
+    for (const a of fw.addedPorts) {
+      if (a.sources === undefined) rulesInUse.add(ruleKey(fw.id, a));
+      else for (const s of a.sources) rulesInUse.add(ruleKey(fw.id, a, s));
+    }
   }
-  return { uids, addresses, complete };
+  return { uids, names, addresses, rulesInUse, complete };
 }
 
-const notSwept = (reason: string, message: string): SweepOutcome => ({ count: 0, released: 0, condition: isUnknown(reason, message) });
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** "2 addresses and 1 rule" (kinds with none left out). */
+function describeCounts(c: KindCounts): string {
+  const parts = [c.address > 0 ? plural(c.address, 'address', 'addresses') : '', c.rule > 0 ? plural(c.rule, 'rule', 'rules') : ''].filter((p) => p !== '');
+  return parts.join(' and ');
+}
+
+/** An orphan as the condition names it. */
+const shown = (o: OrphanRecord): string => (o.kind === 'rule' ? `rule ${o.rule ?? o.id} on ${o.firewall ?? '?'} (${o.owner})` : `${o.address ?? o.id} (${o.owner})`);
+
+/** Lists what the sweep judges: the marked addresses, and the marked rules of the issuer's firewall (clouds that mark rules). */
+async function list(cloud: RoutedIPIssuer, settings: IssuerSettings): Promise<SweepListing> {
+  const addresses = (await cloud.listMarkedAddresses?.()) ?? [];
+  const rules = settings.firewallName !== undefined && cloud.listMarkedRules ? await cloud.listMarkedRules(settings.firewallName) : [];
+  return { addresses, rules };
+}
 
 /** Runs one sweep of `cloud` for `issuer`. Never throws. */
 export async function sweepOrphans(
@@ -101,26 +154,29 @@ export async function sweepOrphans(
 ): Promise<SweepOutcome> {
   const namespace = settings.namespace;
   if (!cloud.listMarkedAddresses || !cloud.releaseOrphan) {
-    return notSwept('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`);
+    return { count: NO_ORPHANS, removed: NO_ORPHANS, condition: isUnknown('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`) };
   }
   const previous = previousOrphans(issuer.status);
   const now = deps.clock();
-  let marked = deps.cache.get(deps.key, now);
+  let listing = deps.cache.get(deps.key, now);
   try {
-    if (!marked) {
-      marked = await cloud.listMarkedAddresses();
-      deps.cache.set(deps.key, marked, now);
+    if (!listing) {
+      // Stored answers of the account may serve the listing (the credential check has just read
+      // the firewall): a judgement waits a grace anyway, and every removal reads afresh.
+      listing = await deps.session.withReads('cached', () => list(cloud, settings));
+      deps.cache.set(deps.key, listing, now);
     }
   } catch (err) {
     const e: IssuerError = err instanceof IssuerError ? err : toIssuerError(err);
     // What the last sweep recorded stays: its grace keeps running on the next successful sweep.
     const carried = previous.length > 0 ? { orphans: previous } : {};
-    return { ...carried, count: previous.length, released: 0, condition: isUnknown(e.reason, `the sweep could not list addresses: ${e.message}`), ...(e instanceof IssuerRateLimitError ? { throttleSeconds: e.retryAfterSeconds } : {}) };
+    return { ...carried, count: kindCounts(previous), removed: NO_ORPHANS, condition: isUnknown(e.reason, `the sweep could not list what carries our marks: ${e.message}`), ...(e instanceof IssuerRateLimitError ? { throttleSeconds: e.retryAfterSeconds } : {}) };
   }
   const known = knownRoutedIPs(routedIPs, namespace);
   const plan = planOrphanSweep({
     namespace,
-    marked,
+    marked: listing.addresses,
+    rules: listing.rules,
     known,
     ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}),
     previous,
@@ -129,28 +185,42 @@ export async function sweepOrphans(
     mayRelease: settings.reclaimPolicy === 'Delete' && !settings.dryRun && known.complete,
   });
   const gone = new Set<string>();
+  const removed = { address: 0, rule: 0 };
   let failure: IssuerError | undefined;
-  for (const orphan of plan.release) {
-    try {
-      if ((await cloud.releaseOrphan(orphan)) === 'released') gone.add(orphan.id);
-    } catch (err) {
-      failure = err instanceof IssuerError ? err : toIssuerError(err);
-      break;
+  try {
+    for (const orphan of plan.release) {
+      if ((await cloud.releaseOrphan(orphan)) !== 'released') continue;
+      gone.add(orphan.id);
+      removed.address++;
     }
+    const revoke = cloud.revokeOrphanRule?.bind(cloud);
+    if (revoke) {
+      for (const orphan of plan.revoke) {
+        const lock = [deps.session.accountKey(`firewall/${orphan.firewall}`)];
+        if ((await deps.session.serialize(lock, 'revoking an orphaned rule', () => revoke(orphan))) !== 'revoked') continue;
+        gone.add(ruleKey(orphan.firewall, orphan, orphan.source));
+        removed.rule++;
+      }
+    }
+  } catch (err) {
+    failure = err instanceof IssuerError ? err : toIssuerError(err);
   }
   if (gone.size > 0) deps.cache.delete(deps.key);
   const left = plan.orphans.filter((o) => !gone.has(o.id));
-  const shown = left.slice(0, 5).map((o) => `${o.address} (${o.owner})`).join(', ');
-  const why = plan.reportOnly !== undefined ? `reported only: ${plan.reportOnly}` : `released once unassociated for ${deps.graceSeconds} s`;
-  const failed = failure ? `; a release failed: ${failure.message}` : '';
+  const count = { address: plan.counts.address - removed.address, rule: plan.counts.rule - removed.rule };
+  const total = count.address + count.rule;
+  const names = left.slice(0, 5).map(shown).join(', ');
+  const why = plan.reportOnly !== undefined ? `reported only: ${plan.reportOnly}` : `released once orphaned and unassociated for ${deps.graceSeconds} s (addresses), revoked once orphaned for ${deps.graceSeconds} s (rules)`;
+  const failed = failure ? `; a removal failed: ${failure.message}` : '';
+  const did = removed.address + removed.rule > 0 ? ` (removed ${describeCounts(removed)})` : '';
   const condition =
-    left.length === 0
-      ? isFalse('NoOrphans', `no address carrying our marks in namespace ${namespace} lacks its RoutedIP${gone.size > 0 ? ` (released ${gone.size})` : ''}${failed}`)
-      : isTrue('OrphansFound', `${left.length} address${left.length === 1 ? '' : 'es'} carrying our marks whose RoutedIP is gone: ${shown}${left.length > 5 ? ', …' : ''}; ${why}${failed}`);
+    total === 0
+      ? isFalse('NoOrphans', `nothing carrying our marks in namespace ${namespace} lacks its RoutedIP${did}${failed}`)
+      : isTrue('OrphansFound', `${describeCounts(count)} carrying our marks whose RoutedIP is gone: ${names}${total > 5 ? ', …' : ''}; ${why}${failed}`);
   return {
-    ...(left.length > 0 ? { orphans: left.slice(0, MAX_ORPHAN_RECORDS) } : {}),
-    count: left.length,
-    released: gone.size,
+    ...(left.length > 0 ? { orphans: left } : {}),
+    count,
+    removed,
     condition,
     ...(plan.dueInSeconds !== undefined ? { resyncAfterSeconds: plan.dueInSeconds } : {}),
     ...(failure instanceof IssuerRateLimitError ? { throttleSeconds: failure.retryAfterSeconds } : {}),

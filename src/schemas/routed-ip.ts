@@ -529,15 +529,23 @@ export type RoutedIPObject = Static<typeof RoutedIPSchema>;
 /** Records kept in `status.orphans` at most (the condition still counts every orphan). */
 export const MAX_ORPHAN_RECORDS = 50;
 
+/** What an orphan is: a cloud address, or one (port, source) pair of a firewall rule. */
+export type OrphanKind = 'address' | 'rule';
+
 /**
- * One orphan the sweep found: a cloud address carrying our marks whose RoutedIP no longer exists.
- * `since` is when it was first seen orphaned (RFC 3339); it is the stateless clock of the grace
- * period, carried from status to status like a create intent (docs/design.md "Orphan sweep").
+ * One orphan the sweep found: a cloud address, or a firewall rule's (port, source) pair, carrying
+ * our marks whose RoutedIP no longer exists. `since` is when it was first seen orphaned (RFC
+ * 3339); it is the stateless clock of the grace period, carried from status to status like a
+ * create intent (docs/design.md "Orphan sweep"). A record without `kind` (written before rules
+ * were swept) is an address.
  */
 export const OrphanRecordSchema = Type.Object(
   {
-    id: Type.String({ description: 'Cloud id of the address (eipalloc-…, Floating IP id).' }),
-    address: Type.String(),
+    kind: Type.Optional(Type.Union([Type.Literal('address'), Type.Literal('rule')], { description: 'address or rule (absent: address).' })),
+    id: Type.String({ description: 'Cloud id of the address (eipalloc-…, Floating IP id); for a rule, "<firewall id> <protocol>/<port> <source>".' }),
+    address: Type.Optional(Type.String({ description: 'The address (kind address).' })),
+    firewall: Type.Optional(Type.String({ description: 'Cloud id of the firewall holding the rule (kind rule).' })),
+    rule: Type.Optional(Type.String({ description: 'The rule\'s pair, "<protocol>/<port> <source>" (kind rule).' })),
     owner: Type.String({ description: 'The RoutedIP its marks name (namespace/name, or its UID when only that is marked).' }),
     since: Type.String({ description: 'When the sweep first saw it orphaned (RFC 3339).' }),
   },
@@ -549,7 +557,7 @@ export type OrphanRecord = Static<typeof OrphanRecordSchema>;
  * RoutedIPIssuer `status`, written by the issuer controller: the provider, how many RoutedIPs use
  * the issuer, the orphans the sweep found, and conditions `Ready` (the credentials work: one cheap
  * cloud read, cached), `FirewallFound` (the named firewall exists, or none is managed) and
- * `OrphansFound` (marked addresses whose RoutedIP is gone).
+ * `OrphansFound` (marked addresses and firewall rules whose RoutedIP is gone).
  */
 export const RoutedIPIssuerStatusSchema = Type.Object(
   {
@@ -559,7 +567,7 @@ export const RoutedIPIssuerStatusSchema = Type.Object(
     orphans: Type.Optional(
       Type.Array(OrphanRecordSchema, {
         maxItems: MAX_ORPHAN_RECORDS,
-        description: 'Addresses carrying our marks whose RoutedIP no longer exists, with when each was first seen orphaned.',
+        description: 'Addresses and firewall rules carrying our marks whose RoutedIP no longer exists, with when each was first seen orphaned.',
       }),
     ),
     conditions: Type.Array(ConditionSchema),

@@ -5,10 +5,10 @@
  * made before cluster marks, and people's own are all in it, and only this cluster's unassociated
  * orphan of the issuer's namespace is ever released.
  */
-import { AllocateAddressCommand, AssociateAddressCommand, DescribeAddressesCommand, type Tag } from '@aws-sdk/client-ec2';
+import { AllocateAddressCommand, AssociateAddressCommand, AuthorizeSecurityGroupIngressCommand, DescribeAddressesCommand, RevokeSecurityGroupIngressCommand, type Tag } from '@aws-sdk/client-ec2';
 import type { Test } from 'tap';
 import { issuer, routedIP, secret } from '../fixtures/k8s.js';
-import { IssuerDriver } from '../helpers/issuer-driver.js';
+import { IssuerDriver, quietAndSteady } from '../helpers/issuer-driver.js';
 import { ISSUER_CHECK_SECONDS } from '../../src/plan/issuer-status.js';
 import type { Ec2Peer } from './peers.js';
 import { AwsWorld } from './world.js';
@@ -29,6 +29,11 @@ const marks = (owner: string, uid: string, cluster?: string): Record<string, str
   'routedip.io/uid': uid,
   ...(cluster !== undefined ? { 'routedip.io/cluster': cluster } : {}),
 });
+
+/** Authorizes `tcp/<port> 0.0.0.0/0` described `description` through the admin client. */
+async function authorize(w: AwsWorld, port: number, description: string): Promise<void> {
+  await w.peer.admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: description }] }] }));
+}
 
 async function publicIps(w: AwsWorld): Promise<string[]> {
   const out = await w.peer.admin.send(new DescribeAddressesCommand({}));
@@ -75,11 +80,7 @@ export function orphanScenarios(t: Test, peer: () => Ec2Peer): void {
     t.equal(await issuerDriver.metric('routedip_orphans', 'aws'), 1);
 
     w.clock.advance(GRACE * 3);
-    w.writes.length = 0;
-    const later = await issuerDriver.sync(live);
-    const again = await issuerDriver.sync(live);
-    t.same(w.writes, [], 'an address without our cluster mark is never released');
-    t.equal(again.raw, later.raw, 'steady state: the same status bytes');
+    await quietAndSteady(t, issuerDriver, live, () => w.writes.length, 'an address without our cluster mark is never released');
   });
 
   t.test('a RoutedIP the issuer\'s view does not show yet, or an associated orphan, is never released', async (t) => {
@@ -134,5 +135,67 @@ export function orphanScenarios(t: Test, peer: () => Ec2Peer): void {
     t.same(retain.orphanAddresses, [orphan.ip]);
     t.match(retain.orphansFound?.message, /reported only: the reclaim policy is Retain/);
     t.same(kept.writes, []);
+  });
+
+  t.test('rules: only this cluster\'s marked range of a gone RoutedIP of the namespace is revoked, after the grace; the rest is never touched', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
+    const gone = 'routedip:ingress/gone';
+    await authorize(w, 443, `${gone}@${CLUSTER}`); // a gone RoutedIP's range the live one needs too
+    await authorize(w, 8080, `${gone}@${CLUSTER}`); // the orphan
+    await authorize(w, 8081, `${gone}@staging`); // another cluster's
+    await authorize(w, 8082, `routedip:web/gone@${CLUSTER}`); // another namespace's
+    await authorize(w, 8083, gone); // made before cluster marks
+    await authorize(w, 8084, `routedip:ingress/public@${CLUSTER}`); // a RoutedIP that exists
+    await w.sync();
+    t.equal(w.status.firewall?.ports.map((p) => p.port).join(), '80,443', 'the live RoutedIP needs 443');
+    const before = await w.rules();
+    t.ok(before.includes(`tcp/443 0.0.0.0/0 ${gone}@${CLUSTER}`), 'and uses the gone one\'s range for it');
+    const issuerDriver = driver(w);
+    const live = [w.parent];
+    w.writes.length = 0;
+
+    const first = await issuerDriver.sync(live);
+    t.equal(first.code, 200);
+    t.same(issuerDriver.orphanRules, ['tcp/8080 0.0.0.0/0 ingress/gone', 'tcp/8083 0.0.0.0/0 ingress/gone'], 'this cluster\'s orphan and the one made before cluster marks');
+    t.match(first.status.orphans?.find((o) => o.rule === 'tcp/8080 0.0.0.0/0'), { kind: 'rule', id: `${w.groupId} tcp/8080 0.0.0.0/0`, firewall: w.groupId, owner: 'ingress/gone' });
+    t.match(issuerDriver.orphansFound?.message, /2 rules carrying our marks/);
+    t.equal(await issuerDriver.metric('routedip_orphans', 'aws', 'rule'), 2);
+    t.equal(await issuerDriver.metric('routedip_orphans', 'aws', 'address'), 0);
+    t.same(w.writes, [], 'a first sighting revokes nothing');
+
+    w.clock.advance(GRACE - 1);
+    await issuerDriver.sync(live);
+    t.same(w.writes, [], 'within the grace nothing is revoked');
+    w.clock.advance(1);
+    const due = await issuerDriver.sync(live);
+    t.equal(due.code, 200);
+    t.same(w.writes, ['revokeSecurityGroupIngress'], 'one revoke');
+    t.same(await w.rules(), before.filter((r) => !r.startsWith('tcp/8080 ')), 'only the orphan is gone');
+    t.same(issuerDriver.orphanRules, ['tcp/8083 0.0.0.0/0 ingress/gone'], 'the old-form one stays reported');
+    t.equal(await issuerDriver.metric('routedip_orphans_released_total', 'aws', 'rule'), 1);
+
+    w.clock.advance(GRACE * 3);
+    await quietAndSteady(t, issuerDriver, live, () => w.writes.length, 'a range without our cluster mark is never revoked');
+    t.same(await w.rules(), before.filter((r) => !r.startsWith('tcp/8080 ')));
+  });
+
+  t.test('rules: a range whose mark changed since the listing is kept (the fresh read before the revoke)', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
+    const mark = `routedip:ingress/gone@${CLUSTER}`;
+    await authorize(w, 8080, mark);
+    const issuerDriver = driver(w);
+    // The previous status recorded it orphaned almost a grace ago: due within this listing's life.
+    issuerDriver.parent = { ...issuerDriver.parent, status: { observedGeneration: 1, routedIPs: 0, conditions: [], orphans: [{ kind: 'rule', id: `${w.groupId} tcp/8080 0.0.0.0/0`, firewall: w.groupId, rule: 'tcp/8080 0.0.0.0/0', owner: 'ingress/gone', since: new Date(w.clock.now().getTime() - (GRACE - 10) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }] } };
+    const first = await issuerDriver.sync([]);
+    t.equal(first.resyncAfterSeconds, 10);
+    // Someone takes the range over before the sweep comes back (the listing is still cached).
+    const range = { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080 };
+    await w.peer.admin.send(new RevokeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ ...range, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await w.peer.admin.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: w.groupId, IpPermissions: [{ ...range, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'web team' }] }] }));
+    w.clock.advance(10);
+    w.writes.length = 0;
+    await issuerDriver.sync([]);
+    t.same(w.writes, [], 'nothing revoked: the fresh read shows someone else\'s range');
+    t.ok((await w.rules()).includes('tcp/8080 0.0.0.0/0 web team'));
   });
 }

@@ -25,11 +25,11 @@ import { node, secret, withProviderID } from '../fixtures/k8s.js';
 import { heldAddresses } from '../aws/holders.js';
 import { REGION } from '../aws/peers.js';
 import type { FakeEc2 } from '../fakes/ec2/server.js';
-import { clock, type CloudUnderTest, type Dice, type Suite } from './harness.js';
+import { clock, OTHER_CLUSTER_MARK, type CloudUnderTest, type Dice, type Suite } from './harness.js';
 
 const FIREWALL = 'ingress-public';
 /** Rules someone else added to the group (`proto/port cidr description`). */
-const FOREIGN_RULES = ['tcp/22 10.0.0.0/8 bastion', 'tcp/443 192.0.2.0/24 web team'];
+const FOREIGN_RULES = ['tcp/22 10.0.0.0/8 bastion', 'tcp/443 192.0.2.0/24 web team', `tcp/443 0.0.0.0/0 ${OTHER_CLUSTER_MARK}`];
 /** The issuer's writes, as EC2 actions and as the issuer's Ec2Api methods. */
 const WRITES = ['AllocateAddress', 'AssociateAddress', 'DisassociateAddress', 'ReleaseAddress', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'ModifyNetworkInterfaceAttribute'];
 const methodOf = (action: string) => action[0]!.toLowerCase() + action.slice(1);
@@ -100,7 +100,7 @@ export async function awsCloud(dice: Dice, index: number, peer: { endpoint: stri
         GroupId: group,
         IpPermissions: [
           { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'bastion' }] },
-          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '192.0.2.0/24', Description: 'web team' }] },
+          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '192.0.2.0/24', Description: 'web team' }, { CidrIp: '0.0.0.0/0', Description: OTHER_CLUSTER_MARK }] },
         ],
       }));
       // The bastion is protected by the group too (someone else put it there).

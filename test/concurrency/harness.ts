@@ -9,7 +9,9 @@
  *
  * - duplicates: a RoutedIP owning more than one address, two RoutedIPs reporting one address,
  *   or more addresses of ours than RoutedIPs;
- * - foreign: an address, firewall rule or firewall member seeded before the operator changed or gone;
+ * - foreign: an address, firewall rule or firewall member seeded before the operator changed or gone
+ *   (the service runs with `CLUSTER_NAME` = `CONCURRENCY_CLUSTER`, and the clouds that mark rules
+ *   seed one marked by another cluster for one of the scenario's RoutedIPs);
  * - leaks: anything of ours left after every finalize said `finalized: true`;
  * - wedges: a RoutedIP not Ready within `CONVERGE_PASSES` fault-free passes, or not finalized.
  *
@@ -222,10 +224,20 @@ class Instrumented {
   }
 }
 
+/** The service's `CLUSTER_NAME`: its rule marks carry it, as a production install's do. */
+export const CONCURRENCY_CLUSTER = 'seeded';
+
+/**
+ * A rule mark of ANOTHER cluster for this suite's first RoutedIP (`ingress/rip-0`): seeded on
+ * tcp/443 from 0.0.0.0/0, a pair every scenario wants, so that every one of them must use it and
+ * never own, revoke or wait on it.
+ */
+export const OTHER_CLUSTER_MARK = 'routedip:ingress/rip-0@another-cluster';
+
 /** One service instance for a whole run, listening on an ephemeral port (building an app per scenario would dominate the run). */
 async function startService(t: Teardown, registry: IssuerRegistry, clock: Clock): Promise<string> {
   // The production log level (LOG_LEVEL's default), written nowhere: the checks read the cloud.
-  const app = buildApp({ registry, clock: () => new Date(clock.now), defaultMetrics: false, issuerPolicy: TEST_POLICY, logger: { level: 'info', stream: new Writable({ write: (_c, _e, done) => done() }) } });
+  const app = buildApp({ registry, clock: () => new Date(clock.now), defaultMetrics: false, issuerPolicy: TEST_POLICY, clusterName: CONCURRENCY_CLUSTER, logger: { level: 'info', stream: new Writable({ write: (_c, _e, done) => done() }) } });
   t.teardown(() => app.close());
   return app.listen({ port: 0, host: '127.0.0.1' });
 }

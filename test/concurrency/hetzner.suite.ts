@@ -10,7 +10,7 @@ import t from 'tap';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { node, secret, withLabels, withProviderID } from '../fixtures/k8s.js';
 import { FakeHetzner, SPEC_ABSENT } from '../fakes/hetzner/server.js';
-import { clock, runSuite, type CloudUnderTest, type Dice } from './harness.js';
+import { clock, OTHER_CLUSTER_MARK, runSuite, type CloudUnderTest, type Dice } from './harness.js';
 import { loopbackAccount } from './loopback.js';
 
 const FIREWALL = 'ingress-public';
@@ -22,6 +22,7 @@ const FOREIGN_RULES = [
   { description: 'ssh from the office', direction: 'in', port: '22', protocol: 'tcp', source_ips: ['10.0.0.0/8'], destination_ips: [] },
   { description: 'web team', direction: 'in', port: '443', protocol: 'tcp', source_ips: ['192.0.2.0/24'], destination_ips: [] },
   { description: 'egress dns', direction: 'out', port: '53', protocol: 'udp', source_ips: [], destination_ips: ['0.0.0.0/0'] },
+  { description: OTHER_CLUSTER_MARK, direction: 'in', port: '443', protocol: 'tcp', source_ips: ['0.0.0.0/0'], destination_ips: [] },
 ];
 /** Every write the issuer sends (operationIds of the API description). */
 const WRITES = ['create_floating_ip', 'delete_floating_ip', 'assign_floating_ip_to_server', 'unassign_floating_ip', 'set_rules', 'apply_to_resources', 'remove_from_resources'];

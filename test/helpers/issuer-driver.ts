@@ -4,6 +4,7 @@
  * the namespace are delivered as related objects, as the view of that call sees them.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
 import type { Secret } from '../../src/schemas/kubernetes.js';
 import type { RoutedIPIssuerObject, RoutedIPIssuerStatus, RoutedIPObject } from '../../src/schemas/routed-ip.js';
 import { NAMESPACE } from '../fixtures/k8s.js';
@@ -46,13 +47,37 @@ export class IssuerDriver {
 
   /** Addresses recorded in `status.orphans`, sorted. */
   get orphanAddresses(): string[] {
-    return ((this.parent.status as RoutedIPIssuerStatus | undefined)?.orphans ?? []).map((o) => o.address).sort();
+    return this.orphans.filter((o) => o.kind !== 'rule').map((o) => o.address ?? '').sort();
   }
 
-  /** The value of `routedip_orphans{provider}` / `routedip_orphans_released_total{provider}` on GET /metrics. */
-  async metric(name: 'routedip_orphans' | 'routedip_orphans_released_total', provider: string): Promise<number | undefined> {
-    const text = (await this.app.inject({ method: 'GET', url: '/metrics' })).payload;
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{provider="${provider}"}`));
-    return line === undefined ? undefined : Number(line.split(' ').pop());
+  /** Rule pairs recorded in `status.orphans` as `<protocol>/<port> <source> <owner>`, sorted. */
+  get orphanRules(): string[] {
+    return this.orphans.filter((o) => o.kind === 'rule').map((o) => `${o.rule} ${o.owner}`).sort();
   }
+
+  private get orphans() {
+    return (this.parent.status as RoutedIPIssuerStatus | undefined)?.orphans ?? [];
+  }
+
+  /**
+   * The value of `routedip_orphans{provider,kind}` / `routedip_orphans_released_total{provider,kind}`
+   * on GET /metrics: of `kind`, or summed over both kinds.
+   */
+  async metric(name: 'routedip_orphans' | 'routedip_orphans_released_total', provider: string, kind?: 'address' | 'rule'): Promise<number | undefined> {
+    const text = (await this.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(`provider="${provider}"`) && (kind === undefined || l.includes(`kind="${kind}"`)));
+    return lines.length === 0 ? undefined : lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  }
+}
+
+/**
+ * Two more syncs with `routedIPs`: neither makes a write (as `writes` counts them, on the cloud's
+ * side or the client's) and both answer the same bytes.
+ */
+export async function quietAndSteady(t: Test, driver: IssuerDriver, routedIPs: readonly RoutedIPObject[], writes: () => number, message: string): Promise<void> {
+  const before = writes();
+  const a = await driver.sync(routedIPs);
+  const b = await driver.sync(routedIPs);
+  t.equal(writes() - before, 0, message);
+  t.equal(b.raw, a.raw, 'steady state: the same status bytes');
 }

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { issuer } from '../fixtures/k8s.js';
-import { IssuerDriver } from '../helpers/issuer-driver.js';
+import { IssuerDriver, quietAndSteady } from '../helpers/issuer-driver.js';
 import { HetznerWorld } from './world.js';
 
 const CLUSTER = 'prod-eu';
@@ -55,11 +55,7 @@ t.test('only this cluster\'s unassigned, unprotected orphan of the namespace is 
   t.equal(await driver.metric('routedip_orphans_released_total', 'hetzner'), 1);
 
   w.clock.advance(GRACE * 2);
-  const before = w.fake.calls.length;
-  const a = await driver.sync([w.parent]);
-  const b = await driver.sync([w.parent]);
-  t.equal(w.fake.calls.length, before, 'protected, assigned and unmarked-cluster orphans are never deleted');
-  t.equal(a.raw, b.raw, 'steady state: the same status bytes');
+  await quietAndSteady(t, driver, [w.parent], () => w.fake.calls.length, 'protected, assigned and unmarked-cluster orphans are never deleted');
 });
 
 t.test('a RoutedIP the issuer\'s view does not show yet keeps its Floating IP', async (t) => {
@@ -78,4 +74,42 @@ t.test('a RoutedIP the issuer\'s view does not show yet keeps its Floating IP', 
   await driver.sync([]);
   t.equal(w.fake.calls.length, writes, 'the grace restarts: nothing deleted');
   t.ok(w.fake.model.floatingIPByAddress(fresh.ip), 'still there');
+});
+
+t.test('rules: only this cluster\'s marked pair of a gone RoutedIP of the namespace is removed, after the grace; every other rule is sent back as read', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 0 }, { clusterName: CLUSTER });
+  const rule = (description: string, port: number, sources = ['0.0.0.0/0']) => ({ description, direction: 'in', port: String(port), protocol: 'tcp', source_ips: sources, destination_ips: [] });
+  const gone = 'routedip:ingress/gone';
+  (w.firewall.rules as unknown[]).push(
+    rule(`${gone}@${CLUSTER}`, 443), // a gone RoutedIP's rule the live one needs too
+    rule(`${gone}@${CLUSTER}`, 8080, ['0.0.0.0/0', '::/0']), // the orphan: both its sources
+    rule(`${gone}@staging`, 8081), // another cluster's
+    rule(`routedip:web/gone@${CLUSTER}`, 8082), // another namespace's
+    rule(gone, 8083), // made before cluster marks
+    rule(`routedip:ingress/public@${CLUSTER}`, 8084), // a RoutedIP that exists
+  );
+  await w.syncUntilReady();
+  const before = JSON.stringify(w.firewall.rules);
+  const driver = new IssuerDriver(w.app, issuer('cloud', w.issuerSpec()), w.secrets);
+  const writes = w.fake.calls.length;
+
+  const first = await driver.sync([w.parent]);
+  t.equal(first.code, 200);
+  t.same(driver.orphanRules, ['tcp/8080 0.0.0.0/0 ingress/gone', 'tcp/8080 ::/0 ingress/gone', 'tcp/8083 0.0.0.0/0 ingress/gone'], 'this cluster\'s orphan pairs and the one made before cluster marks');
+  t.match(first.status.orphans?.find((o) => o.rule === 'tcp/8080 ::/0'), { kind: 'rule', firewall: String(w.firewall.id), owner: 'ingress/gone' });
+  t.equal(await driver.metric('routedip_orphans', 'hetzner', 'rule'), 3);
+
+  w.clock.advance(GRACE - 1);
+  await driver.sync([w.parent]);
+  t.equal(w.fake.calls.length, writes, 'nothing removed within the grace');
+  w.clock.advance(1);
+  await driver.sync([w.parent]);
+  t.same(w.fake.calls.slice(writes).map((c) => c.operation), ['set_rules', 'set_rules'], 'one rewrite per pair');
+  const expected = (JSON.parse(before) as Array<{ port: string | null }>).filter((r) => r.port !== '8080');
+  t.equal(JSON.stringify(w.firewall.rules), JSON.stringify(expected), 'only the orphan rule is gone; every other rule byte for byte');
+  t.same(driver.orphanRules, ['tcp/8083 0.0.0.0/0 ingress/gone']);
+  t.equal(await driver.metric('routedip_orphans_released_total', 'hetzner', 'rule'), 2);
+
+  w.clock.advance(GRACE * 2);
+  await quietAndSteady(t, driver, [w.parent], () => w.fake.calls.length, 'an old-form rule, another cluster\'s, another namespace\'s and a live one\'s are never removed');
 });
