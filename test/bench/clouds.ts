@@ -12,7 +12,7 @@ import type { RoutedIPStatus } from '../../src/schemas/routed-ip.js';
 import { node, notReady, withLabels, withProviderID } from '../fixtures/k8s.js';
 import { condition, type HookWorld } from '../helpers/hook-world.js';
 import { AwsWorld } from '../aws/world.js';
-import { fakePeer, motoPeer, type Ec2Peer } from '../aws/peers.js';
+import { ACCESS_KEY_ID, fakePeer, motoPeer, type Ec2Peer } from '../aws/peers.js';
 import { DigitalOceanWorld } from '../digitalocean/world.js';
 import { HetznerWorld } from '../hetzner/world.js';
 
@@ -95,10 +95,19 @@ async function steady(fleet: Fleet, seconds: number): Promise<{ reads: number; w
   return { reads: per(after.reads - before.reads), writes: per(after.writes - before.writes) };
 }
 
+/** `spec.digitalocean.firewallTag` of the bench's DigitalOcean fleets too large for Droplet-id membership. */
+export const DO_FIREWALL_TAG = 'routedip:bench';
+/** Whether a DigitalOcean fleet of `n` RoutedIPs needs tag membership: `n` holders plus the world's bastion past the firewall's 10 Droplets. */
+export const doNeedsTag = (n: number): boolean => n + 1 > 10;
+
 async function doFleet(tap: BenchTap, n: number, spare = 10): Promise<Fleet & { world: DigitalOceanWorld }> {
   const w = new DigitalOceanWorld();
   await w.start(tap, { actionReads: 1, reservedIPLimit: 10_000 });
   w.fake.rate.remaining = Number.MAX_SAFE_INTEGER;
+  // A firewall applies to at most 10 individual Droplets (the world's bastion is one): a fleet
+  // whose holders do not fit puts them in the firewall by tag, as the FirewallDropletLimit
+  // condition tells an operator to.
+  if (doNeedsTag(n)) w.firewallTag = DO_FIREWALL_TAG;
   const ids = Array.from({ length: n + spare }, (_, i) => 101 + i);
   for (const id of ids) if (id > 103) w.fake.model.addDroplet(id, 'nyc3');
   w.nodes = ids.map((id, i) => node(`n${i + 1}`, withProviderID(`digitalocean://${id}`)));
@@ -181,6 +190,9 @@ async function failoverSyncs(fleet: Fleet, victim: HookWorld): Promise<number> {
   return Number.NaN;
 }
 
+/** The Elastic IP quota the bench's AWS account is given for a fleet of `n`: raised past AWS's default 5 when the fleet needs it. */
+export const awsAddressQuota = (n: number): number => Math.max(5, n);
+
 /** One P3/P4 row. */
 export interface CloudRow {
   readonly cloud: string;
@@ -199,7 +211,9 @@ export async function cloudRow(cloud: 'digitalocean' | 'aws (fake)' | 'aws (moto
     if (cloud === 'digitalocean') fleet = await doFleet(tap, n);
     else if (cloud === 'hetzner') fleet = await hetznerFleet(tap, n);
     else {
-      const peer = cloud === 'aws (moto)' ? await motoPeer(tap) : await fakePeer(tap);
+      // The fake enforces AWS's default quota of 5 Elastic IPs per region; the bench models an
+      // account whose quota was raised to fit the fleet (moto enforces none).
+      const peer = cloud === 'aws (moto)' ? await motoPeer(tap) : await fakePeer(tap, { acceptedAccessKeyIds: [ACCESS_KEY_ID], addressLimit: awsAddressQuota(n) });
       if ('skip' in peer) return { cloud, skipped: peer.skip };
       fleet = await awsFleet(tap, peer, n);
     }

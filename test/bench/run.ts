@@ -13,7 +13,8 @@
  * - Sync cost as inputs grow: 50/500/5,000 Nodes; 1/10/100 sibling RoutedIPs (in process).
  *
  * BENCH_SMOKE=1: tiny sizes and short runs (CI smoke run: it only proves the bench still runs).
- * BENCH_ONLY=clouds: the P3/P4 rows only; BENCH_CLOUDS=aws,hetzner: only those clouds' rows.
+ * BENCH_ONLY=clouds (or any of http,memory,clouds,scaling): those parts only (only http and memory
+ * need dist/ built); BENCH_CLOUDS=aws,hetzner: only those clouds' P3/P4 rows.
  * Lives under test/ (not a top-level bench/) to keep the top level as the guide lays it out; it
  * drives the same fakes and worlds the tests use, and ships in no image.
  */
@@ -22,14 +23,12 @@ import { buildApp } from '../../src/app.js';
 import { MemoryCloud } from '../../src/issuers/memory/cloud.js';
 import { createIssuerRegistry } from '../../src/issuers/registry.js';
 import { runtimeLine } from '../../src/runtime.js';
-import { cloudRow, hundredOnOneToken, type CloudRow } from './clouds.js';
+import { awsAddressQuota, cloudRow, doNeedsTag, hundredOnOneToken, type CloudRow } from './clouds.js';
 import { ensureBuilt, load, quantile, startServer, type Server } from './load.js';
 import { benchRequest, converged, injector, poster } from './payloads.js';
 
 process.env.NO_PROXY = '127.0.0.1,localhost';
 const SMOKE = process.env.BENCH_SMOKE === '1';
-/** BENCH_ONLY=clouds: P3 and P4 only (the cloud request counts need no build and no child processes). */
-const CLOUDS_ONLY = process.env.BENCH_ONLY === 'clouds';
 /** BENCH_CLOUDS=aws,hetzner: the P3/P4 rows of the clouds whose names start with one of these only. */
 const CLOUDS = process.env.BENCH_CLOUDS?.split(',').filter((c) => c !== '');
 const wanted = (cloud: string): boolean => CLOUDS === undefined || CLOUDS.some((c) => cloud.startsWith(c));
@@ -42,6 +41,18 @@ const row = (id: string, what: string, value: string, goal: string, met?: boolea
   rows.push(r);
   process.stderr.write(`bench: ${r.join(' | ')}\n`);
 };
+/**
+ * Runs `fn`, which records its own rows; if it throws, records one `error: …` row for `id` and
+ * `what` instead, so one failing figure never hides the others.
+ */
+async function attempt(id: string, what: string, goal: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
+    row(id, what, `error: ${message}`, goal, false);
+  }
+}
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
@@ -58,45 +69,54 @@ async function withServers<T>(fn: (ours: Server, bare: Server) => Promise<T>): P
 /** P1 and P2. */
 async function http(): Promise<void> {
   await withServers(async (ours, bare) => {
-    const small = benchRequest(size(50, 5));
-    const bodyOurs = await converged(small, poster(ours.url));
-    const bodyBare = bodyOurs;
-    let oursReq = 0;
-    let bareReq = 0;
-    let oursSec = 0;
-    let bareSec = 0;
-    const rounds = size(4, 1);
-    const durationMs = size(4000, 500);
-    log(`P1: ${rounds} interleaved rounds of ${durationMs} ms, 8 connections, ${(bodyOurs.length / 1024).toFixed(0)} KiB body`);
-    await load(ours.url, bodyOurs, { connections: 8, durationMs: 500 });
-    await load(bare.url, bodyBare, { connections: 8, durationMs: 500 });
-    for (let r = 0; r < rounds; r++) {
-      const o = await load(ours.url, bodyOurs, { connections: 8, durationMs });
-      const b = await load(bare.url, bodyBare, { connections: 8, durationMs });
-      oursReq += o.requests;
-      oursSec += o.seconds;
-      bareReq += b.requests;
-      bareSec += b.seconds;
-      if (o.non200 + b.non200 > 0) throw new Error(`non-200 answers: ours ${o.non200}, bare ${b.non200}`);
-    }
-    const p1 = oursReq / oursSec / (bareReq / bareSec);
-    row('P1', `/sync throughput, converged ${size(50, 5)}-Node payload, ÷ bare`, `${fmt(p1)} (${fmt(oursReq / oursSec, 0)} vs ${fmt(bareReq / bareSec, 0)} req/s)`, '≥ 0.8', p1 >= 0.8);
-
-    const big = benchRequest(size(5000, 50));
-    const bigBody = await converged(big, poster(ours.url));
-    const n = size(12, 2);
-    log(`P2: ${n} × 2 interleaved requests of ${(bigBody.length / 1024 / 1024).toFixed(1)} MiB, one connection`);
-    const oursLat: number[] = [];
-    const bareLat: number[] = [];
-    for (let i = 0; i < n; i++) {
-      oursLat.push(...(await load(ours.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
-      bareLat.push(...(await load(bare.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
-    }
-    oursLat.sort((a, b) => a - b);
-    bareLat.sort((a, b) => a - b);
-    const p2 = quantile(oursLat, 0.5) / quantile(bareLat, 0.5);
-    row('P2', `p50 latency at ${size(5000, 50)} Nodes (${(bigBody.length / 1024 / 1024).toFixed(1)} MiB), ÷ bare`, `${fmt(p2)} (${fmt(quantile(oursLat, 0.5), 0)} vs ${fmt(quantile(bareLat, 0.5), 0)} ms)`, '≤ 1.3', p2 <= 1.3);
+    await attempt('P1', `/sync throughput, converged ${size(50, 5)}-Node payload, ÷ bare`, '≥ 0.8', () => throughput(ours, bare));
+    await attempt('P2', `p50 latency at ${size(5000, 50)} Nodes, ÷ bare`, '≤ 1.3', () => latency(ours, bare));
   });
+}
+
+/** P1. */
+async function throughput(ours: Server, bare: Server): Promise<void> {
+  const small = benchRequest(size(50, 5));
+  const bodyOurs = await converged(small, poster(ours.url));
+  const bodyBare = bodyOurs;
+  let oursReq = 0;
+  let bareReq = 0;
+  let oursSec = 0;
+  let bareSec = 0;
+  const rounds = size(4, 1);
+  const durationMs = size(4000, 500);
+  log(`P1: ${rounds} interleaved rounds of ${durationMs} ms, 8 connections, ${(bodyOurs.length / 1024).toFixed(0)} KiB body`);
+  await load(ours.url, bodyOurs, { connections: 8, durationMs: 500 });
+  await load(bare.url, bodyBare, { connections: 8, durationMs: 500 });
+  for (let r = 0; r < rounds; r++) {
+    const o = await load(ours.url, bodyOurs, { connections: 8, durationMs });
+    const b = await load(bare.url, bodyBare, { connections: 8, durationMs });
+    oursReq += o.requests;
+    oursSec += o.seconds;
+    bareReq += b.requests;
+    bareSec += b.seconds;
+    if (o.non200 + b.non200 > 0) throw new Error(`non-200 answers: ours ${o.non200}, bare ${b.non200}`);
+  }
+  const p1 = oursReq / oursSec / (bareReq / bareSec);
+  row('P1', `/sync throughput, converged ${size(50, 5)}-Node payload, ÷ bare`, `${fmt(p1)} (${fmt(oursReq / oursSec, 0)} vs ${fmt(bareReq / bareSec, 0)} req/s)`, '≥ 0.8', p1 >= 0.8);
+}
+
+/** P2. */
+async function latency(ours: Server, bare: Server): Promise<void> {
+  const big = benchRequest(size(5000, 50));
+  const bigBody = await converged(big, poster(ours.url));
+  const n = size(12, 2);
+  log(`P2: ${n} × 2 interleaved requests of ${(bigBody.length / 1024 / 1024).toFixed(1)} MiB, one connection`);
+  const oursLat: number[] = [];
+  const bareLat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    oursLat.push(...(await load(ours.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
+    bareLat.push(...(await load(bare.url, bigBody, { connections: 1, maxRequests: 1 })).latencies);
+  }
+  oursLat.sort((a, b) => a - b);
+  bareLat.sort((a, b) => a - b);
+  const p2 = quantile(oursLat, 0.5) / quantile(bareLat, 0.5);
+  row('P2', `p50 latency at ${size(5000, 50)} Nodes (${(bigBody.length / 1024 / 1024).toFixed(1)} MiB), ÷ bare`, `${fmt(p2)} (${fmt(quantile(oursLat, 0.5), 0)} vs ${fmt(quantile(bareLat, 0.5), 0)} ms)`, '≤ 1.3', p2 <= 1.3);
 }
 
 /** P5: fresh processes, so the peak is this load's own. */
@@ -116,6 +136,13 @@ async function memory(): Promise<void> {
   });
 }
 
+/** How the bench's account for `cloud` differs from a default one, for the row's label. */
+function accountNote(cloud: Parameters<typeof cloudRow>[0], n: number): string {
+  if (cloud === 'aws (fake)' && awsAddressQuota(n) > 5) return `, Elastic IP quota raised to ${awsAddressQuota(n)}`;
+  if (cloud === 'digitalocean' && doNeedsTag(n)) return ', firewall by tag';
+  return '';
+}
+
 /** P3 and P4 per cloud. */
 async function clouds(): Promise<void> {
   const seconds = size(120, 60);
@@ -124,21 +151,27 @@ async function clouds(): Promise<void> {
   ];
   for (const [cloud, n] of (SMOKE ? cases.filter(([, k]) => k === 1) : cases).filter(([c]) => wanted(c))) {
     log(`P3/P4: ${cloud}, ${n} RoutedIP(s), ${seconds} simulated s at 1 sync/s each`);
-    const r = await cloudRow(cloud, n, seconds).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
-    if ('skipped' in r) {
-      row('P3', `${cloud}: cloud requests per RoutedIP per minute`, `skipped (${r.skipped})`, '≤ 2, 0 writes');
-      continue;
-    }
-    const ok = (r as CloudRow).readsPerMin <= 2 && r.writesPerMin === 0;
-    row('P3', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''} on the account: reads (writes) per RoutedIP per minute`, `${fmt(r.readsPerMin)} (${fmt(r.writesPerMin)})`, '≤ 2, 0 writes', ok);
-    row('P4', `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''}: syncs from holder ineligible to the assign call`, String(r.failoverSyncs), '1', r.failoverSyncs === 1);
+    const label = `${cloud}, ${n} RoutedIP${n > 1 ? 's' : ''} on the account${accountNote(cloud, n)}`;
+    await attempt('P3', `${label}: reads (writes) per RoutedIP per minute`, '≤ 2, 0 writes', async () => {
+      const r = await cloudRow(cloud, n, seconds);
+      if ('skipped' in r) {
+        row('P3', `${label}: cloud requests per RoutedIP per minute`, `skipped (${r.skipped})`, '≤ 2, 0 writes');
+        return;
+      }
+      const ok = (r as CloudRow).readsPerMin <= 2 && r.writesPerMin === 0;
+      row('P3', `${label}: reads (writes) per RoutedIP per minute`, `${fmt(r.readsPerMin)} (${fmt(r.writesPerMin)})`, '≤ 2, 0 writes', ok);
+      row('P4', `${label}: syncs from holder ineligible to the assign call`, String(r.failoverSyncs), '1', r.failoverSyncs === 1);
+    });
   }
   if (!wanted('digitalocean')) return;
   const n = size(100, 10);
   const failing = size(10, 2);
   log(`P3: ${n} RoutedIPs on one DigitalOcean token, ${failing} failing over at once, 60 simulated s`);
-  const h = await hundredOnOneToken(n, failing, 60);
-  row('P3', `digitalocean: ${h.n} RoutedIPs on one token, ${failing} failing over at once: requests in the busiest 60 s`, `${h.maxPerMinute} (moved ${h.moved}/${failing}, Ready ${h.ready}/${h.n})`, '≤ 250', h.maxPerMinute <= 250 && h.moved === failing);
+  const what = `digitalocean: ${n} RoutedIPs on one token${accountNote('digitalocean', n)}, ${failing} failing over at once: requests in the busiest 60 s`;
+  await attempt('P3', what, '≤ 250', async () => {
+    const h = await hundredOnOneToken(n, failing, 60);
+    row('P3', what, `${h.maxPerMinute} (moved ${h.moved}/${failing}, Ready ${h.ready}/${h.n})`, '≤ 250', h.maxPerMinute <= 250 && h.moved === failing);
+  });
 }
 
 /** Median ms of `runs` converged in-process syncs of `request`. */
@@ -160,30 +193,38 @@ async function syncCost(nodes: number, siblings: number, runs: number): Promise<
 
 async function scaling(): Promise<void> {
   const nodeSizes = SMOKE ? [5, 50] : [50, 500, 5000];
-  const base = await syncCost(nodeSizes[0]!, 1, size(30, 3));
   log('sync cost: nodes');
+  let base: number | undefined;
   for (const n of nodeSizes) {
-    const ms = n === nodeSizes[0] ? base : await syncCost(n, 1, size(n >= 5000 ? 8 : 20, 3));
-    const growth = ms / base / (n / nodeSizes[0]!);
-    row('cost', `converged sync, ${n} Nodes, 1 sibling (in process)`, `${fmt(ms, 1)} ms (${fmt((ms / n) * 1000, 1)} µs/Node)`, 'no worse than linear', n === nodeSizes[0] || growth <= 1.2);
+    const what = `converged sync, ${n} Nodes, 1 sibling (in process)`;
+    await attempt('cost', what, 'no worse than linear', async () => {
+      const ms = await syncCost(n, 1, size(n >= 5000 ? 8 : n === nodeSizes[0] ? 30 : 20, 3));
+      base ??= (ms / n) * nodeSizes[0]!;
+      const growth = ms / base / (n / nodeSizes[0]!);
+      row('cost', what, `${fmt(ms, 1)} ms (${fmt((ms / n) * 1000, 1)} µs/Node)`, 'no worse than linear', n === nodeSizes[0] || growth <= 1.2);
+    });
   }
   log('sync cost: siblings');
   const sibs = SMOKE ? [1, 10] : [1, 10, 100];
-  const sBase = await syncCost(50, sibs[0]!, size(30, 3));
+  let sBase: number | undefined;
   for (const s of sibs) {
-    const ms = s === sibs[0] ? sBase : await syncCost(50, s, size(30, 3));
-    row('cost', `converged sync, 50 Nodes, ${s} sibling RoutedIP${s > 1 ? 's' : ''} (in process)`, `${fmt(ms, 1)} ms`, 'no worse than linear', s === sibs[0] || ms / sBase <= (s / sibs[0]!) * 1.2);
+    const what = `converged sync, 50 Nodes, ${s} sibling RoutedIP${s > 1 ? 's' : ''} (in process)`;
+    await attempt('cost', what, 'no worse than linear', async () => {
+      const ms = await syncCost(50, s, size(30, 3));
+      sBase ??= ms;
+      row('cost', what, `${fmt(ms, 1)} ms`, 'no worse than linear', s === sibs[0] || ms / sBase <= (s / sibs[0]!) * 1.2);
+    });
   }
 }
 
+/** Which parts run: all, or those named in BENCH_ONLY (comma-separated: http, memory, clouds, scaling). */
+const only = new Set((process.env.BENCH_ONLY ?? 'http,memory,clouds,scaling').split(',').map((x) => x.trim()));
 console.log(`npm run bench${SMOKE ? ' (BENCH_SMOKE=1: tiny sizes, figures meaningless)' : ''} — ${runtimeLine()}, ${(await import('node:os')).cpus().length} CPUs`);
-if (!CLOUDS_ONLY) {
-  ensureBuilt();
-  await http();
-  await memory();
-}
-await clouds();
-if (!CLOUDS_ONLY) await scaling();
+if (only.has('http') || only.has('memory')) ensureBuilt();
+if (only.has('http')) await attempt('P1/P2', 'throughput and p50 latency ÷ bare', '≥ 0.8 / ≤ 1.3', http);
+if (only.has('memory')) await attempt('P5', 'peak RSS ÷ bare', '≤ 1.2', memory);
+if (only.has('clouds')) await clouds();
+if (only.has('scaling')) await scaling();
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['id', 'figure', 'measured', 'goal', 'met'], ...rows].map((r) => (r[i] ?? '').length)));
 for (const r of [['id', 'figure', 'measured', 'goal', 'met'], ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 process.exit(0);
