@@ -139,6 +139,7 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = asyn
         const secrets = new Map(Object.values(request.body.related?.[RELATED.secrets] ?? {}).filter((s) => (s.metadata.namespace ?? namespace) === namespace).map((s) => [s.metadata.name, s]));
         // The same redaction step as /sync: cloud error text reaches the status only without credentials.
         const redactor = base.with(secretValues(secrets.values()));
+        request.callRedactor = redactor;
         const call = beginCallSession(reply, sessions, deadlineMs);
         const callDeps = { ...deps, logger: request.log, session: call.session };
         const routedIPs = Object.values(request.body.related?.[RELATED.routedIPs] ?? {});

@@ -45,9 +45,12 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (a
         // One redaction step for this call: status, and every log line written while it runs,
         // lose the values of the credentials delivered with it (and shapes of any others).
         const redactor = base.with(secretValues(Object.values(request.body.related?.[RELATED.secrets] ?? {})));
+        request.callRedactor = redactor;
         return withRedactor(redactor, async () => {
           const parent = request.body.parent.metadata;
-          const logger = request.log.child({ routedip: `${parent.namespace ?? 'default'}/${parent.name}` });
+          const routedip = `${parent.namespace ?? 'default'}/${parent.name}`;
+          request.callOutcome = { routedip };
+          const logger = request.log.child({ routedip });
           const finalizing = request.body.finalizing === true;
           const call = beginCallSession(reply, sessions, deadlineMs);
           let outcome;
@@ -69,7 +72,8 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (a
               .send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${outcome.throttleSeconds}s` });
           }
           const ready = outcome.status.conditions.find((c) => c.type === 'Ready');
-          logger.info({ ready: ready?.status, reason: ready?.reason, steps: outcome.status.steps.filter((s) => s.outcome !== 'skipped').map((s) => `${s.name}=${s.outcome}`) }, `${hook} done`);
+          // The call's one log line (src/hooks/call-log.ts) carries the outcome.
+          request.callOutcome = { routedip, ready: ready?.status, reason: ready?.reason, steps: outcome.status.steps.filter((s) => s.outcome !== 'skipped').map((s) => `${s.name}=${s.outcome}`) };
           const body: SyncResponse = {
             status: redactedStatus(redactor, outcome.status),
             children: [],
