@@ -1,8 +1,10 @@
 /**
- * `npx tsx test/bench/profile.ts [nodes]`: where a converged /sync spends its CPU. Runs the
- * service from dist/ with `node --cpu-prof` under the P1 load of `npm run bench` (8 connections,
- * converged payload of `nodes` realistic Nodes, default 50), then prints self time grouped by
- * package (node_modules/<pkg>, our src/ files, node internals) and the top functions.
+ * `npx tsx test/bench/profile.ts [nodes] [connections] [seconds]`: where a converged /sync spends
+ * its CPU. Runs the service from dist/ with `node --cpu-prof` under the load of `npm run bench`
+ * (converged payload of `nodes` realistic Nodes, default 50; `connections` keep-alive connections,
+ * default 8 as P1 — P2 is `5000 1`), then prints self time grouped by package
+ * (node_modules/<pkg>, our src/ files, node internals) and the top functions. PROFILE_SERVER=bare
+ * profiles the bare route instead, to compare.
  * docs/performance.md quotes it.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -46,16 +48,19 @@ function owner(url: string, fn: string): string {
 }
 
 const nodes = Number(process.argv[2] ?? 50);
+const connections = Number(process.argv[3] ?? 8);
+const seconds = Number(process.argv[4] ?? 8);
 process.env.NO_PROXY = '127.0.0.1,localhost';
 ensureBuilt();
 const dir = mkdtempSync(join(tmpdir(), 'routedip-prof-'));
 const spawned = Date.now();
-const server = await startServer('ours', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const kind = process.env.PROFILE_SERVER === 'bare' ? 'bare' : 'ours';
+const server = await startServer(kind, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const body = await converged(benchRequest(nodes), poster(server.url));
 // Warm up (JIT), then profile only the steady load: samples before it are left out.
-await load(server.url, body, { connections: 8, durationMs: 2000 });
+await load(server.url, body, { connections, durationMs: 2000 });
 const loadStart = Date.now() - spawned;
-const r = await load(server.url, body, { connections: 8, durationMs: 8000 });
+const r = await load(server.url, body, { connections, durationMs: seconds * 1000 });
 await server.stop();
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written in ${dir}`);
@@ -73,7 +78,7 @@ for (const n of profile.nodes) {
   byFunction.set(f, (byFunction.get(f) ?? 0) + ms);
 }
 const pct = (ms: number) => `${((ms / total) * 100).toFixed(1).padStart(5)} %`;
-console.log(`${r.requests} converged syncs of ${nodes} Nodes in ${r.seconds.toFixed(1)} s (${(r.requests / r.seconds).toFixed(0)}/s); profile ${dir}/${file}`);
+console.log(`${kind}: ${r.requests} converged syncs of ${nodes} Nodes over ${connections} connection(s) in ${r.seconds.toFixed(1)} s (${(r.requests / r.seconds).toFixed(0)}/s); profile ${dir}/${file}`);
 console.log('\nself time by where the code lives:');
 for (const [o, ms] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(ms)}  ${o}`);
 console.log('\ntop functions by self time:');
