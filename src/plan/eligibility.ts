@@ -71,7 +71,8 @@ export function judgeNode(node: Node, ctx: EligibilityContext): JudgedNode {
     failed.push('NoExecute taint');
     for (const t of noExecute) if (t.timeAdded !== undefined) times.push(t.timeAdded);
   }
-  if (!matchesSelector(ownLabels(node), ctx.nodeSelector)) failed.push('does not match nodeSelector');
+  // Without the holder label (see ownLabels), and without copying every node's labels to drop it.
+  if (!matchesSelector(node.metadata.labels, ctx.nodeSelector, HOLDER_LABEL)) failed.push('does not match nodeSelector');
   if (!target) failed.push('providerID does not parse for this issuer');
   const nodeRegion = node.metadata.labels?.[REGION_LABEL];
   if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) failed.push(`in region ${nodeRegion}, not ${ctx.region}`);

@@ -26,16 +26,21 @@ function compile(selector: LabelSelector) {
   return c;
 }
 
-/** True when `labels` satisfy `selector`. Linear in the selector's size, whatever its value lists. */
-export function matchesSelector(labels: Readonly<Record<string, string>> | undefined, selector: LabelSelector | undefined): boolean {
+/**
+ * True when `labels` satisfy `selector`. Linear in the selector's size, whatever its value lists.
+ * A label named `ignoredKey` counts as absent: callers match a node without the label this
+ * service writes on it, without copying the labels of every node to drop it.
+ */
+export function matchesSelector(labels: Readonly<Record<string, string>> | undefined, selector: LabelSelector | undefined, ignoredKey?: string): boolean {
   if (!selector) return true;
   const have = labels ?? {};
+  const has = (key: string) => key !== ignoredKey && Object.hasOwn(have, key);
   const { labels: pairs, requirements } = compile(selector);
   for (const [key, value] of pairs) {
-    if (!Object.hasOwn(have, key) || have[key] !== value) return false;
+    if (!has(key) || have[key] !== value) return false;
   }
   for (const req of requirements) {
-    const present = Object.hasOwn(have, req.key);
+    const present = has(req.key);
     const values = req.values;
     switch (req.operator) {
       case 'In':

@@ -45,6 +45,10 @@ t.test('malformed and hostile payloads: a clear 4xx naming the problem, and the 
     ['wrong type for finalizing', '/sync', JSON.stringify({ ...w.request(), finalizing: 'yes' }), 400, /finalizing/],
     ['generation as a string', '/sync', JSON.stringify({ parent: { ...w.parent, metadata: { ...w.parent.metadata, generation: '3' } } }), 400, /generation/],
     ['nodes of the wrong shape', '/sync', JSON.stringify({ ...w.request(), related: { 'Node.v1': { n1: { metadata: 7 } } } }), 400, /metadata/],
+    // Maps (labels, related groups) are JSON Schema additionalProperties (src/schemas/kubernetes.ts
+    // MapOf): every value is still checked, whatever its key.
+    ['a Node label that is not a string', '/sync', JSON.stringify({ ...w.request(), related: { 'Node.v1': { n1: { metadata: { name: 'n1', labels: { 'a\nb': 'x', zone: 7 } } } } } }), 400, /labels/],
+    ['a related Node that is not an object', '/sync', JSON.stringify({ ...w.request(), related: { 'Node.v1': { n1: 7 } } }), 400, /Node\.v1/],
     ['customize without parent', '/customize', '{"controller":{}}', 400, /parent/],
   ];
   for (const [name, url, payload, code, message] of cases) {

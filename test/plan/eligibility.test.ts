@@ -2,6 +2,7 @@
 import t from 'tap';
 import type { NodeTarget } from '../../src/issuers/issuer.js';
 import { judgeNode, judgeNodes, REGION_LABEL, type EligibilityContext } from '../../src/plan/eligibility.js';
+import { HOLDER_LABEL } from '../../src/plan/holder.js';
 import type { Node } from '../../src/schemas/kubernetes.js';
 import { node, notReady, unschedulable, withLabels, withProviderID, withTaint, type Mod } from '../fixtures/k8s.js';
 
@@ -51,6 +52,18 @@ const cases: Array<{ name: string; node: Node; ctx?: Partial<EligibilityContext>
     node: node('n1', pid),
     ctx: { nodeSelector: { matchExpressions: [{ key: 'role', operator: 'Exists' }] } },
     reason: 'does not match nodeSelector',
+  },
+  {
+    name: 'nodeSelector ignores the holder label this service writes (Exists on it does not match)',
+    node: node('n1', pid, withLabels({ [HOLDER_LABEL]: 'true' })),
+    ctx: { nodeSelector: { matchExpressions: [{ key: HOLDER_LABEL, operator: 'Exists' }] } },
+    reason: 'does not match nodeSelector',
+  },
+  {
+    name: 'nodeSelector ignores the holder label this service writes (DoesNotExist on it matches)',
+    node: node('n1', pid, withLabels({ [HOLDER_LABEL]: 'true', role: 'ingress' })),
+    ctx: { nodeSelector: { matchLabels: { role: 'ingress' }, matchExpressions: [{ key: HOLDER_LABEL, operator: 'DoesNotExist' }] } },
+    reason: '',
   },
   { name: 'no providerID', node: node('n1'), reason: 'providerID does not parse for this issuer' },
   { name: 'providerID of another provider', node: node('n1', withProviderID('aws:///us-east-1a/i-0abc')), reason: 'providerID does not parse for this issuer' },

@@ -90,3 +90,15 @@ t.test('a label inherited from Object.prototype is not a label', async (t) => {
   t.equal(matchesSelector({}, { matchExpressions: [{ key: 'toString', operator: 'Exists' }] }), false);
   t.equal(matchesSelector({}, { matchExpressions: [{ key: 'constructor', operator: 'DoesNotExist' }] }), true);
 });
+
+t.test('ignoredKey counts as absent, whatever the operator', async (t) => {
+  const have = { role: 'ingress', 'routedip.io/holder': 'true' };
+  const key = 'routedip.io/holder';
+  t.equal(matchesSelector(have, { matchLabels: { [key]: 'true' } }, key), false);
+  t.equal(matchesSelector(have, { matchExpressions: [{ key, operator: 'Exists' }] }, key), false);
+  t.equal(matchesSelector(have, { matchExpressions: [{ key, operator: 'DoesNotExist' }] }, key), true);
+  t.equal(matchesSelector(have, { matchExpressions: [{ key, operator: 'In', values: ['true'] }] }, key), false);
+  t.equal(matchesSelector(have, { matchExpressions: [{ key, operator: 'NotIn', values: ['true'] }] }, key), true);
+  t.equal(matchesSelector(have, { matchLabels: { role: 'ingress' } }, key), true, 'other labels still count');
+  t.equal(matchesSelector(have, { matchExpressions: [{ key, operator: 'Exists' }] }), true, 'without ignoredKey the label is seen');
+});
