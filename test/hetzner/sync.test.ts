@@ -22,7 +22,14 @@ t.test('first assignment: rules, then the server, then the IP once the firewall 
   const w = await new HetznerWorld().start(t, { actionReads: 2 });
   const first = await w.sync();
   t.equal(first.statusCode, 200);
-  t.match(JSON.stringify(first.body.status.steps), /FirewallChangePending/, 'no IP while the firewall is still being applied');
+  // The Firewall's actions run on for two reads: the sync re-reads them (awaitFirewall) and
+  // creates the IP only once none is running, in this same sync.
+  const sent = w.fake.requests.map((r) => r.replace(/\?.*/, '').replace(/\d+/g, 'N'));
+  const create = sent.indexOf('POST /vN/floating_ips');
+  t.ok(create > 0, 'the IP is created in the first sync, after the firewall applied');
+  t.ok(sent.slice(sent.indexOf('POST /vN/firewalls/N/actions/apply_to_resources'), create).includes('GET /vN/firewalls/N/actions'), `the running actions re-read before the create: ${sent.join(', ')}`);
+  t.same(w.fake.model.running().filter((a) => a.command !== 'assign_floating_ip' && a.command !== 'create_floating_ip'), [], 'no firewall action still running');
+  t.match(JSON.stringify(first.body.status.steps), /"CreateRoutedIP","outcome":"(pending|done)"/);
   t.ok(first.body.resyncAfterSeconds, 'resyncs');
   await w.syncUntilReady();
   t.same(ops(w), ['set_rules', 'apply_to_resources', 'create_floating_ip']);
@@ -46,6 +53,19 @@ t.test('first assignment: rules, then the server, then the IP once the firewall 
   ], 'once the TTL passed, 2 requests of the 3,600 an hour, shared with the project\'s other RoutedIPs (no action read)');
   t.equal(w.fake.calls.length, 3, 'a converged sync makes zero mutating calls');
   t.equal(again.raw, settled.raw, 'and answers the same bytes');
+});
+
+t.test('a firewall still applying after the in-sync wait: no IP on that server yet (FirewallChangePending), the next sync goes on', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 40 });
+  const first = await w.sync();
+  t.equal(first.statusCode, 200);
+  t.match(JSON.stringify(first.body.status.steps), /FirewallChangePending/, 'no IP while the firewall is still being applied');
+  t.notOk(w.floatingIP, 'nothing created');
+  t.ok(first.body.resyncAfterSeconds, 'resyncs');
+  w.fake.model.options.actionReads = 0;
+  w.fake.model.completeActions();
+  await w.syncUntilReady();
+  t.same(ops(w), ['set_rules', 'apply_to_resources', 'create_floating_ip']);
 });
 
 t.test('the create answers with a running assign: it is reported pending and polled until done', async (t) => {

@@ -37,6 +37,7 @@ import {
 } from './mapping.js';
 import type { HAction, HFloatingIP } from './schemas.js';
 import type { HookSession } from '../session.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the issuer needs besides the client. */
 export interface HetznerIssuerOptions {
@@ -49,8 +50,18 @@ export interface HetznerIssuerOptions {
    * The hook call's session, when the issuer may leave out the action reads of a `cached` pass
    * (see `leavesOutActions`). Absent: every observation reads the actions.
    */
-  readonly session?: Pick<HookSession, 'reads' | 'inferred'>;
+  readonly session?: Pick<HookSession, 'reads' | 'inferred' | 'deadline' | 'signal'>;
 }
+
+/**
+ * Waits between re-reads of the Firewall's running actions when an assign or create finds the
+ * Firewall still being applied to its server (`awaitFirewall`): about 3 s in all, so a failover
+ * usually assigns in the sync that added the node instead of one poll (5 s) later.
+ */
+export const FIREWALL_SETTLE_WAITS_MS: readonly number[] = [250, 500, 1000, 1250];
+
+/** Time kept free after a settle wait for the assign or create it precedes (one write and its answer). */
+export const FIREWALL_SETTLE_RESERVE_MS = 2500;
 
 const DONE = { done: true } as const;
 
@@ -76,6 +87,8 @@ export class HetznerIssuer implements RoutedIPIssuer {
   private readonly firewallPending = new Set<string>();
   /** A Firewall's rules are still being applied (to every server it protects). */
   private rulesPending = false;
+  /** The Firewall the last observation read (its running actions are what `awaitFirewall` re-reads). */
+  private firewallSeen: number | undefined;
 
   constructor(private readonly client: HetznerClient, private readonly options: HetznerIssuerOptions) {}
 
@@ -145,6 +158,7 @@ export class HetznerIssuer implements RoutedIPIssuer {
     if (server.location.name !== this.options.location) {
       throw new IssuerInvalidError(`server ${id} of node ${node.node} is in location ${server.location.name}, not in the issuer's location ${this.options.location}`, 'NodeInWrongRegion');
     }
+    if (this.rulesPending || this.firewallPending.has(node.id)) await this.awaitFirewall(node.id);
     if (this.rulesPending || this.firewallPending.has(node.id)) {
       throw new IssuerBusyError(`the firewall is still being applied to server ${id}; waiting before pointing the IP at it`, 'FirewallChangePending');
     }
@@ -271,6 +285,32 @@ export class HetznerIssuer implements RoutedIPIssuer {
     return id;
   }
 
+  /**
+   * Availability order keeps the IP off a server the Firewall does not cover yet, and Hetzner
+   * applies a Firewall change asynchronously (seconds). Rather than leave the assign to the next
+   * poll, re-read the Firewall's running actions a few times within the hook's deadline, keeping
+   * `FIREWALL_SETTLE_RESERVE_MS` for the write that follows; whatever is still running then is
+   * left to the next sync as before. Stops quietly at the deadline: the caller's check reports it.
+   */
+  private async awaitFirewall(nodeId: string): Promise<void> {
+    const session = this.options.session;
+    const firewallId = this.firewallSeen;
+    if (session === undefined || firewallId === undefined) return;
+    for (const wait of FIREWALL_SETTLE_WAITS_MS) {
+      if (!this.rulesPending && !this.firewallPending.has(nodeId)) return;
+      if (Date.now() + wait + FIREWALL_SETTLE_RESERVE_MS > session.deadline) return;
+      try {
+        await sleep(wait, undefined, { signal: session.signal });
+      } catch {
+        return;
+      }
+      const running = await this.client.runningFirewallActions(firewallId);
+      this.rulesPending = false;
+      this.firewallPending.clear();
+      this.notePending(running);
+    }
+  }
+
   /** Notes what running actions say is not applied yet. */
   private notePending(actions: readonly HAction[]): void {
     for (const a of actions) {
@@ -293,6 +333,7 @@ export class HetznerIssuer implements RoutedIPIssuer {
     // What this observation shows replaces what an earlier one (possibly a cached read) showed.
     this.rulesPending = false;
     this.firewallPending.clear();
+    this.firewallSeen = fw?.id;
     if (!fw) return undefined;
     if (!this.leavesOutActions()) this.notePending(await this.client.runningFirewallActions(fw.id));
     return observedFirewall(fw, owner, this.options.cluster);
