@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import type { Node } from '../../src/schemas/kubernetes.js';
+import { DEFAULT_READ_CACHE_SECONDS } from '../../src/issuers/session.js';
 import { notReady } from '../fixtures/k8s.js';
 import { BASTION, condition, DigitalOceanWorld, dropletOf } from './world.js';
 
@@ -92,6 +93,8 @@ t.test('tag membership: a droplet someone else tagged is ours by mark; finalize 
   const holder = dropletOf(w.status.node)!;
   const stray = [101, 102, 103].find((id) => id !== holder)!;
   w.fake.model.droplets.get(stray)!.tags.push(TAG);
+  // A console change shows once the token's cached listings are older than the read-cache TTL.
+  w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
   await w.sync();
   t.same(taggedWith(w), [holder], 'a tagged droplet that does not hold the IP is untagged: the tag is the issuer\'s mark');
   await w.finalizeUntilDone();
@@ -117,4 +120,25 @@ t.test('a listing past 50 pages of 200 fails visibly (ListingTruncated) instead 
   t.equal(w.fake.requests.filter((r) => r === 'GET /v2/reserved_ips').length, 50, 'exactly the bounded number of pages was read');
   t.notOk(w.fake.mutations().includes('POST /v2/reserved_ips'), 'nothing created on a partial view');
   t.same(w.fake.violations, []);
+});
+
+t.test('tag membership: converged syncs read the tagged Droplets once per read-cache TTL, shared by the token; drift is repaired after it', async (t) => {
+  const w = await new DigitalOceanWorld().start(t, { actionReads: 0 });
+  w.firewallTag = TAG;
+  await w.syncUntilReady();
+  await w.sync();
+  const settled = w.status;
+  const holder = dropletOf(settled.node)!;
+  w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+  w.fake.requests.length = 0;
+  const writes = w.fake.calls.length;
+  for (let i = 0; i < 30; i++) await w.sync();
+  t.same([...w.fake.requests].map((r) => r.replace(/\?.*/, '')).sort(), ['GET /v2/droplets', 'GET /v2/firewalls', 'GET /v2/reserved_ips'], '30 converged syncs: one listing of each kind (was one tagged-Droplet listing per sync)');
+  t.equal(w.fake.calls.length, writes, 'no write');
+  t.same(w.status, settled, 'status unchanged');
+  // Someone removes the tag from the holder in the console: noticed once the TTL passed.
+  w.fake.model.droplets.get(holder)!.tags = w.fake.model.droplets.get(holder)!.tags.filter((x) => x !== TAG);
+  w.clock.advance(DEFAULT_READ_CACHE_SECONDS);
+  await w.sync();
+  t.same(taggedWith(w), [holder], 'the holder is tagged again in the first sync after the TTL');
 });

@@ -82,7 +82,7 @@ export interface DigitalOceanClient {
   removeDropletsFromFirewall(firewallId: string, dropletIds: number[]): Promise<void>;
   addInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
   removeInboundRules(firewallId: string, rules: DOInboundRule[]): Promise<void>;
-  /** Every Droplet carrying `tag` (`GET /v2/droplets?tag_name=`). */
+  /** Every Droplet carrying `tag` (`GET /v2/droplets?tag_name=`), through the account's read cache like the other listings. */
   listDropletsByTag(tag: string): Promise<DODroplet[]>;
   /** Tags the Droplet, creating the tag first when it does not exist yet. */
   tagDroplet(tag: string, dropletId: number): Promise<void>;
@@ -230,7 +230,8 @@ export function createDigitalOceanClient(options: ClientOptions): DigitalOceanCl
     removeDropletsFromFirewall: async (id, ids) => void (await call(`remove droplets ${ids.join(',')} from firewall ${id}`, () => removeDroplets({ firewall_id: id, droplet_ids: ids }))),
     addInboundRules: async (id, rules) => void (await call(`add rules to firewall ${id}`, () => addRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
     removeInboundRules: async (id, rules) => void (await call(`remove rules from firewall ${id}`, () => removeRules({ firewall_id: id, inbound_rules: rules.map(copyRule), outbound_rules: [] }))),
-    listDropletsByTag: (tag) => all<DODroplet>(`list droplets tagged ${tag}`, 'droplets', '/droplets', { tag_name: tag }),
+    listDropletsByTag: (tag) =>
+      session.read(cacheKey(`droplets?tag_name=${tag}`), `list droplets tagged ${tag}`, () => all<DODroplet>(`list droplets tagged ${tag}`, 'droplets', '/droplets', { tag_name: tag })),
     tagDroplet: async (tag, id) => {
       const what = `tag droplet ${id} with ${tag}`;
       // The usual case (the tag exists) costs one request; a missing tag answers 404.
