@@ -158,8 +158,8 @@ export class HetznerIssuer implements RoutedIPIssuer {
     if (server.location.name !== this.options.location) {
       throw new IssuerInvalidError(`server ${id} of node ${node.node} is in location ${server.location.name}, not in the issuer's location ${this.options.location}`, 'NodeInWrongRegion');
     }
-    if (this.rulesPending || this.firewallPending.has(node.id)) await this.awaitFirewall(node.id);
-    if (this.rulesPending || this.firewallPending.has(node.id)) {
+    if (this.firewallApplying(node.id)) await this.awaitFirewall(node.id);
+    if (this.firewallApplying(node.id)) {
       throw new IssuerBusyError(`the firewall is still being applied to server ${id}; waiting before pointing the IP at it`, 'FirewallChangePending');
     }
     return id;
@@ -290,25 +290,35 @@ export class HetznerIssuer implements RoutedIPIssuer {
    * applies a Firewall change asynchronously (seconds). Rather than leave the assign to the next
    * poll, re-read the Firewall's running actions a few times within the hook's deadline, keeping
    * `FIREWALL_SETTLE_RESERVE_MS` for the write that follows; whatever is still running then is
-   * left to the next sync as before. Stops quietly at the deadline: the caller's check reports it.
+   * left to the next sync as before. Stops quietly when the call is aborted: the caller then reports
+   * `FirewallChangePending`, and no write starts after the deadline.
    */
   private async awaitFirewall(nodeId: string): Promise<void> {
     const session = this.options.session;
     const firewallId = this.firewallSeen;
     if (session === undefined || firewallId === undefined) return;
     for (const wait of FIREWALL_SETTLE_WAITS_MS) {
-      if (!this.rulesPending && !this.firewallPending.has(nodeId)) return;
+      if (!this.firewallApplying(nodeId)) return;
       if (Date.now() + wait + FIREWALL_SETTLE_RESERVE_MS > session.deadline) return;
       try {
         await sleep(wait, undefined, { signal: session.signal });
       } catch {
         return;
       }
-      const running = await this.client.runningFirewallActions(firewallId);
-      this.rulesPending = false;
-      this.firewallPending.clear();
-      this.notePending(running);
+      this.replacePending(await this.client.runningFirewallActions(firewallId));
     }
+  }
+
+  /** True while a rule change, or the Firewall's application to server `nodeId`, is still running. */
+  private firewallApplying(nodeId: string): boolean {
+    return this.rulesPending || this.firewallPending.has(nodeId);
+  }
+
+  /** What a fresh observation of the Firewall's running actions shows replaces what an earlier one showed. */
+  private replacePending(running: readonly HAction[]): void {
+    this.rulesPending = false;
+    this.firewallPending.clear();
+    this.notePending(running);
   }
 
   /** Notes what running actions say is not applied yet. */
@@ -331,11 +341,9 @@ export class HetznerIssuer implements RoutedIPIssuer {
   async findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined> {
     const fw = await this.firewallNamed(name);
     // What this observation shows replaces what an earlier one (possibly a cached read) showed.
-    this.rulesPending = false;
-    this.firewallPending.clear();
     this.firewallSeen = fw?.id;
+    this.replacePending(fw && !this.leavesOutActions() ? await this.client.runningFirewallActions(fw.id) : []);
     if (!fw) return undefined;
-    if (!this.leavesOutActions()) this.notePending(await this.client.runningFirewallActions(fw.id));
     return observedFirewall(fw, owner, this.options.cluster);
   }
 
