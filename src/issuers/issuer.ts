@@ -311,5 +311,11 @@ export interface IssuerContext {
   readonly session: HookSession;
 }
 
-/** Builds an issuer for one hook call. Throws `IssuerError` when it cannot. */
-export type IssuerFactory = (context: IssuerContext) => RoutedIPIssuer;
+/**
+ * Builds an issuer for one hook call. Throws (or rejects with) `IssuerError` when it cannot. A
+ * cloud's factory in the registry answers a promise: it loads that cloud's code on first use.
+ */
+export type IssuerFactory = (context: IssuerContext) => RoutedIPIssuer | Promise<RoutedIPIssuer>;
+
+/** An `IssuerFactory` whose code is loaded already (each cloud folder's `create…IssuerFactory` makes one). */
+export type IssuerBuilder = (context: IssuerContext) => RoutedIPIssuer;

@@ -94,7 +94,7 @@ export async function reconcile(request: SyncRequest, deps: ReconcileDeps): Prom
   };
   let issuer: RoutedIPIssuer;
   try {
-    issuer = factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
+    issuer = await factory({ kind: settings.kind, namespace: settings.namespace, name: settings.name, spec: settings.spec, secrets: ctx.secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
   } catch (err) {
     if (err instanceof IssuerError) return blocked({ reason: err.reason, message: err.message });
     return unexpected('building the issuer', err);

@@ -105,7 +105,7 @@ export async function checkIssuer(issuer: DeliveredIssuer, secrets: ReadonlyMap<
 
   let check: IssuerCheck;
   try {
-    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session });
+    const cloud = await factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session });
     const probe = { namespace, name: `issuer-check-${settings.name}`, uid: issuer.metadata.uid ?? `${namespace}/${settings.name}` };
     if (settings.firewallName !== undefined) {
       const found = await cloud.findRoutedIPFirewall(settings.firewallName, probe);
@@ -152,7 +152,7 @@ export async function sweepIssuer(
   const factory = isProblem(settings) ? undefined : deps.registry[settings.provider];
   if (isProblem(settings) || !factory || check.conditions.Ready.status !== 'True') return { ...carried, condition: notChecked('the issuer is not ready') };
   try {
-    const cloud = factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
+    const cloud = await factory({ kind: settings.kind, namespace, name: settings.name, spec: settings.spec, secrets, logger: deps.logger, session: deps.session, ...(deps.cluster !== undefined ? { cluster: deps.cluster } : {}) });
     return await sweepOrphans(issuer, settings, cloud, routedIPs, {
       cache: deps.listings,
       key: cacheKey(issuer, secrets),

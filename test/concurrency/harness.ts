@@ -188,8 +188,8 @@ class Instrumented {
   registry(suite: Suite): IssuerRegistry {
     const base = suite.registry[suite.provider];
     if (!base) throw new Error(`the suite's registry has no ${suite.provider} factory`);
-    const factory = (context: IssuerContext): RoutedIPIssuer => {
-      const issuer = base(context);
+    const factory = async (context: IssuerContext): Promise<RoutedIPIssuer> => {
+      const issuer = await base(context);
       let calls = 0;
       let plan: AbortPlan | undefined;
       let bound = false;

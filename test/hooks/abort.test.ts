@@ -14,8 +14,8 @@ import { ScriptedWorld } from './world.js';
 function wrapFindRoutedIP(w: ScriptedWorld, find: (real: Issuer['findRoutedIP'], query: Parameters<Issuer['findRoutedIP']>[0], context: IssuerContext) => ReturnType<Issuer['findRoutedIP']>): IssuerRegistry {
   const base = createIssuerRegistry({ memoryCloud: w.cloud });
   return {
-    memory: (context) => {
-      const issuer = base.memory!(context);
+    memory: async (context) => {
+      const issuer = await base.memory!(context);
       return { ...issuer, findRoutedIP: (query) => find((q) => issuer.findRoutedIP(q), query, context) };
     },
   };

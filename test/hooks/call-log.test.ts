@@ -74,8 +74,8 @@ t.test('a call the client abandoned is logged once it closes, marked aborted, wi
   const gate = new Promise<void>((resolve) => (open = resolve));
   const base = createIssuerRegistry({ memoryCloud: w.cloud });
   const registry: IssuerRegistry = {
-    memory: (context) => {
-      const issuer = base.memory!(context);
+    memory: async (context) => {
+      const issuer = await base.memory!(context);
       return { ...issuer, findRoutedIP: async (q) => (entered(), await gate, issuer.findRoutedIP(q)) };
     },
   };

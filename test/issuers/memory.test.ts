@@ -133,9 +133,9 @@ t.test('accounts are isolated: one issuer never sees another issuer\'s addresses
 t.test('the default registry shares one cloud across hook calls', async (t) => {
   const cloud = new MemoryCloud();
   const registry = createIssuerRegistry({ memoryCloud: cloud });
-  const first = registry.memory!(memoryContext('shared', { memory: { firewalls: ['public'] } }));
+  const first = await registry.memory!(memoryContext('shared', { memory: { firewalls: ['public'] } }));
   const ip = await first.createRoutedIP(owner('x'), n1);
-  const second = registry.memory!(memoryContext('shared', { memory: { firewalls: ['public'] } }));
+  const second = await registry.memory!(memoryContext('shared', { memory: { firewalls: ['public'] } }));
   t.same(await second.findRoutedIP(find('x')), ip, 'state persists across issuers built per call');
   t.equal(cloud.snapshot('ingress/shared').firewalls.length, 1);
 });

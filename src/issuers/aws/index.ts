@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
-import type { IssuerContext, IssuerFactory } from '../issuer.js';
+import type { IssuerBuilder, IssuerContext } from '../issuer.js';
 import { readOptionalSecretKey, readSecretKey } from '../secrets.js';
 import { buildEc2Clients, ec2Api, type Ec2Api, type Ec2Clients, type Ec2Credentials } from './client.js';
 import { cachedEc2Api } from './cached-api.js';
@@ -41,7 +41,7 @@ const accountKey = (region: string, endpoint: string | undefined, creds: Ec2Cred
   createHash('sha256').update(JSON.stringify([region, endpoint ?? '', creds?.accessKeyId ?? '', creds?.secretAccessKey ?? '', creds?.sessionToken ?? ''])).digest('hex');
 
 /** Builds the aws issuer factory; clients and the throttle budget live as long as the factory. */
-export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerFactory {
+export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerBuilder {
   const clients = new Map<string, Ec2Clients>();
   return (context) => {
     const spec = context.spec.aws;

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
-import type { IssuerFactory } from '../issuer.js';
+import type { IssuerBuilder } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
 import { createDigitalOceanClient } from './client.js';
 import { DigitalOceanIssuer } from './issuer.js';
@@ -45,7 +45,7 @@ export const DEFAULT_RESERVE = 10;
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 /** Builds the digitalocean issuer factory. */
-export function createDigitalOceanIssuerFactory(options: DigitalOceanFactoryOptions = {}): IssuerFactory {
+export function createDigitalOceanIssuerFactory(options: DigitalOceanFactoryOptions = {}): IssuerBuilder {
   const now = options.now ?? Date.now;
   return (context) => {
     const spec = context.spec.digitalocean;

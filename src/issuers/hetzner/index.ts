@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { IssuerInvalidError } from '../errors.js';
 import { RateBudget } from '../rate-budget.js';
-import type { IssuerFactory } from '../issuer.js';
+import type { IssuerBuilder } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
 import { createHetznerClient } from './client.js';
 import { HetznerIssuer } from './issuer.js';
@@ -45,7 +45,7 @@ export const hetznerRateBudget = (now: () => number, reserve = DEFAULT_RESERVE):
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 /** Builds the hetzner issuer factory. */
-export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}): IssuerFactory {
+export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}): IssuerBuilder {
   const now = options.now ?? Date.now;
   return (context) => {
     const spec = context.spec.hetzner;
