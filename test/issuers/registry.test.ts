@@ -86,7 +86,7 @@ t.test('the first issuer of a cloud loads its code and makes its factory once; l
   t.same(counts, { loads: 1, makes: 1 }, 'concurrent first calls share one load; a later call loads nothing');
   t.ok(a !== b && b !== c, 'each call still gets an issuer of its own');
   t.same([a.provider, b.provider, c.provider], ['digitalocean', 'digitalocean', 'digitalocean']);
-  await t.rejects(registry.digitalocean!({ ...context(DO), secrets: new Map() }), { name: 'IssuerAuthError', reason: 'SecretNotFound' }, "the cloud factory's own errors come through as they are");
+  await t.rejects(async () => registry.digitalocean!({ ...context(DO), secrets: new Map() }), { name: 'IssuerAuthError', reason: 'SecretNotFound' }, "the cloud factory's own errors come through as they are");
 });
 
 t.test("a failed load is the issuer's error, and the next call loads again", async (t) => {
@@ -99,7 +99,7 @@ t.test("a failed load is the issuer's error, and the next call loads again", asy
     },
   };
   const registry = createIssuerRegistry({ loaders });
-  await t.rejects(registry.aws!(context(AWS)), {
+  await t.rejects(async () => registry.aws!(context(AWS)), {
     name: 'IssuerUnavailableError',
     reason: 'ProviderLoadFailed',
     retryable: true,
