@@ -42,7 +42,10 @@
  * claim, recorded while all is well, lets the failover sync add it and move the IP at once (one
  * sync); only a standby that changed since the parent the failover sync sees costs one more sync.
  * Where the cloud marks memberships (`ObservedFirewall.ownedNodes`) no claim is needed. A marked
- * or claimed node is owned; a node taken over from a sibling while holding it is owned too.
+ * or claimed node is owned; a node taken over from a sibling while holding it is owned too. Under
+ * a mark every RoutedIP of the firewall shares (a DigitalOcean tag), the record names only the
+ * elected node and this RoutedIP's own leftovers (`recordedNodes`): one RoutedIP moving leaves
+ * its siblings' statuses, and so their cached reads, as they were.
  *
  * A pair the cloud shows only under ANOTHER cluster's mark (`ObservedFirewall.foreignMarked`) is
  * never owned — not by a claim, a mark or a takeover — so it is never deleted nor awaited: a
@@ -99,6 +102,14 @@ export interface FirewallPlan {
   /** Owned (port, source) pairs still present in the cloud before this sync's writes. */
   readonly owned: FirewallRule[];
   readonly ownedNodes: string[];
+  /**
+   * The owned nodes this RoutedIP records in `status.firewall.addedNodes`. Unmarked clouds: all of
+   * `ownedNodes` (the record is the only evidence). Where a mark shared by every RoutedIP of the
+   * firewall carries ownership (a DigitalOcean tag), only the elected node and this RoutedIP's own
+   * claims that no sibling needs: the mark already proves the rest ours, and a record listing every
+   * tagged Droplet would change every sibling's status whenever one RoutedIP moves.
+   */
+  readonly recordedNodes: string[];
 }
 
 const sameFirewall = (previous: FirewallStatus | undefined, fw: ObservedFirewall): previous is FirewallStatus =>
@@ -203,6 +214,7 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
   const standbyClaim =
     !nodesMarked && standby && standby.id !== electedId && (!inFirewall.has(standby.id) || ownedNodes.includes(standby.id)) ? [standby.id] : [];
   const nodeClaims = [...new Set([...(missing ? [missing.id] : []), ...standbyClaim])].sort();
+  const recordedNodes = nodesMarked ? ownedNodes.filter((id) => id === electedId || (claimedNodes.has(id) && !input.siblingNodes.has(id))) : ownedNodes;
 
   return {
     addRules,
@@ -215,5 +227,6 @@ export function planFirewall(input: FirewallInput): FirewallPlan {
     deleteNodes,
     owned: ownedRules,
     ownedNodes,
+    recordedNodes,
   };
 }

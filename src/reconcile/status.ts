@@ -35,7 +35,7 @@ export function firewallStatus(f: FirewallOutcome): FirewallStatus {
   for (const r of f.plan.owned) added.add(r, r.sources);
   if (f.deletedPorts) for (const r of f.plan.deleteRules) added.remove(r, r.sources);
   for (const r of f.plan.claims) added.add(r, r.sources);
-  const nodes = new Set(f.plan.ownedNodes);
+  const nodes = new Set(f.plan.recordedNodes);
   if (f.deletedNodes) for (const id of f.plan.deleteNodes) nodes.delete(id);
   for (const id of f.plan.nodeClaims) nodes.add(id);
   return {

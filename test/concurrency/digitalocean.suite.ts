@@ -25,6 +25,11 @@ const FOREIGN_RULES: FakeRule[] = [
 ];
 /** Every write the issuer sends (spec operationIds). */
 const WRITES = ['reservedIPs_create', 'reservedIPs_delete', 'reservedIPsActions_post', 'firewalls_assign_droplets', 'firewalls_delete_droplets', 'firewalls_add_rules', 'firewalls_delete_rules'];
+/** The writes of tag membership (`firewallTag`), which half of the scenarios use. */
+const TAG_WRITES = ['tags_create', 'tags_assign_resources', 'tags_unassign_resources', 'firewalls_add_tags'];
+/** The issuer's membership tag in tag scenarios; the bastion carries another tag of someone else's. */
+const TAG = 'routedip:suite';
+const FOREIGN_TAG = 'bastion';
 
 if (SPEC_ABSENT !== undefined) t.comment(`DigitalOcean spec validation skipped: ${SPEC_ABSENT}`);
 
@@ -38,14 +43,17 @@ async function digitalOceanCloud(dice: Dice, index: number): Promise<CloudUnderT
   for (const id of ids) fake.model.addDroplet(id, 'nyc3');
   fake.model.addDroplet(BASTION, 'nyc3', 'bastion');
   const nodes = ids.map((id) => node(`n${id - 100}`, withProviderID(`digitalocean://${id}`)));
+  // Tag membership (a shared mark: every RoutedIP of the issuer tags its holder) or droplet ids.
+  const byTag = dice.chance(0.5);
+  fake.model.droplets.get(BASTION)!.tags.push(FOREIGN_TAG);
   let foreignIPs: Array<{ ip: string; dropletId: number | null }> = [];
   const firewall = () => fake.model.firewallByName(FIREWALL);
   return {
     nodes,
     secrets: [secret('do-api', { token })],
-    issuerSpec: () => ({ routedIPReclaimPolicy: 'Delete', routedIPFirewallName: FIREWALL, digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: fake.endpoint } }),
+    issuerSpec: () => ({ routedIPReclaimPolicy: 'Delete', routedIPFirewallName: FIREWALL, digitalocean: { region: 'nyc3', tokenSecretRef: { name: 'do-api' }, endpoint: fake.endpoint, ...(byTag ? { firewallTag: TAG } : {}) } }),
     async seedForeign(d) {
-      fake.model.addFirewall(FIREWALL, { dropletIds: [BASTION], inbound: FOREIGN_RULES });
+      fake.model.addFirewall(FIREWALL, { dropletIds: [BASTION], inbound: FOREIGN_RULES, tags: [FOREIGN_TAG] });
       // Someone else's reserved IPs: unassigned, on the bastion, or on (at most one) cluster droplet.
       const holders = [null, BASTION, ...ids];
       let onCluster = false;
@@ -67,6 +75,9 @@ async function digitalOceanCloud(dice: Dice, index: number): Promise<CloudUnderT
       const fw = firewall();
       for (const rule of FOREIGN_RULES) if (!fw?.inbound.some((r) => sameRule(r, rule))) out.push(`foreign rule ${rule.protocol}/${rule.ports} removed`);
       if (!fw?.dropletIds.includes(BASTION)) out.push(`foreign firewall member ${BASTION} (bastion) removed`);
+      if (!fw?.tags.includes(FOREIGN_TAG)) out.push(`foreign firewall tag ${FOREIGN_TAG} removed`);
+      if (!fake.model.droplets.get(BASTION)?.tags.includes(FOREIGN_TAG)) out.push(`foreign tag ${FOREIGN_TAG} removed from the bastion`);
+      if (fake.model.droplets.get(BASTION)?.tags.includes(TAG)) out.push(`the bastion was tagged ${TAG}`);
       // Every request our issuer sent, and every answer, must conform to the spec.
       out.push(...fake.violations.map((v) => `DigitalOcean spec violation: ${v}`));
       return out;
@@ -77,9 +88,10 @@ async function digitalOceanCloud(dice: Dice, index: number): Promise<CloudUnderT
     async ourFirewallEntries() {
       const fw = firewall();
       const rules = (fw?.inbound ?? []).filter((r) => !FOREIGN_RULES.some((f) => sameRule(f, r)));
-      return [...rules.map((r) => `rule ${r.protocol}/${r.ports} from ${JSON.stringify(r.sources)}`), ...(fw?.dropletIds ?? []).filter((id) => id !== BASTION).map((id) => `member droplet ${id}`)];
+      const tagged = [...fake.model.droplets.values()].filter((d) => d.tags.includes(TAG)).map((d) => `droplet ${d.id} tagged ${TAG}`);
+      return [...rules.map((r) => `rule ${r.protocol}/${r.ports} from ${JSON.stringify(r.sources)}`), ...(fw?.dropletIds ?? []).filter((id) => id !== BASTION).map((id) => `member droplet ${id}`), ...tagged];
     },
-    ...loopbackAccount(fake, token, WRITES, WINDOW_SECONDS),
+    ...loopbackAccount(fake, token, byTag ? [...WRITES, ...TAG_WRITES] : WRITES, WINDOW_SECONDS),
   };
 }
 

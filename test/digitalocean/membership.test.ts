@@ -142,3 +142,31 @@ t.test('tag membership: converged syncs read the tagged Droplets once per read-c
   await w.sync();
   t.same(taggedWith(w), [holder], 'the holder is tagged again in the first sync after the TTL');
 });
+
+t.test('tag membership: a sibling moving changes no other status, so the others stay on shared cached reads (mass failover)', async (t) => {
+  const a = await new DigitalOceanWorld().start(t, { actionReads: 1 });
+  a.firewallTag = TAG;
+  const b = a.sibling('rip-2');
+  const both = async () => {
+    for (const [self, other] of [[a, b], [b, a]] as const) {
+      self.related = [other.parent];
+      await self.sync();
+    }
+  };
+  for (let i = 0; i < 6; i++) await both();
+  t.not(a.status.node, b.status.node, 'the election spread the two');
+  t.same(b.status.firewall?.addedNodes, [String(dropletOf(b.status.node))], "b records its own holder only, not every tagged Droplet");
+  const settled = b.status;
+  const old = a.status.node!;
+  const failed = a.nodes.findIndex((n) => n.metadata.name === old);
+  a.nodes[failed] = notReadyNode(a.nodes[failed]!);
+  for (let i = 0; i < 4; i++) await both();
+  t.not(a.status.node, old, 'a moved');
+  t.same(taggedWith(a), [dropletOf(a.status.node)!, dropletOf(b.status.node)!].sort((x, y) => x - y), 'the tag follows both holders');
+  t.same(b.status, settled, "b's status did not change while a moved");
+  const before = a.fake.requests.length;
+  b.related = [a.parent];
+  await b.sync();
+  t.notOk(a.fake.requests.slice(before).some((r) => r.startsWith('GET /v2/reserved_ips/')), 'b confirmed from the shared listings (no fresh read of its own address)');
+  t.same(a.fake.violations, []);
+});

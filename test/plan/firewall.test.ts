@@ -207,6 +207,8 @@ interface NodeRow {
   addNode: string | undefined;
   deleteNodes: string[];
   ownedNodes: string[];
+  /** `status.firewall.addedNodes` before this sync's claims and deletes; `ownedNodes` when omitted. */
+  recordedNodes?: string[];
   claimNode?: string;
   nodeClaims?: string[];
 }
@@ -337,6 +339,32 @@ const nodeRows: NodeRow[] = [
     addNode: undefined,
     deleteNodes: [idOf('n1')],
     ownedNodes: [idOf('n1')],
+    recordedNodes: [],
+  },
+  {
+    name: 'marked memberships (a shared tag): the record names the elected node, not every tagged Droplet the siblings hold',
+    in: {
+      elected: E,
+      firewall: firewall({ nodes: [idOf('n1'), idOf('n2'), idOf('n3')], ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3')] }),
+      siblingNodes: new Set([idOf('n1'), idOf('n3')]),
+    },
+    addNode: undefined,
+    deleteNodes: [],
+    ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3')],
+    recordedNodes: [idOf('n2')],
+  },
+  {
+    name: 'marked memberships: an old record naming the siblings\' holders narrows to the elected node and its own leftover (deleted now)',
+    in: {
+      elected: E,
+      firewall: firewall({ nodes: [idOf('n1'), idOf('n2'), idOf('n3'), idOf('n4')], ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3'), idOf('n4')] }),
+      previous: fwStatus({ addedNodes: [idOf('n1'), idOf('n2'), idOf('n3'), idOf('n4')] }),
+      siblingNodes: new Set([idOf('n1'), idOf('n3')]),
+    },
+    addNode: undefined,
+    deleteNodes: [idOf('n4')],
+    ownedNodes: [idOf('n1'), idOf('n2'), idOf('n3'), idOf('n4')],
+    recordedNodes: [idOf('n2'), idOf('n4')],
   },
 ];
 
@@ -347,6 +375,7 @@ for (const c of nodeRows) {
     if (c.addNode === undefined) t.notOk('addNode' in plan, 'no addNode key');
     t.same(plan.deleteNodes, c.deleteNodes, 'deleteNodes');
     t.same(plan.ownedNodes, c.ownedNodes, 'ownedNodes (sorted, deduplicated)');
+    t.same(plan.recordedNodes, c.recordedNodes ?? c.ownedNodes, 'recordedNodes');
     t.equal(plan.claimNode?.id, c.claimNode, 'claimNode');
     if (c.nodeClaims) t.same(plan.nodeClaims, c.nodeClaims, 'nodeClaims');
   });

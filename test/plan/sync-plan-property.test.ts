@@ -329,7 +329,7 @@ t.test('generated observations converge: applying the plan leaves nothing to do'
         for (const r of fwPlan.owned) ports.add(r, r.sources);
         if (completed.has('deletePorts')) for (const r of fwPlan.deleteRules) ports.remove(r, r.sources);
         for (const r of fwPlan.claims) ports.add(r, r.sources);
-        const nodes = new Set(fwPlan.ownedNodes);
+        const nodes = new Set(fwPlan.recordedNodes);
         if (completed.has('deleteNodes')) for (const id of fwPlan.deleteNodes) nodes.delete(id);
         for (const id of fwPlan.nodeClaims) nodes.add(id);
         previousFirewall = { id: o.firewall.id, name: o.firewall.name, ports: [...o.ports], nodes: [], addedPorts: ports.rules().map((r) => ({ ...r, sources: [...r.sources] })), addedNodes: [...nodes].sort() };
