@@ -35,28 +35,32 @@ function uidAsked(input: DescribeAddressesCommandInput): string | undefined {
 const tagged = (a: Address, uid: string): boolean => (a.Tags ?? []).some((t) => t.Key === UID_TAG && t.Value === uid);
 
 /**
- * The allocation ids carrying `uid`'s tag in the account's last listing of our addresses, of
- * any age (`HookSession.latestAnswer`: `cached` reads only, dropped by every write of ours), or
- * `undefined` when there is none. Which allocation carries our mark does not go stale with the
- * TTL as where it points does: allocation ids are unique in the account and never reused, and
- * we never move our tag. Where the address points must still come from a read within the TTL.
+ * The allocation ids that pass `test` in the account's last answer to DescribeAddresses `input`,
+ * of any age (`HookSession.latestAnswer`: `cached` reads only, dropped by every write of ours),
+ * or `undefined` when there is none.
  */
-export function lastTaggedAllocations(session: HookSession, uid: string): string[] | undefined {
-  const out = session.latestAnswer<DescribeAddressesCommandOutput>(readKey('describeAddresses', ALL_TAGGED));
-  return out && (out.Addresses ?? []).flatMap((a) => (a.AllocationId !== undefined && tagged(a, uid) ? [a.AllocationId] : []));
+function lastAllocations(session: HookSession, input: unknown, test: (a: Address) => boolean): string[] | undefined {
+  const out = session.latestAnswer<DescribeAddressesCommandOutput>(readKey('describeAddresses', input));
+  return out && (out.Addresses ?? []).flatMap((a) => (a.AllocationId !== undefined && test(a) ? [a.AllocationId] : []));
 }
 
 /**
- * The allocation ids of `address` in the account's last DescribeAddresses by that public IP
- * (what adopting `spec.address` asks), of any age, or `undefined` when there is none. The
- * adoption's evidence is the public IP the user named; the allocation id it had when last
- * looked up recognises that address on a member interface (a public IP released and allocated
- * again gets a new allocation id, which the usual lookup then finds).
+ * The allocation ids carrying `uid`'s tag in the account's last listing of our addresses, of
+ * any age. Which allocation carries our mark does not go stale with the TTL as where it points
+ * does: allocation ids are unique in the account and never reused, and we never move our tag.
+ * Where the address points must still come from a read within the TTL.
  */
-export function lastAdoptedAllocations(session: HookSession, address: string): string[] | undefined {
-  const out = session.latestAnswer<DescribeAddressesCommandOutput>(readKey('describeAddresses', adoptionQuery(address)));
-  return out && (out.Addresses ?? []).flatMap((a) => (a.AllocationId !== undefined && a.PublicIp === address ? [a.AllocationId] : []));
-}
+export const lastTaggedAllocations = (session: HookSession, uid: string): string[] | undefined => lastAllocations(session, ALL_TAGGED, (a) => tagged(a, uid));
+
+/**
+ * The allocation ids of `address` in the account's last DescribeAddresses by that public IP
+ * (what adopting `spec.address` asks), of any age. The adoption's evidence is the public IP the
+ * user named; the allocation id it had when last looked up recognises that address on a member
+ * interface (a public IP released and allocated again gets a new allocation id, which the usual
+ * lookup then finds).
+ */
+export const lastAdoptedAllocations = (session: HookSession, address: string): string[] | undefined =>
+  lastAllocations(session, adoptionQuery(address), (a) => a.PublicIp === address);
 
 /** DescribeAddresses of one public IP (adopting `spec.address`). */
 export const adoptionQuery = (address: string) => ({ Filters: [{ Name: 'public-ip', Values: [address] }] });
