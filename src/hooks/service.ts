@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { isValid } from '../schemas/check.js';
 import { CustomizeFor, DecoratorRequest, DecoratorResponseSchema, type DecoratorResponse } from '../schemas/decorator.js';
 import { ServiceSchema } from '../schemas/kubernetes.js';
 import { CustomizeResponseSchema, RELATED } from '../schemas/metacontroller.js';
@@ -25,7 +25,7 @@ export const ServiceSyncRequestSchema = DecoratorRequest(
   Type.Object({ [RELATED.routedIPs]: Type.Optional(Type.Record(Type.String(), DeliveredRoutedIPSchema)) }),
 );
 
-const asRoutedIP = (o: unknown): RoutedIPObject | undefined => (Value.Check(RoutedIPSchema, o) ? o : undefined);
+const asRoutedIP = (o: unknown): RoutedIPObject | undefined => (isValid(RoutedIPSchema, o) ? o : undefined);
 
 /** Registers POST /service/sync, /service/finalize and /service/customize. */
 export const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -11,7 +11,7 @@
  * Nodes whose machine already holds another address (`occupied`) are never elected anew.
  * No eligible node: nothing is elected and the IP stays where it is.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JudgedNode } from './eligibility.js';
 
 /** Inputs of the election; node names are Kubernetes names. */
@@ -47,9 +47,11 @@ export interface Election {
   readonly reason: ElectionReason;
 }
 
-/** Rendezvous weight: a stable 64-bit number per (uid, node). */
-const weight = (uid: string, node: string): bigint =>
-  createHash('sha256').update(`${uid}\u0000${node}`).digest().readBigUInt64BE(0);
+/**
+ * Rendezvous weight: a stable 64-bit number per (uid, node), the first 8 bytes of a SHA-256. The
+ * one-shot `hash` makes no Hash object per node (a standby election weighs every eligible node).
+ */
+const weight = (uid: string, node: string): bigint => hash('sha256', `${uid}\u0000${node}`, 'buffer').readBigUInt64BE(0);
 
 /** Elects the node that will hold the IP. Pure. */
 export function electNode(input: ElectionInput): Election {

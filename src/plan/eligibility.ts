@@ -54,52 +54,77 @@ export function ownLabels(node: Node): Record<string, string> {
 /** Failures a failover grace waits out: they flap. */
 const TRANSIENT = new Set(['not Ready', 'NoExecute taint', 'hosts no ready endpoint of the Service']);
 
+/**
+ * What one node failed so far: the first rule, whether every one is transient, and the earliest
+ * time a failure is stamped with. Mutable and kept in locals of `judgeNode`: a sync judges every
+ * Node it is sent (5,000 and more), and arrays of reasons and times per Node were most of what
+ * eligibility cost.
+ */
+interface Failures {
+  reason: string;
+  transient: boolean;
+  since?: string;
+  sinceAt: number;
+}
+
+/** Records the failed rule `why`. */
+function fail(f: Failures, why: string): void {
+  if (f.reason === '') f.reason = why;
+  if (!TRANSIENT.has(why)) f.transient = false;
+}
+
+/** Records that a failure began at `text` (RFC 3339), when it parses and is the earliest so far. */
+function stamp(f: Failures, text: string | undefined): void {
+  if (text === undefined) return;
+  const at = Date.parse(text);
+  if (Number.isFinite(at) && (f.since === undefined || at < f.sinceAt)) {
+    f.since = text;
+    f.sinceAt = at;
+  }
+}
+
 /** Judges one node; the first failed rule is reported, and whether every failed rule is transient. */
 export function judgeNode(node: Node, ctx: EligibilityContext): JudgedNode {
   const name = node.metadata.name;
   const target = ctx.nodeTarget(node);
-  const failed: string[] = [];
-  const times: string[] = [];
+  const f: Failures = { reason: '', transient: true, sinceAt: 0 };
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
-    failed.push('not Ready');
-    if (ready?.lastTransitionTime !== undefined) times.push(ready.lastTransitionTime);
+    fail(f, 'not Ready');
+    stamp(f, ready?.lastTransitionTime);
   }
-  if (node.spec?.unschedulable === true) failed.push('unschedulable');
-  const noExecute = node.spec?.taints?.filter((t) => t.effect === 'NoExecute') ?? [];
-  if (noExecute.length > 0) {
-    failed.push('NoExecute taint');
-    for (const t of noExecute) if (t.timeAdded !== undefined) times.push(t.timeAdded);
+  if (node.spec?.unschedulable === true) fail(f, 'unschedulable');
+  const taints = node.spec?.taints;
+  if (taints?.some((t) => t.effect === 'NoExecute')) {
+    fail(f, 'NoExecute taint');
+    for (const t of taints) if (t.effect === 'NoExecute') stamp(f, t.timeAdded);
   }
   // Without the holder label (see ownLabels), and without copying every node's labels to drop it.
-  if (!matchesSelector(node.metadata.labels, ctx.nodeSelector, HOLDER_LABEL)) failed.push('does not match nodeSelector');
-  if (!target) failed.push('providerID does not parse for this issuer');
+  if (!matchesSelector(node.metadata.labels, ctx.nodeSelector, HOLDER_LABEL)) fail(f, 'does not match nodeSelector');
+  if (!target) fail(f, 'providerID does not parse for this issuer');
   const nodeRegion = node.metadata.labels?.[REGION_LABEL];
-  if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) failed.push(`in region ${nodeRegion}, not ${ctx.region}`);
-  if (ctx.endpointNodes && !ctx.endpointNodes.has(name)) failed.push('hosts no ready endpoint of the Service');
-  if (failed.length === 0 && target) return { name, target, eligible: true, reason: '' };
-  const since = earliest(times);
+  if (ctx.region !== undefined && nodeRegion !== undefined && nodeRegion !== ctx.region) fail(f, `in region ${nodeRegion}, not ${ctx.region}`);
+  if (ctx.endpointNodes && !ctx.endpointNodes.has(name)) fail(f, 'hosts no ready endpoint of the Service');
+  if (f.reason === '' && target) return { name, target, eligible: true, reason: '' };
   return {
     name,
     ...(target ? { target } : {}),
     eligible: false,
-    reason: failed[0] as string,
-    transient: failed.every((f) => TRANSIENT.has(f)),
-    ...(since !== undefined ? { failingSince: since } : {}),
+    reason: f.reason,
+    transient: f.transient,
+    ...(f.since !== undefined ? { failingSince: f.since } : {}),
   };
 }
 
-/** The earliest of RFC 3339 times that parse; undefined when none does. */
-function earliest(times: readonly string[]): string | undefined {
-  let best: { text: string; at: number } | undefined;
-  for (const text of times) {
-    const at = Date.parse(text);
-    if (Number.isFinite(at) && (best === undefined || at < best.at)) best = { text, at };
-  }
-  return best?.text;
-}
+const byName = (a: JudgedNode, b: JudgedNode): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** Judges every node, sorted by name so every later step iterates in a stable order. */
+/**
+ * Judges every node, sorted by name so every later step iterates in a stable order. Metacontroller
+ * sends them in that order already (Go writes a map's keys sorted, and a Node's key is its name):
+ * then one pass checks it and nothing is sorted.
+ */
 export function judgeNodes(nodes: readonly Node[], ctx: EligibilityContext): JudgedNode[] {
-  return nodes.map((n) => judgeNode(n, ctx)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const judged = nodes.map((n) => judgeNode(n, ctx));
+  for (let i = 1; i < judged.length; i++) if (byName(judged[i - 1]!, judged[i]!) > 0) return judged.sort(byName);
+  return judged;
 }

@@ -3,7 +3,7 @@
  * it may be stale, lost, or written by an older version of the service, so each field is taken
  * only when it has the expected shape and ignored otherwise.
  */
-import { Value } from '@sinclair/typebox/value';
+import { isValid } from '../schemas/check.js';
 import {
   ConditionSchema,
   CreateIntentSchema,
@@ -37,15 +37,15 @@ export function readStatusHint(status: unknown): StatusHint {
   if (typeof status !== 'object' || status === null) return { conditions: [] };
   const s = status as Record<string, unknown>;
   const hint: { -readonly [K in keyof StatusHint]: StatusHint[K] } = {
-    conditions: Array.isArray(s.conditions) ? s.conditions.filter((c): c is Condition => Value.Check(ConditionSchema, c)) : [],
+    conditions: Array.isArray(s.conditions) ? s.conditions.filter((c): c is Condition => isValid(ConditionSchema, c)) : [],
   };
   for (const key of ['address', 'provider', 'node', 'electedNode'] as const) {
     const v = str(s[key]);
     if (v !== undefined) hint[key] = v;
   }
-  if (Value.Check(FirewallStatusSchema, s.firewall)) hint.firewall = s.firewall;
-  if (Value.Check(PendingActionSchema, s.pendingAction)) hint.pendingAction = s.pendingAction;
-  if (Value.Check(CreateIntentSchema, s.createIntent)) hint.createIntent = s.createIntent;
-  if (Value.Check(HolderIneligibleSchema, s.holderIneligible)) hint.holderIneligible = s.holderIneligible;
+  if (isValid(FirewallStatusSchema, s.firewall)) hint.firewall = s.firewall;
+  if (isValid(PendingActionSchema, s.pendingAction)) hint.pendingAction = s.pendingAction;
+  if (isValid(CreateIntentSchema, s.createIntent)) hint.createIntent = s.createIntent;
+  if (isValid(HolderIneligibleSchema, s.holderIneligible)) hint.holderIneligible = s.holderIneligible;
   return hint;
 }

@@ -6,7 +6,7 @@
  * revoke re-reads its subject first, under the hook's deadline and the account's rate budget like
  * every other write, and a revoke holds the firewall's lock like a rule step of a sync.
  */
-import { Value } from '@sinclair/typebox/value';
+import { isValid } from '../schemas/check.js';
 import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
 import type { MarkedAddress, MarkedRule, RoutedIPIssuer } from '../issuers/issuer.js';
 import type { HookSession } from '../issuers/session.js';
@@ -89,7 +89,7 @@ export interface SweepDeps {
 /** `status.orphans` of the issuer's previous status: each record only when it has the expected shape. */
 export function previousOrphans(status: unknown): OrphanRecord[] {
   const list = typeof status === 'object' && status !== null ? (status as { orphans?: unknown }).orphans : undefined;
-  return Array.isArray(list) ? list.filter((r): r is OrphanRecord => Value.Check(OrphanRecordSchema, r)) : [];
+  return Array.isArray(list) ? list.filter((r): r is OrphanRecord => isValid(OrphanRecordSchema, r)) : [];
 }
 
 /**

@@ -6,8 +6,7 @@
  * These readers take what is valid and nothing else; they never throw.
  */
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { schemaProblem } from './check.js';
+import { isValid, schemaProblem } from './check.js';
 import { KubeObject } from './kubernetes.js';
 import { RoutedIPSpecSchema, type IssuerKind, type RoutedIPSpec } from './routed-ip.js';
 
@@ -34,7 +33,7 @@ export function validFields<T extends TObject>(schema: T, value: unknown): Parti
   for (const [key, property] of Object.entries(schema.properties)) {
     if (!Object.hasOwn(value, key)) continue;
     const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined && Value.Check(property, v)) out[key] = v;
+    if (v !== undefined && isValid(property, v)) out[key] = v;
   }
   return out as Partial<Static<T>>;
 }

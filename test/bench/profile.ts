@@ -77,7 +77,8 @@ for (const n of profile.nodes) {
   const f = `${n.callFrame.functionName || '(anonymous)'} ${o}:${n.callFrame.lineNumber + 1}`;
   byFunction.set(f, (byFunction.get(f) ?? 0) + ms);
 }
-const pct = (ms: number) => `${((ms / total) * 100).toFixed(1).padStart(5)} %`;
+// Share of the profile, and CPU ms per sync (comparable between the service and the bare route).
+const pct = (ms: number) => `${((ms / total) * 100).toFixed(1).padStart(5)} % ${(ms / r.requests).toFixed(2).padStart(8)} ms/sync`;
 console.log(`${kind}: ${r.requests} converged syncs of ${nodes} Nodes over ${connections} connection(s) in ${r.seconds.toFixed(1)} s (${(r.requests / r.seconds).toFixed(0)}/s); profile ${dir}/${file}`);
 console.log('\nself time by where the code lives:');
 for (const [o, ms] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(ms)}  ${o}`);

@@ -133,6 +133,24 @@ t.test('the redaction step: values in every form, bearer, SigV4 and key-shaped s
   t.equal((deep as { n: number }).n, 3);
 });
 
+t.test('every shape is removed on its own, in any case, in a string that carries nothing else', async (t) => {
+  const r = new Redactor();
+  // Each sample carries one literal of one pattern and nothing else a pattern starts with.
+  const samples: Array<[string, string]> = [
+    ['authorization: bearer abc.def-ghi', 'abc.def-ghi'],
+    ['BASIC dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA=='],
+    ['aws4-hmac-sha256 sent-as-a-whole', 'sent-as-a-whole'],
+    ['sent Credential=SECRETPART/20260101 to EC2', 'SECRETPART'],
+    ['signedheaders=hostlist', 'hostlist'],
+    ['Signature=0123456789abcdef0123456789abcdef', '0123456789abcdef'],
+    ['x-amz-security-token: IQoJb3JpZ2luX2VjEXAMPLE', 'IQoJb3JpZ2luX2VjEXAMPLE'],
+    ...['AKIA', 'ASIA', 'AIDA', 'AROA', 'AGPA', 'ANPA', 'ANVA', 'AIPA', 'APKA', 'ABIA', 'ACCA'].map((p): [string, string] => [`key ${p}EXAMPLEEXAMPLE12 in use`, `${p}EXAMPLEEXAMPLE12`]),
+    ...['doo', 'dop', 'dor'].map((p): [string, string] => [`token ${p}_v1_${'b'.repeat(40)}`, `${p}_v1_`]),
+  ];
+  for (const [text, secret] of samples) t.notOk(r.text(text).includes(secret), `${text}: ${secret} removed`);
+  t.equal(r.text('Ready: the address is assigned to node-a'), 'Ready: the address is assigned to node-a', 'ordinary text is kept');
+});
+
 t.test('hostile Secret values: huge, many, regex-special or with lone surrogates never break redaction', async (t) => {
   // Found by the abuse suite: the values used to be compiled into one RegExp, which threw for a
   // 70,000-character value before the call's redaction was in place, so the logged error carried

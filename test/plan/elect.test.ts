@@ -132,3 +132,20 @@ t.test('failover grace: the ineligible holder keeps the IP while keepHolder is s
   t.same(electNode(input({ nodes: [ok('n2')], holder: 'n1', keepHolder: true })), { node: 'n2', reason: 'fresh' }, 'a holder that is no known node is not kept');
   t.same(electNode(input({ nodes: [{ name: 'n1', eligible: false, reason: 'providerID does not parse' }, ok('n2')], holder: 'n1', keepHolder: true })), { node: 'n2', reason: 'fresh' }, 'a holder without a cloud target is not kept');
 });
+
+t.test('the fresh choice is the rendezvous maximum of SHA-256(uid NUL node): stable across versions', async (t) => {
+  // A reference computed apart from elect.ts: a changed weight would move fresh and standby
+  // choices (and so firewall members) of every RoutedIP on upgrade.
+  const { createHash } = await import('node:crypto');
+  const reference = (uid: string, names: string[]) =>
+    names.map((n) => ({ n, w: createHash('sha256').update(`${uid}\u0000${n}`).digest().readBigUInt64BE(0) })).reduce((a, b) => (b.w > a.w ? b : a)).n;
+  const names = Array.from({ length: 12 }, (_, i) => `node-${i}`);
+  const chosen = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const uid = `uid-${i}`;
+    const got = electNode(input({ ownerUid: uid, nodes: names.map((n) => ok(n)) })).node;
+    t.equal(got, reference(uid, names), uid);
+    chosen.add(got ?? '');
+  }
+  t.ok(chosen.size > 1, 'different RoutedIPs prefer different nodes');
+});

@@ -165,6 +165,10 @@ t.test('judgeNodes judges every node and sorts by name, whatever the input order
     ],
   );
   t.same(judgeNodes([...nodes].reverse(), ctx()), judged, 'input order does not matter');
+  const sorted = [nodes[1]!, nodes[3]!, nodes[2]!, nodes[0]!];
+  t.same(judgeNodes(sorted, ctx()), judged, 'sorted already, as Metacontroller sends them: kept');
+  t.same(judgeNodes([nodes[1]!, nodes[3]!, nodes[0]!, nodes[2]!], ctx()), judged, 'only the last pair out of order: sorted');
+  t.same(judgeNodes([nodes[3]!, nodes[1]!, nodes[2]!, nodes[0]!], ctx()), judged, 'only the first pair out of order: sorted');
   t.same(judgeNodes([], ctx()), []);
   t.equal(nodes[0]?.metadata.name, 'w3', 'the input array is not reordered');
 });
