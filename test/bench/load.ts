@@ -87,7 +87,16 @@ export interface LoadResult {
   /** Latencies in ms, sorted. */
   readonly latencies: readonly number[];
   readonly non200: number;
+  /** Answers by status code (`"200"`, `"503"`, ...), and `"error"` for requests that got none (connection reset, timeout). */
+  readonly answers: Readonly<Record<string, number>>;
 }
+
+/** `answers` as one short line: `200×13, 503×3`. */
+export const answerLine = (answers: Readonly<Record<string, number>>): string =>
+  Object.entries(answers)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, n]) => `${code}×${n}`)
+    .join(', ') || 'none';
 
 /** The `q` quantile (0..1) of sorted `values`. */
 export const quantile = (values: readonly number[], q: number): number => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
@@ -102,6 +111,8 @@ export async function load(url: string, body: string, opts: { connections: numbe
   const latencies: number[] = [];
   let sent = 0;
   let non200 = 0;
+  const answers: Record<string, number> = {};
+  const count = (answer: string) => (answers[answer] = (answers[answer] ?? 0) + 1);
   const start = performance.now();
   const end = start + (opts.durationMs ?? Number.POSITIVE_INFINITY);
   const max = opts.maxRequests ?? Number.POSITIVE_INFINITY;
@@ -109,15 +120,22 @@ export async function load(url: string, body: string, opts: { connections: numbe
     while (performance.now() < end && sent < max) {
       sent += 1;
       const t0 = performance.now();
-      const res = await pool.request({ path: '/sync', method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      await res.body.text();
-      latencies.push(performance.now() - t0);
-      if (res.statusCode !== 200) non200 += 1;
+      try {
+        const res = await pool.request({ path: '/sync', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await res.body.text();
+        latencies.push(performance.now() - t0);
+        count(String(res.statusCode));
+        if (res.statusCode !== 200) non200 += 1;
+      } catch {
+        // No answer at all (the server closed the connection mid-upload): counted, never hidden.
+        count('error');
+        non200 += 1;
+      }
     }
   };
   await Promise.all(Array.from({ length: opts.connections }, worker));
   const seconds = (performance.now() - start) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, seconds, latencies, non200 };
+  return { requests: latencies.length, seconds, latencies, non200, answers };
 }
