@@ -41,7 +41,10 @@ export interface AppOptions {
   readonly hookToken?: string;
   /** Largest request body in bytes (default 64 MiB; test/bench/payload.ts: 5,000 Nodes are 15-70 MiB). */
   readonly bodyLimit?: number;
-  /** Bytes of request bodies being received at once, across connections (default 128 MiB). */
+  /**
+   * Bytes of hook calls in the service at once, from their first byte until answered, across
+   * connections (default 128 MiB); a call that does not fit waits unread (src/uploads.ts).
+   */
   readonly maxBytesInFlight?: number;
   /** A request body must be received within this many ms of its headers (default 10,000). */
   readonly bodyTimeoutMs?: number;
@@ -87,20 +90,28 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** Whether the matched route `path` (`routeOptions.url`; undefined for no route) is a hook. */
 const isHook = (path: string | undefined): path is string => path !== undefined && path !== '' && !OPEN_PATHS.has(path);
 const digest = (s: string) => createHash('sha256').update(s).digest();
-/** Two bodies at the default limit may be received at once; more waits for the oldest to finish. */
+/** The default body limit: 5,000 Nodes are 15-70 MiB (test/bench/payload.ts). */
+const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+/** Two calls at the default body limit may be in the service at once; more wait for room. */
 const DEFAULT_MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
 /** Metacontroller gives up on a hook call after its `timeout` (10 s by default): a slower body is nobody's live call. */
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+/**
+ * How long an admitted upload may take to arrive before it gives way to a waiting call: half the
+ * body timeout, so a call that waited behind a trickling client still has half of its time left.
+ */
+export const slowUploadMs = (bodyTimeoutMs: number): number => bodyTimeoutMs / 2;
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const redactor = new Redactor(options.knownSecrets ?? []);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     // Every log line passes through the redaction step (src/redaction.ts).
     logger: typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, hooks: { logMethod: redactingLogMethod(redactor) } } : (options.logger ?? false),
     // One line per call, when it closes (src/hooks/call-log.ts), instead of Fastify's two.
     logController: new CallLogController(),
-    bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
+    bodyLimit,
     // Requests are whole Kubernetes objects: keep every field, never coerce a wrong type into a right one.
     // The schemas carry the CRDs' Kubernetes annotations and formats (one source of truth): ajv
     // must know them to compile the schemas, and checks the formats as the API server does.
@@ -114,13 +125,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestTimeout: 30_000,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const metrics: Metrics = createMetrics(options.defaultMetrics ?? true);
+
   const expected = options.hookToken ? digest(`Bearer ${options.hookToken}`) : undefined;
   const maxInFlight = options.maxInFlight ?? 64;
   let inFlight = 0;
 
-  const uploads = new UploadBudget(options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const uploads = new UploadBudget(options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT, slowUploadMs(bodyTimeoutMs));
+  const metrics: Metrics = createMetrics(options.defaultMetrics ?? true, uploads);
 
   // Authentication comes first, before a single body byte is read.
   app.addHook('onRequest', async (request, reply) => {
@@ -131,10 +143,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'missing or wrong bearer token' });
     }
   });
-  // Bodies are counted against the bytes-in-flight bound and must arrive in time (src/uploads.ts).
+  // A hook call's bytes count against the bytes-in-flight bound until it is answered; a call that
+  // does not fit waits unread, and its body must arrive in time (src/uploads.ts).
   app.addHook('preParsing', async (request, reply, payload) => {
     if (!isHook(request.routeOptions.url)) return payload;
-    return guardedBody(payload, uploads, bodyTimeoutMs, (release) => reply.raw.once('close', release));
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    // Fastify answers 413 to a declared length over the limit without reading a byte.
+    if (declared > bodyLimit) return payload;
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : bodyLimit;
+    return guardedBody(payload, uploads, bytes, bodyTimeoutMs, (release) => reply.raw.once('close', release));
   });
   // A hook slot is taken once the body is in and valid: a client trickling its upload holds none.
   app.addHook('preHandler', async (request, reply) => {

@@ -20,6 +20,12 @@ export interface Metrics {
   readonly orphansReleased: Counter<'provider' | 'kind'>;
 }
 
+/** What the upload gauges read when scraped: `UploadBudget` (src/uploads.ts). */
+export interface UploadGauges {
+  readonly bytesInFlight: number;
+  readonly waitingCalls: number;
+}
+
 /** Issuers whose last count is kept at most (oldest dropped first). */
 const MAX_TALLIED_ISSUERS = 10_000;
 
@@ -56,10 +62,32 @@ export class OrphanTally {
   }
 }
 
-/** Creates the registry and its metrics; `defaults` adds process metrics (off in tests). */
-export function createMetrics(defaults = true): Metrics {
+/**
+ * Creates the registry and its metrics; `defaults` adds process metrics (off in tests);
+ * `uploads`, when given, is read at each scrape for `routedip_hook_bytes_in_flight` and
+ * `routedip_hook_calls_waiting`.
+ */
+export function createMetrics(defaults = true, uploads?: UploadGauges): Metrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry });
+  if (uploads) {
+    new Gauge({
+      name: 'routedip_hook_bytes_in_flight',
+      help: 'Bytes of hook calls in the service, from their first byte until answered (MAX_BODY_BYTES_IN_FLIGHT bounds them).',
+      registers: [registry],
+      collect() {
+        this.set(uploads.bytesInFlight);
+      },
+    });
+    new Gauge({
+      name: 'routedip_hook_calls_waiting',
+      help: 'Hook calls waiting, unread, for room under MAX_BODY_BYTES_IN_FLIGHT.',
+      registers: [registry],
+      collect() {
+        this.set(uploads.waitingCalls);
+      },
+    });
+  }
   return {
     registry,
     hookRequests: new Counter({ name: 'routedip_hook_requests_total', help: 'Hook calls by hook and HTTP status code.', labelNames: ['hook', 'code'], registers: [registry] }),

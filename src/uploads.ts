@@ -1,16 +1,26 @@
 /**
- * Request bodies on their way in (issue 7 item 6). Slow or large uploads must never starve
- * Metacontroller's calls, so:
- * - a body must be received within `bodyTimeoutMs` of its headers, else 408 and the connection
- *   closes (Node's own `requestTimeout` is only checked every 30 s, so a trickling client could
- *   hold a connection and its buffered bytes for up to a minute);
- * - the bytes of bodies still being received are bounded across all connections
- *   (`maxBytesInFlight`). When a chunk would pass the bound, the OLDEST other upload still being
- *   received is aborted with 503: that is a slow client's, because a Metacontroller call of even
- *   tens of MiB arrives in well under a second on a cluster network and is never the oldest for long;
+ * Hook request bodies, from their first byte until their answer is sent (issue 7 item 6, issue 10).
+ *
+ * Memory: a hook call's cost grows with its body (a 28 MiB body of 5,000 Nodes is its Buffers,
+ * their string and the parsed objects, all alive until the answer), so the budget counts each
+ * call's bytes for its whole life, not only while they arrive. Admission by backpressure:
+ * - a call claims its declared length (`content-length`; the body limit when none is declared)
+ *   before a byte of its body is read. When the claim does not fit under `maxBytesInFlight`, the
+ *   call WAITS with its socket unread (TCP flow control holds the bytes in the client) until
+ *   answered calls free enough, instead of being refused: a burst of large legitimate syncs
+ *   (Metacontroller runs `--workers`, 5 by default, per controller) is served a few at a time
+ *   within bounded memory. Waiting calls that fit are admitted in arrival order, a smaller one
+ *   passing a larger head only until the head has waited `slowAfterMs` (so it cannot starve);
+ * - the body timeout (`bodyTimeoutMs`, from the headers: waiting counts) still bounds every call:
+ *   Metacontroller has given up on a call by then, so it is answered 408 and its place freed;
+ * - slow clients never starve Metacontroller's calls: while a call waits, an admitted upload
+ *   still being received `slowAfterMs` after its admission gives way (503, `Retry-After: 1`),
+ *   oldest first. A Metacontroller call of tens of MiB arrives in well under a second on a
+ *   cluster network, so the upload that gives way is a trickling client's. Calls whose body is in
+ *   (being parsed or served) never give way: the hook deadline bounds them;
  * - hook slots (app.ts) are taken only once a body is in, so trickling clients hold none.
- * Bodies already received are bounded by the hook slots times the body limit.
  */
+import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 
 /** An HTTP error that Fastify's error handler answers with its status code. */
@@ -24,80 +34,176 @@ class UploadError extends Error {
   }
 }
 
-interface Upload {
+/** One call's place in the budget. */
+interface Claim {
+  /** Bytes counted: the declared length until the body is in, then its real length. */
   bytes: number;
+  state: 'waiting' | 'receiving' | 'received' | 'gone';
+  /** When it began waiting (`waiting`) or was admitted (`receiving`), ms. */
+  since: number;
+  readonly admit: () => void;
   readonly abort: (err: UploadError) => void;
 }
 
-/** The bound on bytes of bodies being received, and who holds them (Set order = age). */
+/** The bound on bytes of hook calls in the service (received or arriving), and who waits for room. */
 export class UploadBudget {
-  private readonly receiving = new Set<Upload>();
+  private readonly waiting: Claim[] = [];
+  /** Admitted claims, in admission order (Set order = age). */
+  private readonly admitted = new Set<Claim>();
   private held = 0;
-  /** Uploads aborted to stay within the bound, since start. */
+  private timer: NodeJS.Timeout | undefined;
+  /** Uploads that gave way to a waiting call, since start. */
   aborted = 0;
 
-  constructor(readonly maxBytesInFlight: number) {}
+  /**
+   * `maxBytesInFlight`: the bound; `slowAfterMs`: how long an admitted upload may take to arrive
+   * before it gives way to a waiting call (and how long a waiting head may be passed).
+   */
+  constructor(
+    readonly maxBytesInFlight: number,
+    readonly slowAfterMs: number,
+  ) {}
 
-  /** Bytes of bodies now being received. */
+  /** Bytes of admitted calls now counted. */
   get bytesInFlight(): number {
     return this.held;
   }
 
-  /** Registers an upload; `abort` is called if it must give way. */
-  open(abort: (err: UploadError) => void): Upload {
-    const upload: Upload = { bytes: 0, abort };
-    this.receiving.add(upload);
-    return upload;
+  /** Calls waiting for room. */
+  get waitingCalls(): number {
+    return this.waiting.length;
   }
 
-  /** Accounts `n` more bytes of `upload`, aborting the oldest others while over the bound. */
-  take(upload: Upload, n: number): void {
-    upload.bytes += n;
-    this.held += n;
-    for (const other of this.receiving) {
-      if (this.held <= this.maxBytesInFlight) break;
-      if (other === upload) continue;
-      this.close(other);
+  /**
+   * Claims `bytes` (capped at the bound, so every claim fits once the service is empty). `admit`
+   * is called once they are counted, possibly at once; `abort` if the upload must give way.
+   */
+  claim(bytes: number, admit: () => void, abort: (err: UploadError) => void): Claim {
+    const claim: Claim = { bytes: Math.min(bytes, this.maxBytesInFlight), state: 'waiting', since: performance.now(), admit, abort };
+    this.waiting.push(claim);
+    this.pump();
+    return claim;
+  }
+
+  /** The claim's body is in, `bytes` long: it counts those until released, and never gives way. */
+  received(claim: Claim, bytes: number): void {
+    if (claim.state !== 'receiving') return;
+    claim.state = 'received';
+    const counted = Math.min(bytes, claim.bytes);
+    this.held -= claim.bytes - counted;
+    claim.bytes = counted;
+    this.pump();
+  }
+
+  /** The call is answered, failed or gone: its bytes (or its place in line) are free. Idempotent. */
+  release(claim: Claim): void {
+    if (claim.state === 'gone') return;
+    this.drop(claim);
+    this.pump();
+  }
+
+  private drop(claim: Claim): void {
+    if (claim.state === 'waiting') this.waiting.splice(this.waiting.indexOf(claim), 1);
+    else if (this.admitted.delete(claim)) this.held -= claim.bytes;
+    claim.state = 'gone';
+  }
+
+  /** Admits what fits; while calls still wait, makes slow uploads give way; re-arms the timer. */
+  private pump(): void {
+    for (;;) {
+      this.admitWhatFits();
+      if (this.waiting.length === 0) break;
+      const slow = this.slowUpload();
+      if (slow === undefined) break;
+      this.drop(slow);
       this.aborted += 1;
-      other.abort(new UploadError(`more than ${this.maxBytesInFlight} request bytes in flight: the oldest upload gave way`, 503, 'UPLOADS_BUSY'));
+      slow.abort(new UploadError(`request body not received ${this.slowAfterMs / 1000} s after admission while other calls wait: it gave way`, 503, 'UPLOADS_BUSY'));
+    }
+    this.arm();
+  }
+
+  private admitWhatFits(): void {
+    const now = performance.now();
+    const head = this.waiting[0];
+    const headIsOld = head !== undefined && now - head.since >= this.slowAfterMs;
+    for (let i = 0; i < this.waiting.length; ) {
+      const claim = this.waiting[i]!;
+      if (this.held + claim.bytes > this.maxBytesInFlight) {
+        if (i === 0 && headIsOld) return;
+        i += 1;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      claim.state = 'receiving';
+      claim.since = now;
+      this.held += claim.bytes;
+      this.admitted.add(claim);
+      claim.admit();
     }
   }
 
-  /** The upload is received, failed or gone: its bytes no longer count. Idempotent. */
-  close(upload: Upload): void {
-    if (!this.receiving.delete(upload)) return;
-    this.held -= upload.bytes;
+  /** The oldest admitted upload still being received `slowAfterMs` after its admission. */
+  private slowUpload(): Claim | undefined {
+    const now = performance.now();
+    for (const claim of this.admitted) if (claim.state === 'receiving' && now - claim.since >= this.slowAfterMs) return claim;
+    return undefined;
+  }
+
+  /** While calls wait, wakes when the oldest upload being received turns slow. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiting.length === 0) return;
+    let oldest: Claim | undefined;
+    for (const claim of this.admitted) {
+      if (claim.state === 'receiving') {
+        oldest = claim;
+        break;
+      }
+    }
+    if (oldest === undefined) return;
+    this.timer = setTimeout(() => this.pump(), Math.max(0, oldest.since + this.slowAfterMs - performance.now()) + 1);
+    this.timer.unref();
   }
 }
 
 /**
- * Wraps a request body stream: counts it against `budget`, and fails it with 408 unless it is
- * complete within `bodyTimeoutMs`. `onGone` is called when the response closes (any outcome).
+ * Wraps a hook request's body stream: claims `bytes` of `budget` and reads nothing from `raw`
+ * until admitted; fails with 408 unless the body is complete within `bodyTimeoutMs` (waiting
+ * included). `onGone` gets the release to call when the response closes (any outcome): the bytes
+ * count until then.
  */
-export function guardedBody(raw: Readable, budget: UploadBudget, bodyTimeoutMs: number, onGone: (release: () => void) => void): Transform {
-  let upload: Upload | undefined;
-  const finish = () => {
-    clearTimeout(timer);
-    if (upload) budget.close(upload);
-  };
+export function guardedBody(raw: Readable, budget: UploadBudget, bytes: number, bodyTimeoutMs: number, onGone: (release: () => void) => void): Transform {
+  let received = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (upload) budget.take(upload, chunk.length);
+      received += chunk.length;
       callback(null, chunk);
     },
     flush(callback) {
-      finish();
+      clearTimeout(timer);
+      budget.received(claim, received);
       callback();
     },
   });
-  upload = budget.open((err) => counted.destroy(err));
+  const claim = budget.claim(
+    bytes,
+    () => raw.pipe(counted),
+    (err) => counted.destroy(err),
+  );
   const timer = setTimeout(
     () => counted.destroy(new UploadError(`request body not received within ${bodyTimeoutMs / 1000} s`, 408, 'BODY_TIMEOUT')),
     bodyTimeoutMs,
   );
   timer.unref();
-  counted.once('close', finish);
-  onGone(finish);
-  raw.pipe(counted);
+  // A body that failed (timeout, gave way, client gone) will never be parsed: free it at once.
+  counted.once('close', () => {
+    clearTimeout(timer);
+    if (counted.errored) budget.release(claim);
+  });
+  onGone(() => {
+    clearTimeout(timer);
+    budget.release(claim);
+  });
   return counted;
 }
