@@ -18,7 +18,7 @@ export interface Config {
   readonly knownSecrets: readonly string[];
   /** Largest accepted request body; a sync with 5,000 related Nodes is 15-70 MiB (test/bench/payload.ts). */
   readonly bodyLimit: number;
-  /** Bytes of request bodies being received at once across connections; at least `bodyLimit`. */
+  /** Bytes of hook calls in the service at once (first byte to answer) across connections; at least `bodyLimit`. Calls that do not fit wait unread. */
   readonly maxBytesInFlight: number;
   /** A request body must be complete this long after its headers. */
   readonly bodyTimeoutMs: number;
