@@ -96,11 +96,6 @@ const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 const DEFAULT_MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
 /** Metacontroller gives up on a hook call after its `timeout` (10 s by default): a slower body is nobody's live call. */
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-/**
- * How long an admitted upload may take to arrive before it gives way to a waiting call: half the
- * body timeout, so a call that waited behind a trickling client still has half of its time left.
- */
-export const slowUploadMs = (bodyTimeoutMs: number): number => bodyTimeoutMs / 2;
 
 /** Builds the app; call `ready()` (or `inject`/`listen`) before use and `close()` after. */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -131,7 +126,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   let inFlight = 0;
 
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  const uploads = new UploadBudget(options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT, slowUploadMs(bodyTimeoutMs));
+  const uploads = new UploadBudget(options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT, bodyTimeoutMs);
   const metrics: Metrics = createMetrics(options.defaultMetrics ?? true, uploads);
 
   // Authentication comes first, before a single body byte is read.

@@ -13,11 +13,15 @@
  *   passing a larger head only until the head has waited `slowAfterMs` (so it cannot starve);
  * - the body timeout (`bodyTimeoutMs`, from the headers: waiting counts) still bounds every call:
  *   Metacontroller has given up on a call by then, so it is answered 408 and its place freed;
- * - slow clients never starve Metacontroller's calls: while a call waits, an admitted upload
- *   still being received `slowAfterMs` after its admission gives way (503, `Retry-After: 1`),
- *   oldest first. A Metacontroller call of tens of MiB arrives in well under a second on a
- *   cluster network, so the upload that gives way is a trickling client's. Calls whose body is in
- *   (being parsed or served) never give way: the hook deadline bounds them;
+ * - slow clients never starve Metacontroller's calls: while a call waits, an admitted upload that
+ *   is SLOW gives way (503, `Retry-After: 1`), oldest first. Slow: still being received half the
+ *   body timeout after its admission, and either nothing of it arrived for a quarter of the body
+ *   timeout (stalled) or less of it arrived than its share of the body timeout elapsed (behind
+ *   the pace that finishes in time; a trickle). A Metacontroller call of tens of MiB arrives in
+ *   well under a second on a cluster network; on a saturated replica it arrives late because the
+ *   service reads it late, but it arrives in every turn of the event loop and on pace, so it does
+ *   not give way. The check runs after the event loop has read what sockets hold. Calls whose
+ *   body is in (being parsed or served) never give way: the hook deadline bounds them;
  * - hook slots (app.ts) are taken only once a body is in, so trickling clients hold none.
  */
 import { performance } from 'node:perf_hooks';
@@ -41,6 +45,9 @@ interface Claim {
   state: 'waiting' | 'receiving' | 'received' | 'gone';
   /** When it began waiting (`waiting`) or was admitted (`receiving`), ms. */
   since: number;
+  /** Bytes of its body arrived so far, and when the last of them did, ms. */
+  arrived: number;
+  lastArrival: number;
   readonly admit: () => void;
   readonly abort: (err: UploadError) => void;
 }
@@ -55,14 +62,16 @@ export class UploadBudget {
   /** Uploads that gave way to a waiting call, since start. */
   aborted = 0;
 
-  /**
-   * `maxBytesInFlight`: the bound; `slowAfterMs`: how long an admitted upload may take to arrive
-   * before it gives way to a waiting call (and how long a waiting head may be passed).
-   */
+  /** How long an admitted upload may take before it can be found slow, and a waiting head be passed: half the body timeout. */
+  readonly slowAfterMs: number;
+
+  /** `maxBytesInFlight`: the bound; `bodyTimeoutMs`: the time a body has from its headers. */
   constructor(
     readonly maxBytesInFlight: number,
-    readonly slowAfterMs: number,
-  ) {}
+    readonly bodyTimeoutMs: number,
+  ) {
+    this.slowAfterMs = bodyTimeoutMs / 2;
+  }
 
   /** Bytes of admitted calls now counted. */
   get bytesInFlight(): number {
@@ -79,10 +88,17 @@ export class UploadBudget {
    * is called once they are counted, possibly at once; `abort` if the upload must give way.
    */
   claim(bytes: number, admit: () => void, abort: (err: UploadError) => void): Claim {
-    const claim: Claim = { bytes: Math.min(bytes, this.maxBytesInFlight), state: 'waiting', since: performance.now(), admit, abort };
+    const now = performance.now();
+    const claim: Claim = { bytes: Math.min(bytes, this.maxBytesInFlight), state: 'waiting', since: now, arrived: 0, lastArrival: now, admit, abort };
     this.waiting.push(claim);
     this.pump();
     return claim;
+  }
+
+  /** `bytes` more of the claim's body arrived. */
+  arrivedBytes(claim: Claim, bytes: number): void {
+    claim.arrived += bytes;
+    claim.lastArrival = performance.now();
   }
 
   /** The claim's body is in, `bytes` long: it counts those until released, and never gives way. */
@@ -108,16 +124,19 @@ export class UploadBudget {
     claim.state = 'gone';
   }
 
-  /** Admits what fits; while calls still wait, makes slow uploads give way; re-arms the timer. */
-  private pump(): void {
+  /**
+   * Admits what fits; with `evict` (the timer's turn, after the event loop read the sockets),
+   * while calls still wait, makes slow uploads give way; re-arms the timer.
+   */
+  private pump(evict = false): void {
     for (;;) {
       this.admitWhatFits();
-      if (this.waiting.length === 0) break;
+      if (this.waiting.length === 0 || !evict) break;
       const slow = this.slowUpload();
       if (slow === undefined) break;
       this.drop(slow);
       this.aborted += 1;
-      slow.abort(new UploadError(`request body not received ${this.slowAfterMs / 1000} s after admission while other calls wait: it gave way`, 503, 'UPLOADS_BUSY'));
+      slow.abort(new UploadError('request body arriving too slowly (stalled, or behind the pace that finishes within the body timeout) while other calls wait: it gave way', 503, 'UPLOADS_BUSY'));
     }
     this.arm();
   }
@@ -136,20 +155,34 @@ export class UploadBudget {
       this.waiting.splice(i, 1);
       claim.state = 'receiving';
       claim.since = now;
+      claim.lastArrival = now;
       this.held += claim.bytes;
       this.admitted.add(claim);
       claim.admit();
     }
   }
 
-  /** The oldest admitted upload still being received `slowAfterMs` after its admission. */
+  /** Whether `claim` is an upload being received slowly (see the module's doc). */
+  private isSlow(claim: Claim, now: number): boolean {
+    if (claim.state !== 'receiving' || now - claim.since < this.slowAfterMs) return false;
+    const stalled = now - claim.lastArrival >= this.bodyTimeoutMs / 4;
+    const behindPace = claim.arrived < (claim.bytes * (now - claim.since)) / this.bodyTimeoutMs;
+    return stalled || behindPace;
+  }
+
+  /** The oldest slow upload. */
   private slowUpload(): Claim | undefined {
     const now = performance.now();
-    for (const claim of this.admitted) if (claim.state === 'receiving' && now - claim.since >= this.slowAfterMs) return claim;
+    for (const claim of this.admitted) if (this.isSlow(claim, now)) return claim;
     return undefined;
   }
 
-  /** While calls wait, wakes when the oldest upload being received turns slow. */
+  /**
+   * While calls wait and uploads are being received, wakes when the oldest of those may first be
+   * slow, and then every tenth of that while it is not. The check runs in the next check phase
+   * (`setImmediate`), after the poll phase has read what the sockets hold: an upload the service
+   * itself was too busy to read is not taken for a stalled one.
+   */
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -162,7 +195,8 @@ export class UploadBudget {
       }
     }
     if (oldest === undefined) return;
-    this.timer = setTimeout(() => this.pump(), Math.max(0, oldest.since + this.slowAfterMs - performance.now()) + 1);
+    const due = oldest.since + this.slowAfterMs - performance.now();
+    this.timer = setTimeout(() => setImmediate(() => this.pump(true)), Math.max(due, this.slowAfterMs / 10));
     this.timer.unref();
   }
 }
@@ -178,6 +212,7 @@ export function guardedBody(raw: Readable, budget: UploadBudget, bytes: number, 
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
+      budget.arrivedBytes(claim, chunk.length);
       callback(null, chunk);
     },
     flush(callback) {
