@@ -181,14 +181,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string; validation?: unknown }, request, reply) => {
-    // 4xx and 503 (an upload that gave way to the bytes-in-flight bound) are answered as such.
-    const statusCode = error.statusCode !== undefined && ((error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503) ? error.statusCode : 500;
+    // 4xx (a bad request, a body too large, too slow or not in time) are answered as such.
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (statusCode === 500) request.log.error({ err: error }, 'unhandled error');
     // A 500 says nothing about internals (no Node error codes such as ERR_INVALID_ARG_TYPE).
     const code = statusCode === 500 ? 'INTERNAL' : error.validation ? 'INVALID_REQUEST' : (error.code ?? 'BAD_REQUEST');
     const message = statusCode === 500 ? 'internal error' : error.message;
-    if (statusCode === 503) reply.header('retry-after', '1');
-    return reply.code(statusCode).send({ statusCode, code, error: statusCode === 500 ? 'Internal Server Error' : statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message });
+    return reply.code(statusCode).send({ statusCode, code, error: statusCode === 500 ? 'Internal Server Error' : 'Bad Request', message });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),

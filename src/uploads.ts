@@ -14,7 +14,7 @@
  * - the body timeout (`bodyTimeoutMs`, from the headers: waiting counts) still bounds every call:
  *   Metacontroller has given up on a call by then, so it is answered 408 and its place freed;
  * - slow clients never starve Metacontroller's calls: while a call waits, an admitted upload that
- *   is SLOW gives way (503, `Retry-After: 1`), oldest first. Slow: still being received half the
+ *   is SLOW gives way (408 `BODY_TOO_SLOW`: only a slow upload ever gives way), oldest first. Slow: still being received half the
  *   body timeout after its admission, and either nothing of it arrived for a quarter of the body
  *   timeout (stalled) or less of it arrived than its share of the body timeout elapsed (behind
  *   the pace that finishes in time; a trickle). A Metacontroller call of tens of MiB arrives in
@@ -136,7 +136,7 @@ export class UploadBudget {
       if (slow === undefined) break;
       this.drop(slow);
       this.aborted += 1;
-      slow.abort(new UploadError('request body arriving too slowly (stalled, or behind the pace that finishes within the body timeout) while other calls wait: it gave way', 503, 'UPLOADS_BUSY'));
+      slow.abort(new UploadError('request body arriving too slowly (stalled, or behind the pace that finishes within the body timeout) while other calls wait: it gave way', 408, 'BODY_TOO_SLOW'));
     }
     this.arm();
   }

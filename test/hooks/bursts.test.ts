@@ -8,7 +8,7 @@
  * The clients are paced so that the burst really overlaps: each sends 30 MiB, and finishes its
  * body only once all five have sent theirs (150 MiB arriving at once) or the service says calls
  * wait unread. (Before, the service read every upload at once and, past 128 MiB, aborted the
- * oldest with 503.)
+ * oldest with 503 UPLOADS_BUSY.)
  */
 import t from 'tap';
 import { connect } from 'node:net';
