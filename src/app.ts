@@ -146,7 +146,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Fastify answers 413 to a declared length over the limit without reading a byte.
     if (declared > bodyLimit) return payload;
     const bytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : bodyLimit;
-    return guardedBody(payload, uploads, bytes, bodyTimeoutMs, (release) => reply.raw.once('close', release));
+    return guardedBody(payload, uploads, bytes, (release) => reply.raw.once('close', release));
   });
   // A hook slot is taken once the body is in and valid: a client trickling its upload holds none.
   app.addHook('preHandler', async (request, reply) => {

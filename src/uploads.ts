@@ -203,11 +203,12 @@ export class UploadBudget {
 
 /**
  * Wraps a hook request's body stream: claims `bytes` of `budget` and reads nothing from `raw`
- * until admitted; fails with 408 unless the body is complete within `bodyTimeoutMs` (waiting
- * included). `onGone` gets the release to call when the response closes (any outcome): the bytes
+ * until admitted; fails with 408 unless the body is complete within the budget's `bodyTimeoutMs`
+ * (waiting included). `onGone` gets the release to call when the response closes (any outcome): the bytes
  * count until then.
  */
-export function guardedBody(raw: Readable, budget: UploadBudget, bytes: number, bodyTimeoutMs: number, onGone: (release: () => void) => void): Transform {
+export function guardedBody(raw: Readable, budget: UploadBudget, bytes: number, onGone: (release: () => void) => void): Transform {
+  const { bodyTimeoutMs } = budget;
   let received = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
