@@ -23,6 +23,8 @@ import { IssuerCheckCache } from './reconcile/issuer-status.js';
 import { SweepListingCache } from './reconcile/orphans.js';
 import { guardedBody, UploadBudget } from './uploads.js';
 import { CallLogController, logCallOnClose } from './hooks/call-log.js';
+import { bindingChildLoggerFactory } from './child-logger.js';
+import { jsonBodyParser, type StringBodyParser } from './json-body.js';
 
 /** Options of `buildApp`. */
 export interface AppOptions {
@@ -106,6 +108,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logger: typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, hooks: { logMethod: redactingLogMethod(redactor) } } : (options.logger ?? false),
     // One line per call, when it closes (src/hooks/call-log.ts), instead of Fastify's two.
     logController: new CallLogController(),
+    // The per-request logger adds \`reqId\` to the lines it writes instead of being a pino child (src/child-logger.ts).
+    childLoggerFactory: bindingChildLoggerFactory,
     bodyLimit,
     // Requests are whole Kubernetes objects: keep every field, never coerce a wrong type into a right one.
     // The schemas carry the CRDs' Kubernetes annotations and formats (one source of truth): ajv
@@ -120,6 +124,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestTimeout: 30_000,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Fastify's JSON parser behind a cheaper test for prototype keys (src/json-body.ts).
+  const fastifyJsonParser = app.getDefaultJsonParser('remove', 'remove') as StringBodyParser;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastifyJsonParser));
 
   const expected = options.hookToken ? digest(`Bearer ${options.hookToken}`) : undefined;
   const maxInFlight = options.maxInFlight ?? 64;

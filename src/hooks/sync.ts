@@ -12,6 +12,7 @@ import { REDACTED, secretValues, withRedactor, type Redactor } from '../redactio
 import type { RoutedIPStatus } from '../schemas/routed-ip.js';
 import type { Sessions } from '../issuers/session.js';
 import { beginCallSession } from './call-session.js';
+import { BindingLogger } from '../child-logger.js';
 
 /** Options of the sync/finalize routes. */
 export interface SyncRoutesOptions {
@@ -50,7 +51,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRoutesOptions> = async (a
           const parent = request.body.parent.metadata;
           const routedip = `${parent.namespace ?? 'default'}/${parent.name}`;
           request.callOutcome = { routedip };
-          const logger = request.log.child({ routedip });
+          const logger = new BindingLogger(request.log, { routedip });
           const finalizing = request.body.finalizing === true;
           const call = beginCallSession(reply, sessions, deadlineMs);
           let outcome;

@@ -47,11 +47,26 @@ export interface Election {
   readonly reason: ElectionReason;
 }
 
+/** Weights computed, by `uid\0node`; cleared when full, so it stays bounded with any churn of names. */
+const weights = new Map<string, bigint>();
+/** Entries `weights` holds at most (a few MiB): every RoutedIP × Node pair of a large cluster. */
+const MAX_WEIGHTS = 20_000;
+
 /**
- * Rendezvous weight: a stable 64-bit number per (uid, node), the first 8 bytes of a SHA-256. The
- * one-shot `hash` makes no Hash object per node (a standby election weighs every eligible node).
+ * Rendezvous weight: a stable 64-bit number per (uid, node), the first 8 bytes of a SHA-256. A
+ * standby election weighs every eligible node on every sync, and the pairs rarely change, so each
+ * weight is hashed once and then remembered (a pure function of its key: the cache changes no result).
  */
-const weight = (uid: string, node: string): bigint => hash('sha256', `${uid}\u0000${node}`, 'buffer').readBigUInt64BE(0);
+const weight = (uid: string, node: string): bigint => {
+  const key = `${uid}\u0000${node}`;
+  let w = weights.get(key);
+  if (w === undefined) {
+    if (weights.size >= MAX_WEIGHTS) weights.clear();
+    w = hash('sha256', key, 'buffer').readBigUInt64BE(0);
+    weights.set(key, w);
+  }
+  return w;
+};
 
 /** Elects the node that will hold the IP. Pure. */
 export function electNode(input: ElectionInput): Election {

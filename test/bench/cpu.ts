@@ -6,16 +6,8 @@
  * request moves far less, so this is what a before/after of the service's own cost compares.
  * Prints; asserts nothing. Defaults: 5,000 Nodes (P2's payload), 12 requests, one connection.
  */
-import { readFileSync } from 'node:fs';
-import { ensureBuilt, load, startServer, type Server } from './load.js';
+import { ensureBuilt, load, startServer } from './load.js';
 import { benchRequest, converged, poster } from './payloads.js';
-
-/** CPU ms the process used so far (user + system). */
-function cpuMs(server: Server): number {
-  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 0, utime 11, stime 12, in clock ticks (100 per second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 const nodes = Number(process.argv[2] ?? 5000);
 const requests = Number(process.argv[3] ?? 12);
@@ -32,10 +24,10 @@ try {
   const batch = Math.min(requests, nodes >= 1000 ? 2 : 50);
   for (let done = 0; done < requests; done += batch) {
     for (const [kind, s] of [['ours', ours], ['bare', bare]] as const) {
-      const before = cpuMs(s);
+      const before = s.cpuMs();
       const r = await load(s.url, body, { connections, maxRequests: batch });
       if (r.non200 > 0) throw new Error(`${kind}: ${r.non200} non-200 answers`);
-      spent[kind] += cpuMs(s) - before;
+      spent[kind] += s.cpuMs() - before;
     }
   }
   const per = (ms: number) => (ms / requests).toFixed(requests >= 100 ? 2 : 0);

@@ -35,16 +35,18 @@ export interface Server {
   readonly child: ChildProcess;
   /** Peak resident set size so far (VmHWM), bytes. */
   peakRss(): number;
+  /** CPU ms the process used so far, user + system (`/proc/<pid>/stat`, 10 ms ticks). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `ours` (the service exactly as `npm start` runs it, from dist/: production
  * configuration, log lines to stdout, here discarded) or `bare` (test/bench/bare.mjs), listening
- * on an ephemeral loopback port. `extraNodeArgs` (e.g. `--cpu-prof`) go to node.
+ * on an ephemeral loopback port. `extraNodeArgs` (e.g. `--cpu-prof`) go to node; `entry` (relative
+ * to the project) replaces the kind's script, e.g. another build of the service to compare.
  */
-export async function startServer(kind: 'ours' | 'bare', extraNodeArgs: readonly string[] = []): Promise<Server> {
-  const entry = kind === 'ours' ? 'dist/server.js' : 'test/bench/bare.mjs';
+export async function startServer(kind: 'ours' | 'bare', extraNodeArgs: readonly string[] = [], entry = kind === 'ours' ? 'dist/server.js' : 'test/bench/bare.mjs'): Promise<Server> {
   // stdout goes to a file, as a container runtime takes it: a pipe the bench drains only between
   // its own requests would block the server's log writes (stdout pipes are synchronous).
   const logFile = join(mkdtempSync(join(tmpdir(), 'routedip-bench-')), `${kind}.log`);
@@ -70,6 +72,11 @@ export async function startServer(kind: 'ours' | 'bare', extraNodeArgs: readonly
     peakRss: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    cpuMs: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // After "pid (comm) ": state is field 0, utime 11, stime 12, in clock ticks (100 per second on Linux).
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
     },
     stop: () =>
       new Promise<void>((resolve) => {

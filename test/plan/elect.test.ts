@@ -148,4 +148,13 @@ t.test('the fresh choice is the rendezvous maximum of SHA-256(uid NUL node): sta
     chosen.add(got ?? '');
   }
   t.ok(chosen.size > 1, 'different RoutedIPs prefer different nodes');
+  // Weights are remembered (bounded, cleared when full): a second pass, and a pass after more
+  // distinct pairs than the cache holds, still choose what the reference chooses.
+  const many = Array.from({ length: 25_000 }, (_, i) => `big-${i}`);
+  electNode(input({ ownerUid: 'uid-many', nodes: many.map((n) => ok(n)) }));
+  for (let i = 0; i < 40; i++) {
+    const uid = `uid-${i}`;
+    t.equal(electNode(input({ ownerUid: uid, nodes: names.map((n) => ok(n)) })).node, reference(uid, names), `${uid} again`);
+  }
+  t.equal(electNode(input({ ownerUid: 'uid-many', nodes: many.map((n) => ok(n)) })).node, reference('uid-many', many), 'over more pairs than the cache holds');
 });
