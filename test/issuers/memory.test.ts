@@ -146,3 +146,23 @@ t.test('an exhausted 203.0.113.0/24 pool is a quota error', async (t) => {
   t.equal(cloud.snapshot(account).ips.at(-1)?.address, '203.0.113.254');
   await t.rejects(issuer.createRoutedIP(owner('x'), n1), { name: 'IssuerQuotaError', reason: 'AddressPoolExhausted' });
 });
+
+t.test('every record the account answers is a copy: changing it changes nothing stored', async (t) => {
+  const cloud = new MemoryCloud();
+  const account = cloud.account('ingress/copies');
+  const ip = account.allocate({ [UID_TAG]: 'uid-x' }, 'n1').result;
+  const fw = account.ensureFirewall('public').result;
+  account.addRules(fw.id, [{ protocol: 'tcp', port: 443, sources: ['0.0.0.0/0'] }]);
+  const answers = () => [account.ipByTag(UID_TAG, 'uid-x')!, account.ipByAddress(ip.address)!, account.listIPs()[0]!];
+  for (const answer of [ip, ...answers()]) {
+    answer.tags[UID_TAG] = 'changed';
+    answer.holder = 'elsewhere';
+  }
+  t.same(answers(), Array(3).fill({ address: ip.address, id: ip.id, holder: 'n1', tags: { [UID_TAG]: 'uid-x' } }));
+  for (const answer of [fw, account.firewallByName('public')!, account.listFirewalls()[0]!]) {
+    answer.nodes.push('intruder');
+    answer.rules[0]?.sources.push('10.0.0.0/8');
+    answer.rules.push({ protocol: 'udp', port: 53, sources: [] });
+  }
+  t.same(account.firewallByName('public'), { id: fw.id, name: 'public', rules: [{ protocol: 'tcp', port: 443, sources: ['0.0.0.0/0'] }], nodes: [] });
+});

@@ -15,6 +15,14 @@ export interface Applied<T> {
 
 const done = <T>(result: T, changed: boolean): Applied<T> => ({ result, changed });
 
+/**
+ * Deep copies of the stored records, as a cloud answers with fresh objects: a caller's change never
+ * reaches the account. Field by field rather than `structuredClone`, which cost ~20 µs per record
+ * on every converged sync of the memory cloud (`npm run bench`, P1).
+ */
+const copyIP = (ip: MemoryIP): MemoryIP => ({ ...ip, tags: { ...ip.tags } });
+const copyFirewall = (fw: MemoryFirewall): MemoryFirewall => ({ ...fw, rules: fw.rules.map((r) => ({ ...r, sources: [...r.sources] })), nodes: [...fw.nodes] });
+
 /** The state and operations of one account. Returned objects are always copies. */
 export class MemoryAccount {
   /** How many IPs the account may hold; creating one more throws `IssuerQuotaError`. */
@@ -37,24 +45,24 @@ export class MemoryAccount {
 
   /** Copies of every IP, by id. */
   listIPs(): MemoryIP[] {
-    return [...this.ips.values()].sort(byId).map((ip) => structuredClone(ip));
+    return [...this.ips.values()].sort(byId).map((ip) => copyIP(ip));
   }
 
   /** Copies of every firewall, by id. */
   listFirewalls(): MemoryFirewall[] {
-    return [...this.firewalls.values()].sort(byId).map((fw) => structuredClone(fw));
+    return [...this.firewalls.values()].sort(byId).map((fw) => copyFirewall(fw));
   }
 
   /** The IP with this address, if the account holds it. */
   ipByAddress(address: string): MemoryIP | undefined {
     const ip = [...this.ips.values()].find((i) => i.address === address);
-    return ip && structuredClone(ip);
+    return ip && copyIP(ip);
   }
 
   /** The first IP (lowest id) whose tag `key` equals `value`. */
   ipByTag(key: string, value: string): MemoryIP | undefined {
     const ip = [...this.ips.values()].sort(byId).find((i) => i.tags[key] === value);
-    return ip && structuredClone(ip);
+    return ip && copyIP(ip);
   }
 
   /** Allocates the lowest free address with `tags`, in one step (a lost response leaves it findable). */
@@ -66,7 +74,7 @@ export class MemoryAccount {
     if (chosen === undefined) throw new IssuerQuotaError('the address pool 203.0.113.0/24 is exhausted', 'AddressPoolExhausted');
     const ip: MemoryIP = { address: chosen, id: `ip-${++this.ipSerial}`, tags: { ...tags }, ...(holder ? { holder } : {}) };
     this.ips.set(ip.id, ip);
-    return done(structuredClone(ip), true);
+    return done(copyIP(ip), true);
   }
 
   /** Points IP `id` at `holder` (undefined = unassign). The move is atomic. */
@@ -94,7 +102,7 @@ export class MemoryAccount {
   firewallByName(name: string): MemoryFirewall | undefined {
     const id = this.firewallIds.get(name);
     const fw = id === undefined ? undefined : this.firewalls.get(id);
-    return fw && structuredClone(fw);
+    return fw && copyFirewall(fw);
   }
 
   /** Creates the firewall `name` unless it exists. */
@@ -104,7 +112,7 @@ export class MemoryAccount {
     const fw: MemoryFirewall = { id: `fw-${++this.firewallSerial}`, name, rules: [], nodes: [] };
     this.firewalls.set(fw.id, fw);
     this.firewallIds.set(name, fw.id);
-    return done(structuredClone(fw), true);
+    return done(copyFirewall(fw), true);
   }
 
   /** Deletes the firewall `name` (test seeding: a firewall removed out of band). */
