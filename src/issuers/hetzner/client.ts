@@ -3,7 +3,8 @@
  * their actions and servers, over undici (already a dependency: no SDK for a dozen calls).
  * Every call passes the per-token rate budget first and feeds it the answer's `RateLimit-*`
  * headers; every request carries the hook session's signal (aborted at the deadline or when
- * Metacontroller gave up on the call), and no write starts once the deadline passed; every answer is checked against the TypeBox schemas of `schemas.ts`; every failure
+ * Metacontroller gave up on the call), and no write starts once the deadline passed; every answer is checked against the TypeBox schemas of `schemas.ts`
+ * (compiled once, by `isValid`); every failure
  * leaves as an `IssuerError`. There is no retry here: a 429 or a spent budget stops the hook
  * (answered 429 with `Retry-After`), and every other failure is retried by the next sync.
  * Reads go through the project's read cache (session module); writes drop it.
@@ -12,6 +13,7 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { request } from 'undici';
+import { isValid } from '../../schemas/check.js';
 import { IssuerQuotaError, IssuerUnavailableError } from '../errors.js';
 import type { RateBudget } from '../rate-budget.js';
 import type { HookSession } from '../session.js';
@@ -96,9 +98,25 @@ interface CallOptions<S extends TSchema> {
   readonly missingOk?: boolean;
 }
 
+// Every answer schema is one module-level object: `isValid` compiles a check once per schema
+// object and keeps it, so a schema built per call would compile (and keep) one per request.
 const ActionsBody = Type.Object({ actions: Type.Array(HActionSchema) });
 const ActionBody = Type.Object({ action: HActionSchema });
 const ListActions = Type.Object({ actions: Type.Array(HActionSchema), meta: HMetaSchema });
+const ServerBody = Type.Object({ server: HServerSchema });
+const FloatingIPBody = Type.Object({ floating_ip: HFloatingIPSchema });
+const CreatedFloatingIP = Type.Object({ floating_ip: HFloatingIPSchema, action: Type.Optional(Type.Union([HActionSchema, Type.Null()])) });
+const FirewallBody = Type.Object({ firewall: HFirewallSchema });
+
+/** A paginated listing: its objects under `key`, each checked against `item`, and one schema for its pages. */
+interface Listing<T extends TSchema> {
+  readonly key: string;
+  readonly page: TSchema;
+  readonly item: T;
+}
+const listing = <T extends TSchema>(key: string, item: T): Listing<T> => ({ key, item, page: Type.Object({ [key]: Type.Array(item), meta: HMetaSchema }) });
+const FloatingIPListing = listing('floating_ips', HFloatingIPSchema);
+const FirewallListing = listing('firewalls', HFirewallSchema);
 
 /** Builds the client. */
 export function createHetznerClient(options: ClientOptions): HetznerClient {
@@ -156,21 +174,20 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
       throw new IssuerUnavailableError(`${what}: HTTP ${status} with a body that is not JSON`, 'CloudUnavailable');
     }
     if (status >= 400) {
-      const failure = Value.Check(HErrorSchema, json) ? { status, code: json.error.code, message: json.error.message } : { status, code: '', message: '' };
+      const failure = isValid(HErrorSchema, json) ? { status, code: json.error.code, message: json.error.message } : { status, code: '', message: '' };
       if (opts.already?.includes(failure.code)) return undefined;
       if (status === 404 && opts.missingOk) return undefined;
       throw mapHetznerError(failure, what);
     }
     if (!opts.schema) return undefined;
-    if (!Value.Check(opts.schema, json)) {
+    if (!isValid(opts.schema, json)) {
       const first = [...Value.Errors(opts.schema, json)][0];
       throw new IssuerUnavailableError(`${what}: unexpected answer from Hetzner Cloud (${first ? `${first.path || '/'}: ${first.message}` : 'invalid'})`, 'CloudUnavailable');
     }
     return json as Static<S>;
   }
 
-  async function all<T extends TSchema>(what: string, path: string, key: string, item: T, query: ReadonlyArray<readonly [string, string]> = []): Promise<Array<Static<T>>> {
-    const schema = Type.Object({ [key]: Type.Array(item), meta: HMetaSchema });
+  async function all<T extends TSchema>(what: string, path: string, { key, page: schema }: Listing<T>, query: ReadonlyArray<readonly [string, string]> = []): Promise<Array<Static<T>>> {
     const out: Array<Static<T>> = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const data = (await call(what, 'GET', path, { schema, query: [...query, ['page', String(page)], ['per_page', String(PER_PAGE)]] })) as Record<string, unknown> & { meta: Static<typeof HMetaSchema> };
@@ -184,21 +201,20 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
     (await call(what, 'GET', path, { schema: ListActions, missingOk: true, query: [...query, ['sort', 'id:desc']] }))?.actions;
 
   return {
-    getServer: async (id) => (await call(`read server ${id}`, 'GET', `/servers/${id}`, { schema: Type.Object({ server: HServerSchema }), missingOk: true }))?.server,
+    getServer: async (id) => (await call(`read server ${id}`, 'GET', `/servers/${id}`, { schema: ServerBody, missingOk: true }))?.server,
     listFloatingIPs: async (selector) => {
       // A cached read of one owner's IPs (`key=value`) is answered from one listing of every IP
       // carrying the key, shared by all RoutedIPs of the project.
       const one = selector !== undefined && session.reads === 'cached' ? /^([^!=,\s]+)=([^=,\s]+)$/.exec(selector) : null;
       if (one) {
         const [, key, value] = one as unknown as [string, string, string];
-        return (await all(`list Floating IPs labelled ${key}`, '/floating_ips', 'floating_ips', HFloatingIPSchema, [['label_selector', key]])).filter((f) => f.labels[key] === value);
+        return (await all(`list Floating IPs labelled ${key}`, '/floating_ips', FloatingIPListing, [['label_selector', key]])).filter((f) => f.labels[key] === value);
       }
-      return all(selector ? `list Floating IPs labelled ${selector}` : 'list Floating IPs', '/floating_ips', 'floating_ips', HFloatingIPSchema, selector ? [['label_selector', selector]] : []);
+      return all(selector ? `list Floating IPs labelled ${selector}` : 'list Floating IPs', '/floating_ips', FloatingIPListing, selector ? [['label_selector', selector]] : []);
     },
-    getFloatingIP: async (id) => (await call(`read Floating IP ${id}`, 'GET', `/floating_ips/${id}`, { schema: Type.Object({ floating_ip: HFloatingIPSchema }), missingOk: true }))?.floating_ip,
+    getFloatingIP: async (id) => (await call(`read Floating IP ${id}`, 'GET', `/floating_ips/${id}`, { schema: FloatingIPBody, missingOk: true }))?.floating_ip,
     createFloatingIP: async (body) => {
-      const schema = Type.Object({ floating_ip: HFloatingIPSchema, action: Type.Optional(Type.Union([HActionSchema, Type.Null()])) });
-      const data = (await call(`create a Floating IP on server ${body.server}`, 'POST', '/floating_ips', { schema, body }))!;
+      const data = (await call(`create a Floating IP on server ${body.server}`, 'POST', '/floating_ips', { schema: CreatedFloatingIP, body }))!;
       return { floatingIP: data.floating_ip, ...(data.action ? { action: data.action } : {}) };
     },
     assignFloatingIP: async (id, server) => (await call(`assign Floating IP ${id} to server ${server}`, 'POST', `/floating_ips/${id}/actions/assign`, { schema: ActionBody, body: { server } }))!.action,
@@ -206,8 +222,8 @@ export function createHetznerClient(options: ClientOptions): HetznerClient {
     // A 404 resolves like the 204: either way the IP is not there any more.
     deleteFloatingIP: async (id) => (await call(`delete Floating IP ${id}`, 'DELETE', `/floating_ips/${id}`, { missingOk: true }), undefined),
     recentFloatingIPActions: (id) => actions(`list actions of Floating IP ${id}`, `/floating_ips/${id}/actions`, [['per_page', String(RECENT_ACTIONS)]]),
-    firewallsNamed: (name) => all(`find firewall ${name}`, '/firewalls', 'firewalls', HFirewallSchema, [['name', name]]),
-    getFirewall: async (id) => (await call(`read firewall ${id}`, 'GET', `/firewalls/${id}`, { schema: Type.Object({ firewall: HFirewallSchema }), missingOk: true }))?.firewall,
+    firewallsNamed: (name) => all(`find firewall ${name}`, '/firewalls', FirewallListing, [['name', name]]),
+    getFirewall: async (id) => (await call(`read firewall ${id}`, 'GET', `/firewalls/${id}`, { schema: FirewallBody, missingOk: true }))?.firewall,
     runningFirewallActions: async (id) => (await actions(`list running actions of firewall ${id}`, `/firewalls/${id}/actions`, [['status', 'running'], ['per_page', String(PER_PAGE)]])) ?? [],
     setRules: async (id, rules) => (await call(`set the rules of firewall ${id}`, 'POST', `/firewalls/${id}/actions/set_rules`, { schema: ActionsBody, body: { rules } }))!.actions,
     applyToServers: async (id, servers) =>
