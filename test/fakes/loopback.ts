@@ -36,8 +36,11 @@ export abstract class LoopbackFake<F extends { times?: number }> {
   readonly calls: LoggedCall[] = [];
   /** Every request, in order. */
   readonly requests: string[] = [];
-  /** Every request waits this long before it is handled (a slow API). */
-  latencyMs = 0;
+  /**
+   * Every request waits this long before it is handled (a slow API); a function is asked per
+   * request, with the request's arrival (ms since epoch): see `slowAcrossDeadline`.
+   */
+  latencyMs: number | ((arrivedAt: number) => number) = 0;
   /** Requests whose client closed the connection before the answer (an aborted request). */
   abandoned = 0;
   private readonly faults = new Map<string, F[]>();
@@ -98,7 +101,8 @@ export abstract class LoopbackFake<F extends { times?: number }> {
     res.on('close', () => {
       if (!res.writableFinished) this.abandoned += 1;
     });
-    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    const wait = typeof this.latencyMs === 'function' ? this.latencyMs(Date.now()) : this.latencyMs;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   /** The next fault armed on `operation`, used up by this request. */

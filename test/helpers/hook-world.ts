@@ -117,6 +117,29 @@ export abstract class IngressHookWorld extends HookWorld {
 }
 
 /**
+ * A slow API for a sync that must outlast its deadline (`deadline`, ms since epoch), shaped so a
+ * request is surely in flight across the deadline whatever the machine's load: requests take
+ * `typicalMs`, but none is answered between `marginMs` before the latest start of the one that
+ * spans the deadline and `marginMs` after the deadline. The ones arriving early enough are answered
+ * by that start at the latest; the one arriving after it is held until `marginMs` after the
+ * deadline, which is at most `longestMs` (keep it under the client's request timeout, so the
+ * client's own timeout never fires first). A fixed latency cannot promise this: the first
+ * request's start (cold code, first-call work) and the gaps between requests move every request
+ * boundary later on a loaded machine, until one lands on the deadline (a read answered just before
+ * it and the next one refused by the deadline, or the answer and the abort in one turn of a
+ * lagging event loop): then no request is in flight to abort. Requests after the deadline (a
+ * later sync) take `typicalMs`.
+ */
+export function slowAcrossDeadline(deadline: number, { typicalMs, longestMs, marginMs }: { typicalMs: number; longestMs: number; marginMs: number }): (arrivedAt: number) => number {
+  const spanStart = deadline + marginMs - longestMs;
+  return (at) => {
+    if (at > deadline) return typicalMs;
+    if (at >= spanStart) return deadline + marginMs - at;
+    return Math.min(typicalMs, spanStart - at);
+  };
+}
+
+/**
  * The checks of a sync cut short by its deadline against a slow fake: answered 200 with
  * DeadlineExceeded and a resync, and the request in flight at the deadline aborted (the fake
  * notices the closed connection a moment after the in-process answer, so this waits for it,
