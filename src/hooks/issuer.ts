@@ -155,7 +155,8 @@ export const issuerRoutes: FastifyPluginAsyncTypebox<IssuerRoutesOptions> = asyn
           return reply.code(429).header('retry-after', String(seconds)).send({ statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests', message: `cloud rate budget spent; retry after ${seconds}s` });
         }
         if (check.provider !== undefined && k.sweeps) {
-          metrics.orphans.set(metricKey, check.provider, sweep.count);
+          // A sweep that could not list leaves the issuer's last sighting as it was.
+          if (sweep.seen) metrics.orphans.set(metricKey, check.provider, sweep.seen);
           for (const kind of ['address', 'rule'] as const) if (sweep.removed[kind] > 0) metrics.orphansReleased.inc({ provider: check.provider, kind }, sweep.removed[kind]);
         }
         const clean = redactor.deep(issuerStatus(issuer, check.provider, users.length, { ...check.conditions, OrphansFound: sweep.condition }, now, sweep.orphans));

@@ -252,11 +252,19 @@ export interface RoutedIPIssuer {
   listMarkedAddresses?(): Promise<MarkedAddress[]>;
 
   /**
+   * Where the ids the sweep lists (addresses, firewalls) name one cloud object: the cloud's API and
+   * region, never the credentials, so two issuers reaching the same account with other credentials
+   * name the same scope, and the orphan metric counts an object once. Absent: the session's account.
+   */
+  readonly objectScope?: string;
+
+  /**
    * Orphan sweep, write side: re-reads address `id` and releases it only when it still carries
    * the UID mark `uid` and the cluster mark `cluster`, is pointed at nothing and has no action
-   * running. `released` (also when it is gone already) or `kept` (the fresh read refused it).
+   * running. `released` (this call released it), `gone` (the fresh read, or the release, found it
+   * gone already: another sweep, or someone, removed it) or `kept` (the fresh read refused it).
    */
-  releaseOrphan?(orphan: OrphanRelease): Promise<'released' | 'kept'>;
+  releaseOrphan?(orphan: OrphanRelease): Promise<'released' | 'gone' | 'kept'>;
 
   /**
    * Orphan sweep, read side for rules: every (port, source) pair of the firewall named `firewall`
@@ -268,9 +276,10 @@ export interface RoutedIPIssuer {
   /**
    * Orphan sweep, write side for rules: re-reads the firewall and removes the pair only when its
    * rule still carries exactly `orphan.mark`, a mark of this issuer's cluster; every other rule is
-   * kept as read. `revoked` (also when the pair is gone already) or `kept`.
+   * kept as read. `revoked` (this call removed it), `gone` (no pair under that mark any more) or
+   * `kept`.
    */
-  revokeOrphanRule?(orphan: RuleRevoke): Promise<'revoked' | 'kept'>;
+  revokeOrphanRule?(orphan: RuleRevoke): Promise<'revoked' | 'gone' | 'kept'>;
 
   /** FindRoutedIPFirewall: the firewall named `name`, or `undefined` when none exists. Read-only. */
   findRoutedIPFirewall(name: string, owner: RoutedIPOwner): Promise<ObservedFirewall | undefined>;

@@ -78,6 +78,8 @@ export interface SweepPlan {
   readonly orphans: readonly OrphanRecord[];
   /** How many orphans of each kind are in scope (`orphans` is bounded). */
   readonly counts: Readonly<Record<OrphanKind, number>>;
+  /** The id of every orphan in scope (as `OrphanRecord.id`), per kind, sorted and unbounded: what the metric counts. */
+  readonly ids: Readonly<Record<OrphanKind, readonly string[]>>;
   /** Addresses due for release now, oldest first. */
   readonly release: readonly OrphanRelease[];
   /** Rules due for revoking now, oldest first. Releases and revokes together: at most `MAX_RELEASES_PER_CALL`. */
@@ -199,9 +201,12 @@ export function planOrphanSweep(input: SweepInput): SweepPlan {
     cluster === undefined ? 'CLUSTER_NAME is not set, so this operator cannot tell its addresses and rules from those of another cluster'
     : !input.mayRelease ? 'the reclaim policy is Retain or the issuer is a dry run'
     : undefined;
+  const idsOf = (kind: OrphanKind) => found.filter((f) => f.remove.kind === kind).map((f) => f.record.id).sort(compare);
+  const ids = { address: idsOf('address'), rule: idsOf('rule') };
   return {
     orphans: kept,
-    counts: { address: found.filter((f) => f.remove.kind === 'address').length, rule: found.filter((f) => f.remove.kind === 'rule').length },
+    counts: { address: ids.address.length, rule: ids.rule.length },
+    ids,
     release: now_.flatMap((r) => (r.kind === 'address' ? [r.release] : [])),
     revoke: now_.flatMap((r) => (r.kind === 'rule' ? [r.revoke] : [])),
     ...(dueIn !== undefined ? { dueInSeconds: Math.max(1, dueIn) } : {}),

@@ -4,7 +4,8 @@
  * firewall (cloud reads, cached per issuer for `SWEEP_SECONDS`, since every RoutedIP status change
  * re-syncs the issuer), plan with `plan/orphans.ts`, and remove what is due — each release or
  * revoke re-reads its subject first, under the hook's deadline and the account's rate budget like
- * every other write, and a revoke holds the firewall's lock like a rule step of a sync.
+ * every other write; a release holds the address's lock and a revoke the firewall's (like a rule
+ * step of a sync), so two issuers of one account never both remove, nor both count, one orphan.
  */
 import { isValid } from '../schemas/check.js';
 import { IssuerError, IssuerRateLimitError, toIssuerError } from '../issuers/errors.js';
@@ -23,14 +24,27 @@ export const SWEEP_SECONDS = 60;
 /** Counts per kind of orphan. */
 export type KindCounts = Readonly<Record<OrphanKind, number>>;
 
+/**
+ * Which cloud objects a sweep found orphaned: one object is one orphan whichever issuers see it,
+ * so the metric counts `(scope, kind, id)` once (`OrphanTally`).
+ */
+export interface OrphanSighting {
+  /** Where the ids name one object: the issuer's `objectScope`, else its session's account. */
+  readonly scope: string;
+  /** Ids (as `OrphanRecord.id`) of every orphan left, per kind, unbounded. */
+  readonly ids: Readonly<Record<OrphanKind, readonly string[]>>;
+}
+
 /** What one sweep found and did. */
 export interface SweepOutcome {
   /** `status.orphans` (absent when there are none, or the cloud cannot be swept). */
   readonly orphans?: readonly OrphanRecord[];
   /** How many orphans of each kind there are (the record list is bounded). */
   readonly count: KindCounts;
-  /** How many of each kind this call removed. */
+  /** How many of each kind this call removed (not counting what it found gone already). */
   readonly removed: KindCounts;
+  /** What this sweep's listing found (absent when it could not list: the last sighting stands). */
+  readonly seen?: OrphanSighting;
   readonly condition: ConditionValue;
   /** Resync this soon to remove an orphan once its grace is over. */
   readonly resyncAfterSeconds?: number;
@@ -40,6 +54,9 @@ export interface SweepOutcome {
 
 /** No orphans of either kind. */
 export const NO_ORPHANS: KindCounts = { address: 0, rule: 0 };
+
+/** No orphan ids of either kind. */
+const NO_IDS: OrphanSighting['ids'] = { address: [], rule: [] };
 
 /** How many of `records` are of each kind. */
 export const kindCounts = (records: readonly OrphanRecord[]): KindCounts => ({
@@ -154,7 +171,7 @@ export async function sweepOrphans(
 ): Promise<SweepOutcome> {
   const namespace = settings.namespace;
   if (!cloud.listMarkedAddresses || !cloud.releaseOrphan) {
-    return { count: NO_ORPHANS, removed: NO_ORPHANS, condition: isUnknown('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`) };
+    return { count: NO_ORPHANS, removed: NO_ORPHANS, seen: { scope: cloud.objectScope ?? deps.session.account, ids: NO_IDS }, condition: isUnknown('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`) };
   }
   const previous = previousOrphans(issuer.status);
   const now = deps.clock();
@@ -184,22 +201,31 @@ export async function sweepOrphans(
     graceSeconds: deps.graceSeconds,
     mayRelease: settings.reclaimPolicy === 'Delete' && !settings.dryRun && known.complete,
   });
+  // Where the ids name one object; the removals lock by it too, since issuers with credentials of
+  // their own (other account keys) reach the same objects.
+  const scope = cloud.objectScope ?? deps.session.account;
   const gone = new Set<string>();
   const removed = { address: 0, rule: 0 };
   let failure: IssuerError | undefined;
   try {
+    const release = cloud.releaseOrphan.bind(cloud);
     for (const orphan of plan.release) {
-      if ((await cloud.releaseOrphan(orphan)) !== 'released') continue;
+      // Another issuer of the account may sweep the same address now: one of them releases it,
+      // the other's fresh read finds it gone, and the release is counted once.
+      const lock = [`${scope}/address/${orphan.id}`];
+      const done = await deps.session.serialize(lock, 'releasing an orphaned address', () => release(orphan));
+      if (done === 'kept') continue;
       gone.add(orphan.id);
-      removed.address++;
+      if (done === 'released') removed.address++;
     }
     const revoke = cloud.revokeOrphanRule?.bind(cloud);
     if (revoke) {
       for (const orphan of plan.revoke) {
-        const lock = [deps.session.accountKey(`firewall/${orphan.firewall}`)];
-        if ((await deps.session.serialize(lock, 'revoking an orphaned rule', () => revoke(orphan))) !== 'revoked') continue;
+        const lock = [deps.session.accountKey(`firewall/${orphan.firewall}`), `${scope}/firewall/${orphan.firewall}`];
+        const done = await deps.session.serialize(lock, 'revoking an orphaned rule', () => revoke(orphan));
+        if (done === 'kept') continue;
         gone.add(ruleKey(orphan.firewall, orphan, orphan.source));
-        removed.rule++;
+        if (done === 'revoked') removed.rule++;
       }
     }
   } catch (err) {
@@ -207,7 +233,8 @@ export async function sweepOrphans(
   }
   if (gone.size > 0) deps.cache.delete(deps.key);
   const left = plan.orphans.filter((o) => !gone.has(o.id));
-  const count = { address: plan.counts.address - removed.address, rule: plan.counts.rule - removed.rule };
+  const ids = { address: plan.ids.address.filter((id) => !gone.has(id)), rule: plan.ids.rule.filter((id) => !gone.has(id)) };
+  const count = { address: ids.address.length, rule: ids.rule.length };
   const total = count.address + count.rule;
   const names = left.slice(0, 5).map(shown).join(', ');
   const why = plan.reportOnly !== undefined ? `reported only: ${plan.reportOnly}` : `released once orphaned and unassociated for ${deps.graceSeconds} s (addresses), revoked once orphaned for ${deps.graceSeconds} s (rules)`;
@@ -221,6 +248,7 @@ export async function sweepOrphans(
     ...(left.length > 0 ? { orphans: left } : {}),
     count,
     removed,
+    seen: { scope, ids },
     condition,
     ...(plan.dueInSeconds !== undefined ? { resyncAfterSeconds: plan.dueInSeconds } : {}),
     ...(failure instanceof IssuerRateLimitError ? { throttleSeconds: failure.retryAfterSeconds } : {}),

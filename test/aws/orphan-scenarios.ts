@@ -179,6 +179,42 @@ export function orphanScenarios(t: Test, peer: () => Ec2Peer): void {
     t.same(await w.rules(), before.filter((r) => !r.startsWith('tcp/8080 ')));
   });
 
+  t.test('two issuers of one account in one namespace: an orphan counts once, its release once; a deleted issuer, or one finding nothing, stops counting', async (t) => {
+    const w = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
+    const orphan = await allocate(w, marks('ingress/gone', 'uid-gone', CLUSTER));
+    const legacy = await allocate(w, marks('ingress/old', 'uid-old'));
+    await authorize(w, 8080, `routedip:ingress/gone@${CLUSTER}`);
+    const secrets = [secret('aws-creds', w.secretData)];
+    const a = new IssuerDriver(w.app, issuer('cloud', w.issuerSpec), secrets);
+    const b = new IssuerDriver(w.app, issuer('cloud-b', w.issuerSpec), secrets);
+    // Both recorded the orphan almost a grace ago: due for both within their listings' life.
+    const since = new Date(w.clock.now().getTime() - (GRACE - 10) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const d of [a, b]) d.parent = { ...d.parent, status: { observedGeneration: 1, routedIPs: 0, conditions: [], orphans: [{ kind: 'address', id: orphan.id, address: orphan.ip, owner: 'ingress/gone', since }] } };
+    await a.sync([]);
+    await b.sync([]);
+    t.same([a.orphanAddresses, b.orphanAddresses], [[orphan.ip, legacy.ip].sort(), [orphan.ip, legacy.ip].sort()], 'both issuers find the same two addresses');
+    t.equal(await a.metric('routedip_orphans', 'aws', 'address'), 2, 'two addresses, though two issuers found each');
+    t.equal(await a.metric('routedip_orphans', 'aws', 'rule'), 1, 'one rule pair, though two issuers found it');
+
+    w.clock.advance(10);
+    w.writes.length = 0;
+    await a.sync([]);
+    await b.sync([]); // its listing, still cached, shows the orphan due: the fresh read finds it gone
+    t.same(w.writes, ['releaseAddress'], 'released once');
+    t.equal(await a.metric('routedip_orphans_released_total', 'aws', 'address'), 1, 'and counted once');
+    t.same(b.orphanAddresses, [legacy.ip], 'the other issuer\'s record of it goes too');
+    t.equal(await a.metric('routedip_orphans', 'aws'), 2, 'the address left and the rule pair');
+
+    await b.finalize([]);
+    t.equal(await a.metric('routedip_orphans', 'aws'), 2, 'a deleted issuer\'s sighting goes; the other issuer still sees both');
+    const known = [routedIP('old'), routedIP('gone')];
+    await a.sync(known);
+    t.equal(a.orphansFound?.reason, 'NoOrphans');
+    t.same([await a.metric('routedip_orphans', 'aws', 'address'), await a.metric('routedip_orphans', 'aws', 'rule')], [0, 0], 'a sweep finding nothing counts nothing');
+    await a.finalize([]); // the last RoutedIP using it is gone
+    t.equal(await a.metric('routedip_orphans', 'aws'), undefined, 'no issuer of the provider left: no series');
+  });
+
   t.test('rules: a range whose mark changed since the listing is kept (the fresh read before the revoke)', async (t) => {
     const w = await new AwsWorld(peer()).start(t, ['n1'], {}, { clusterName: CLUSTER });
     const mark = `routedip:ingress/gone@${CLUSTER}`;

@@ -29,11 +29,20 @@ export class IssuerDriver {
   ) {}
 
   /** One sync with `routedIPs` as this call's view of the namespace. */
-  async sync(routedIPs: readonly RoutedIPObject[]): Promise<IssuerAnswer> {
+  sync(routedIPs: readonly RoutedIPObject[]): Promise<IssuerAnswer> {
+    return this.call(routedIPs, false);
+  }
+
+  /** One finalize call (the issuer is being deleted) with `routedIPs` as this call's view. */
+  finalize(routedIPs: readonly RoutedIPObject[]): Promise<IssuerAnswer> {
+    return this.call(routedIPs, true);
+  }
+
+  private async call(routedIPs: readonly RoutedIPObject[], finalizing: boolean): Promise<IssuerAnswer> {
     const res = await this.app.inject({
       method: 'POST',
-      url: '/issuer/sync',
-      payload: { parent: this.parent, children: {}, related: { 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs), 'Secret.v1': keyed(this.secrets) }, finalizing: false },
+      url: finalizing ? '/issuer/finalize' : '/issuer/sync',
+      payload: { parent: this.parent, children: {}, related: { 'RoutedIP.routedip.io/v1alpha1': keyed(routedIPs), 'Secret.v1': keyed(this.secrets) }, finalizing },
     });
     const body = res.json() as { status: RoutedIPIssuerStatus; resyncAfterSeconds?: number };
     if (res.statusCode === 200) this.parent = { ...this.parent, status: body.status };

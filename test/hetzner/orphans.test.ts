@@ -6,7 +6,7 @@
  * issuer's namespace is ever deleted.
  */
 import t from 'tap';
-import { issuer } from '../fixtures/k8s.js';
+import { issuer, secret } from '../fixtures/k8s.js';
 import { IssuerDriver, quietAndSteady } from '../helpers/issuer-driver.js';
 import { HetznerWorld } from './world.js';
 
@@ -112,4 +112,36 @@ t.test('rules: only this cluster\'s marked pair of a gone RoutedIP of the namesp
 
   w.clock.advance(GRACE * 2);
   await quietAndSteady(t, driver, [w.parent], () => w.fake.calls.length, 'an old-form rule, another cluster\'s, another namespace\'s and a live one\'s are never removed');
+});
+
+t.test('two issuers of one project in one namespace, with tokens of their own: each orphan counts once, its removal once, even when both sweeps run at once', async (t) => {
+  const w = await new HetznerWorld().start(t, { actionReads: 0 }, { clusterName: CLUSTER });
+  w.fake.tokens.add('hcloud-second-token');
+  const orphan = w.fake.model.addFloatingIP('fsn1', { labels: marks('uid-gone', 'ingress', CLUSTER), description: 'RoutedIP ingress/gone' });
+  (w.firewall.rules as unknown[]).push({ description: `routedip:ingress/gone@${CLUSTER}`, direction: 'in', port: '8080', protocol: 'tcp', source_ips: ['0.0.0.0/0'], destination_ips: [] });
+  const a = new IssuerDriver(w.app, issuer('cloud', w.issuerSpec()), w.secrets);
+  const spec = w.issuerSpec();
+  const b = new IssuerDriver(w.app, issuer('cloud-b', { ...spec, hetzner: { ...spec.hetzner!, tokenSecretRef: { name: 'hcloud-second' } } }), [secret('hcloud-second', { token: 'hcloud-second-token' })]);
+  // Both recorded both orphans almost a grace ago: due for both within their listings' life.
+  const since = new Date(w.clock.now().getTime() - (GRACE - 10) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const pair = `${w.firewall.id} tcp/8080 0.0.0.0/0`;
+  const records = [
+    { kind: 'address' as const, id: String(orphan.id), address: orphan.ip, owner: 'ingress/gone', since },
+    { kind: 'rule' as const, id: pair, firewall: String(w.firewall.id), rule: 'tcp/8080 0.0.0.0/0', owner: 'ingress/gone', since },
+  ];
+  for (const d of [a, b]) d.parent = { ...d.parent, status: { observedGeneration: 1, routedIPs: 0, conditions: [], orphans: records } };
+  await a.sync([]);
+  await b.sync([]);
+  t.same([a.orphanAddresses, b.orphanAddresses], [[orphan.ip], [orphan.ip]], 'both issuers find the Floating IP');
+  t.same([a.orphanRules, b.orphanRules], [['tcp/8080 0.0.0.0/0 ingress/gone'], ['tcp/8080 0.0.0.0/0 ingress/gone']], 'and the rule pair');
+  t.same([await a.metric('routedip_orphans', 'hetzner', 'address'), await a.metric('routedip_orphans', 'hetzner', 'rule')], [1, 1], 'one object each, whichever token listed it');
+
+  w.clock.advance(10);
+  const writes = w.fake.calls.length;
+  // Both due at once: the two removals of each orphan take turns, and the second read finds it gone.
+  await Promise.all([a.sync([]), b.sync([])]);
+  t.same(w.fake.calls.slice(writes).map((c) => c.method).sort(), ['DELETE', 'POST'], 'one delete of the Floating IP, one rule write');
+  t.same([await a.metric('routedip_orphans_released_total', 'hetzner', 'address'), await a.metric('routedip_orphans_released_total', 'hetzner', 'rule')], [1, 1], 'each removal counted once');
+  t.same([a.orphanAddresses, b.orphanAddresses, a.orphanRules, b.orphanRules], [[], [], [], []]);
+  t.same([await a.metric('routedip_orphans', 'hetzner', 'address'), await a.metric('routedip_orphans', 'hetzner', 'rule')], [0, 0]);
 });

@@ -231,6 +231,7 @@ t.test('the record list is bounded; removable orphans keep their records first, 
   const first = planOrphanSweep(input({ rules: [...legacy, ours], previous }));
   t.equal(first.orphans.length, MAX_ORPHAN_RECORDS);
   t.same(first.counts, { address: 0, rule: MAX_ORPHAN_RECORDS + 1 });
+  t.same(first.ids.rule, [...legacy, ours].map((r) => ruleKey(r.firewall, r, r.source)).sort(), 'every orphan\'s id, beyond the bounded records (what the metric counts)');
   t.ok(first.orphans.some((o) => o.id === 'sg-1 tcp/9999 0.0.0.0/0'), 'the removable one is kept though younger than all');
   const later = planOrphanSweep(input({ rules: [...legacy, ours], previous: first.orphans, now: new Date(NOW.getTime() + GRACE * 1000) }));
   t.same(later.revoke.map((r) => r.port), [9999], 'so its grace ends');

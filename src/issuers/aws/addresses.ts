@@ -278,14 +278,14 @@ export async function listMarkedAddresses(ctx: AwsContext): Promise<MarkedAddres
  * only if it still carries the UID and cluster tags named and is associated with nothing (never
  * a disassociate first: an address in use is somebody's, whatever its tags say).
  */
-export async function releaseOrphan(ctx: AwsContext, orphan: OrphanRelease): Promise<'released' | 'kept'> {
+export async function releaseOrphan(ctx: AwsContext, orphan: OrphanRelease): Promise<'released' | 'gone' | 'kept'> {
   const current = await addressById(ctx, orphan.id);
-  if (!current) return 'released';
+  if (!current) return 'gone';
   if (isAssociated(current) || tagOf(current, UID_TAG) !== orphan.uid || tagOf(current, CLUSTER_TAG) !== orphan.cluster) return 'kept';
   try {
     await ctx.call('ReleaseAddress', () => ctx.api.releaseAddress({ AllocationId: orphan.id }));
   } catch (err) {
-    if (hasCode(err, 'InvalidAllocationID.NotFound')) return 'released';
+    if (hasCode(err, 'InvalidAllocationID.NotFound')) return 'gone';
     // Associated between the read and the release: in use, so kept.
     if (hasCode(err, 'InvalidIPAddress.InUse')) return 'kept';
     throw err;

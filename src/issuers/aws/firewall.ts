@@ -170,15 +170,15 @@ export async function listMarkedRules(ctx: AwsContext, name: string): Promise<Ma
 /**
  * Orphan sweep, write side: a fresh DescribeSecurityGroups of the group, then a revoke of the one
  * range only if it still carries exactly the mark named, and that mark is this cluster's. Gone
- * already: `revoked`; described otherwise now: `kept`.
+ * already: `gone`; described otherwise now: `kept`.
  */
-export async function revokeOrphanRule(ctx: AwsContext, orphan: RuleRevoke): Promise<'revoked' | 'kept'> {
+export async function revokeOrphanRule(ctx: AwsContext, orphan: RuleRevoke): Promise<'revoked' | 'gone' | 'kept'> {
   if (ctx.cluster === undefined || parseMark(orphan.mark)?.cluster !== ctx.cluster) return 'kept';
   const group = await describeGroup(ctx, orphan.firewall);
-  if (!group) return 'revoked';
+  if (!group) return 'gone';
   const port = { protocol: orphan.protocol, port: orphan.port } as FirewallPort;
   const current = ranges(group).find((r) => key(r.port) === key(port) && r.cidr === orphan.source);
-  if (!current) return 'revoked';
+  if (!current) return 'gone';
   if (current.description !== orphan.mark) return 'kept';
   await revokeRange(ctx, group.GroupId ?? orphan.firewall, port, orphan.source, orphan.mark);
   ctx.logger.info({ groupId: orphan.firewall, rule: `${key(port)} ${orphan.source}`, mark: orphan.mark }, 'revoked orphaned security-group range');

@@ -81,6 +81,7 @@ export function createAwsIssuerFactory(options: AwsFactoryOptions = {}): IssuerB
       session: context.session,
       call: makeCall(budget, key, logger, context.session),
     };
-    return createAwsIssuer(ctx);
+    // Allocation and group ids are unique within a region of an endpoint, whatever credentials list them.
+    return { ...createAwsIssuer(ctx), objectScope: `aws ${spec.region} ${spec.endpoint ?? ''}` };
   };
 }

@@ -84,15 +84,18 @@ export function deleteRules(w: RuleWrite, rules: readonly FirewallRule[]): Promi
  * Orphan sweep: removes `orphan.source` from the inbound rules on its port whose description is
  * exactly `orphan.mark` (this cluster's: the caller checked), re-read under the Firewall's lock
  * like every rule change; every other rule is sent back as read. A pair no longer under that
- * mark is gone already: nothing is sent.
+ * mark is gone already: nothing is sent. True when this call removed the pair.
  */
-export async function revokeMarked(w: Pick<RuleWrite, 'client' | 'firewallId'>, orphan: RuleRevoke): Promise<HAction[]> {
+export async function revokeMarked(w: Pick<RuleWrite, 'client' | 'firewallId'>, orphan: RuleRevoke): Promise<boolean> {
   const port = { protocol: orphan.protocol, port: orphan.port, sources: [orphan.source] };
-  return rewrite(w, (current) =>
+  let found = false;
+  await rewrite(w, (current) =>
     current.flatMap((rule) => {
       if (rule.description !== orphan.mark || !samePort(rule, port)) return [rule];
       const left = (rule.source_ips ?? []).filter((s) => s !== orphan.source);
+      if (left.length < (rule.source_ips ?? []).length) found = true;
       return left.length === 0 ? [] : [{ ...rule, source_ips: left }];
     }),
   );
+  return found;
 }

@@ -14,7 +14,7 @@ import { IssuerInvalidError } from '../errors.js';
 import { RateBudget } from '../rate-budget.js';
 import type { IssuerBuilder } from '../issuer.js';
 import { readSecretKey } from '../secrets.js';
-import { createHetznerClient } from './client.js';
+import { createHetznerClient, HETZNER_ENDPOINT } from './client.js';
 import { HetznerIssuer } from './issuer.js';
 
 export { HetznerIssuer } from './issuer.js';
@@ -64,6 +64,7 @@ export function createHetznerIssuerFactory(options: HetznerFactoryOptions = {}):
     const logger = context.logger.child({ issuer: `${context.namespace}/${context.name}`, provider: 'hetzner' });
     return new HetznerIssuer(client, {
       location: spec.location,
+      objectScope: `hetzner ${spec.endpoint !== undefined && spec.endpoint !== '' ? spec.endpoint : HETZNER_ENDPOINT}`,
       ...(context.cluster !== undefined ? { cluster: context.cluster } : {}),
       session: context.session,
       onActionError: (a) => logger.warn({ action: a.id, command: a.command, code: a.error?.code }, 'Hetzner Cloud action failed; the step will be retried'),

@@ -51,6 +51,8 @@ export interface HetznerIssuerOptions {
    * (see `leavesOutActions`). Absent: every observation reads the actions.
    */
   readonly session?: Pick<HookSession, 'reads' | 'inferred' | 'deadline' | 'signal'>;
+  /** `RoutedIPIssuer.objectScope`: the API endpoint (Hetzner Cloud ids are unique across projects). */
+  readonly objectScope?: string;
 }
 
 /**
@@ -90,7 +92,11 @@ export class HetznerIssuer implements RoutedIPIssuer {
   /** The Firewall the last observation read (its running actions are what `awaitFirewall` re-reads). */
   private firewallSeen: number | undefined;
 
-  constructor(private readonly client: HetznerClient, private readonly options: HetznerIssuerOptions) {}
+  readonly objectScope: string | undefined;
+
+  constructor(private readonly client: HetznerClient, private readonly options: HetznerIssuerOptions) {
+    this.objectScope = options.objectScope;
+  }
 
   nodeTarget(node: Node): NodeTarget | undefined {
     const id = serverIdFromProviderID(node.spec?.providerID);
@@ -266,14 +272,14 @@ export class HetznerIssuer implements RoutedIPIssuer {
    * when it still carries the UID and cluster labels named, is on no server, has no action running
    * and no delete protection (the operator never changes protection).
    */
-  async releaseOrphan(orphan: OrphanRelease): Promise<'released' | 'kept'> {
+  async releaseOrphan(orphan: OrphanRelease): Promise<'released' | 'gone' | 'kept'> {
     const id = idNumber(orphan.id);
     if (id === undefined) return 'kept';
     const fresh = await this.client.getFloatingIP(id);
-    if (!fresh) return 'released';
+    if (!fresh) return 'gone';
     if (fresh.server !== null || fresh.protection.delete || fresh.labels[UID_LABEL] !== orphan.uid || fresh.labels[CLUSTER_LABEL] !== orphan.cluster) return 'kept';
     const actions = await this.client.recentFloatingIPActions(id);
-    if (actions === undefined) return 'released';
+    if (actions === undefined) return 'gone';
     if (actions.some((a) => a.status === 'running')) return 'kept';
     await this.client.deleteFloatingIP(id);
     return 'released';
@@ -372,12 +378,11 @@ export class HetznerIssuer implements RoutedIPIssuer {
   }
 
   /** Orphan sweep, rules: see `revokeMarked`; only a mark of this issuer's cluster is ever revoked. */
-  async revokeOrphanRule(orphan: RuleRevoke): Promise<'revoked' | 'kept'> {
+  async revokeOrphanRule(orphan: RuleRevoke): Promise<'revoked' | 'gone' | 'kept'> {
     const firewallId = idNumber(orphan.firewall);
     const cluster = this.options.cluster;
     if (firewallId === undefined || cluster === undefined || parseMark(orphan.mark)?.cluster !== cluster) return 'kept';
-    await revokeMarked({ client: this.client, firewallId }, orphan);
-    return 'revoked';
+    return (await revokeMarked({ client: this.client, firewallId }, orphan)) ? 'revoked' : 'gone';
   }
 
   async addRoutedIPFirewallPort(firewall: ObservedFirewall, rules: readonly FirewallRule[], owner: RoutedIPOwner): Promise<void> {
