@@ -3,9 +3,10 @@
  *
  * Every hook call used to get two pino children: Fastify's per-request one (`reqId`) and the
  * sync's (`routedip`). Creating a pino child is `Object.create` of its parent plus its bindings
- * serialised, and each new prototype defeats V8's inline caches in pino's hot path; measured with
- * `npx tsx test/bench/ab.ts`, the two children were about a sixth of a converged 50-Node sync's
- * CPU, while such a sync writes one line. A `BindingLogger` instead adds its bindings to each line
+ * serialised, work the bare route of `npm run bench` does not do, for a sync that writes one line.
+ * Measured alone with `npx tsx test/bench/ab.ts`, server CPU per converged 50-Node sync moved by
+ * -13 % to +10 % across runs (-1 % to -6 % in three of five): within this machine's run-to-run
+ * spread (docs/performance.md, "P1 where it stands"). A `BindingLogger` instead adds its bindings to each line
  * it writes through its parent, so a call that logs once pays one object spread. The lines are
  * the same as a pino child's: bindings first, then the line's own fields, through the same
  * serializers, redaction hook and level check of the root logger.
@@ -17,6 +18,9 @@ type Method = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 type LogArgs = [unknown, ...unknown[]];
 /** The options `child()` may take (pino's ChildLoggerOptions). */
 type ChildOptions = Parameters<FastifyBaseLogger['child']>[1];
+
+/** Whether `child()` options ask for anything (a level, serializers): only a real pino child can do that. */
+const hasOptions = (options: ChildOptions): boolean => options !== undefined && Object.keys(options).length > 0;
 
 /** Whether `value` is a plain fields object (not an Error, which pino logs under `err` with its message). */
 const isFields = (value: unknown): value is Bindings =>
@@ -78,7 +82,7 @@ export class BindingLogger implements FastifyBaseLogger {
   silent(): void {}
 
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
-    if (options !== undefined && Object.keys(options).length > 0) return this.materialized().child(bindings, options);
+    if (hasOptions(options)) return this.materialized().child(bindings, options);
     return new BindingLogger(this, bindings);
   }
 }
@@ -88,5 +92,5 @@ export class BindingLogger implements FastifyBaseLogger {
  * real child when the route gives logger options (its own level or serializers).
  */
 export function bindingChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
-  return options !== undefined && Object.keys(options).length > 0 ? logger.child(bindings, options) : new BindingLogger(logger, bindings);
+  return hasOptions(options) ? logger.child(bindings, options) : new BindingLogger(logger, bindings);
 }

@@ -170,8 +170,11 @@ export async function sweepOrphans(
   deps: SweepDeps,
 ): Promise<SweepOutcome> {
   const namespace = settings.namespace;
+  // Where the ids name one object; the removals lock by it too, since issuers with credentials of
+  // their own (other account keys) reach the same objects.
+  const scope = cloud.objectScope ?? deps.session.account;
   if (!cloud.listMarkedAddresses || !cloud.releaseOrphan) {
-    return { count: NO_ORPHANS, removed: NO_ORPHANS, seen: { scope: cloud.objectScope ?? deps.session.account, ids: NO_IDS }, condition: isUnknown('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`) };
+    return { count: NO_ORPHANS, removed: NO_ORPHANS, seen: { scope, ids: NO_IDS }, condition: isUnknown('SweepNotSupported', `${settings.provider} addresses carry no mark of ours, so an orphan cannot be told from someone else's address`) };
   }
   const previous = previousOrphans(issuer.status);
   const now = deps.clock();
@@ -201,9 +204,6 @@ export async function sweepOrphans(
     graceSeconds: deps.graceSeconds,
     mayRelease: settings.reclaimPolicy === 'Delete' && !settings.dryRun && known.complete,
   });
-  // Where the ids name one object; the removals lock by it too, since issuers with credentials of
-  // their own (other account keys) reach the same objects.
-  const scope = cloud.objectScope ?? deps.session.account;
   const gone = new Set<string>();
   const removed = { address: 0, rule: 0 };
   let failure: IssuerError | undefined;
